@@ -1,0 +1,140 @@
+"""The ``spyder-kernel-connect`` command.
+
+Each sub-command is one ``add_<name>_command`` function that registers its parser and
+points ``func`` at a ``run_<name>`` function; new commands slot in the same way.
+Every error a user can cause is a KernelConnectError: printed on one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from spyder_kernel_connect import __version__
+from spyder_kernel_connect.connection import list_kernels, resolve_connection_file
+from spyder_kernel_connect.errors import KernelConnectError
+
+PROG = "spyder-kernel-connect"
+EXIT_USER_ERROR = 2
+
+EPILOG = """\
+examples:
+  spyder-kernel-connect list                  running kernels, newest first
+  spyder-kernel-connect list --json           the same, for scripts
+  spyder-kernel-connect resolve 1234          path of kernel-1234.json
+  spyder-kernel-connect resolve ~/k.json      path of a copied file
+"""
+
+
+def add_list_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "list",
+        help="list the kernels in the Jupyter runtime directory",
+        description="List kernel connection files, newest first, and whether each "
+        "kernel answers a heartbeat. Dead kernels are shown, marked dead.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--runtime-dir", metavar="DIR", help="directory to list (default: Jupyter's runtime dir)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="how long to wait for heartbeats, for all kernels together (default: 0.5)",
+    )
+    parser.set_defaults(func=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    if args.runtime_dir and not os.path.isdir(args.runtime_dir):
+        raise KernelConnectError(
+            f"Runtime directory {args.runtime_dir} does not exist.",
+            "Give the directory `jupyter --runtime-dir` prints.",
+        )
+    entries = list_kernels(args.runtime_dir, timeout=args.timeout)
+    if args.json:
+        print(json.dumps([e.to_json() for e in entries], indent=1))
+        return 0
+    if not entries:
+        print("No kernel connection files found.")
+        return 0
+    rows = [("ID", "STARTED", "KERNEL", "STATUS", "FILE")]
+    for e in entries:
+        status = "unreadable" if e.error else ("alive" if e.alive else "dead")
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.mtime))
+        rows.append((e.kernel_id, started, e.kernel_name or "-", status, e.path))
+    print_table(rows)
+    for e in entries:
+        if e.error:
+            print(f"{e.kernel_id}: {e.error}")
+    return 0
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def add_resolve_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "resolve",
+        help="print the connection file a spec designates",
+        description="Resolve a path, a bare kernel ID (1234), kernel-1234, a file name in "
+        "the runtime directory, a unique prefix or a glob to one connection file.",
+    )
+    parser.add_argument("spec", help="path, kernel ID, file name, prefix or glob")
+    parser.set_defaults(func=run_resolve)
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    print(resolve_connection_file(args.spec))
+    return 0
+
+
+COMMANDS = (add_list_command, add_resolve_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Find, tunnel to and connect to Jupyter kernels (for Spyder).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks for unexpected errors"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    for add_command in COMMANDS:
+        add_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KernelConnectError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(
+            f"{PROG}: unexpected error: {type(err).__name__}: {err} "
+            "(run again with --debug and report it)",
+            file=sys.stderr,
+        )
+        return 1

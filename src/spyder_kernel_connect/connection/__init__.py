@@ -1,0 +1,47 @@
+"""Qt-free connection-file layer: resolve specs, read and validate files, list kernels."""
+
+from spyder_kernel_connect.connection.errors import (
+    AmbiguousConnectionSpec,
+    ConnectionFileError,
+    ConnectionFileInvalid,
+    ConnectionFileNotFound,
+    ConnectionFileUnreadable,
+)
+from spyder_kernel_connect.connection.info import (
+    PORT_NAMES,
+    ConnectionInfo,
+    parse_connection_info,
+    read_connection_file,
+    write_connection_file,
+)
+from spyder_kernel_connect.connection.listing import (
+    KernelEntry,
+    kernel_id_from_path,
+    list_kernels,
+    probe_heartbeats,
+)
+from spyder_kernel_connect.connection.resolve import (
+    candidate_names,
+    default_search_dirs,
+    resolve_connection_file,
+)
+
+__all__ = [
+    "PORT_NAMES",
+    "AmbiguousConnectionSpec",
+    "ConnectionFileError",
+    "ConnectionFileInvalid",
+    "ConnectionFileNotFound",
+    "ConnectionFileUnreadable",
+    "ConnectionInfo",
+    "KernelEntry",
+    "candidate_names",
+    "default_search_dirs",
+    "kernel_id_from_path",
+    "list_kernels",
+    "parse_connection_info",
+    "probe_heartbeats",
+    "read_connection_file",
+    "resolve_connection_file",
+    "write_connection_file",
+]

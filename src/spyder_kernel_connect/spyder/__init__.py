@@ -1,0 +1,1 @@
+"""The Qt/Spyder shell: the only subpackage that imports Qt or Spyder."""

@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated Jupyter runtime dir and real ipykernel kernels."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+
+import pytest
+from jupyter_client import KernelManager
+
+
+@pytest.fixture
+def runtime_dir(tmp_path, monkeypatch):
+    """A private Jupyter runtime dir, so tests never see (or touch) the user's kernels."""
+    path = tmp_path / "runtime"
+    path.mkdir(mode=0o700)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(path))
+    return path
+
+
+def start_kernel(connection_file: str, extra_env: dict | None = None) -> KernelManager:
+    """Start a real ipykernel writing ``connection_file``; wait until it answers."""
+    env = dict(os.environ, **(extra_env or {}))
+    km = KernelManager(connection_file=connection_file, kernel_name="python3")
+    # Use this interpreter, not whatever `python3` the kernelspec would find on PATH.
+    km.kernel_spec.argv[0] = sys.executable
+    km.start_kernel(env=env)
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+    finally:
+        client.stop_channels()
+    return km
+
+
+def stop_kernel(km: KernelManager) -> None:
+    if km.has_kernel:
+        km.shutdown_kernel(now=True)
+    km.cleanup_resources()
+
+
+@pytest.fixture
+def kernel_factory(runtime_dir):
+    """Start real kernels in ``runtime_dir``; every one is killed at teardown by its PID."""
+    started: list[KernelManager] = []
+
+    def factory(kernel_id: str | None = None, directory=None, **kwargs) -> KernelManager:
+        kernel_id = kernel_id or uuid.uuid4().hex[:12]
+        path = os.path.join(str(directory or runtime_dir), f"kernel-{kernel_id}.json")
+        km = start_kernel(path, **kwargs)
+        started.append(km)
+        return km
+
+    yield factory
+    for km in started:
+        stop_kernel(km)
+
+
+@pytest.fixture
+def local_kernel(kernel_factory):
+    """One running kernel with a numeric ID, as ``python -m spyder_kernels.console`` names them."""
+    return kernel_factory(kernel_id=str(40000 + os.getpid() % 20000))
