@@ -114,3 +114,18 @@ def test_non_json_files_are_not_fuzzy_matches(runtime_dir, workdir):
     (runtime_dir / "kernel-55.json.lock").write_text("")
     with pytest.raises(ConnectionFileNotFound):
         resolve_connection_file("55")
+
+
+def test_name_matching_rules_on_plain_lists():
+    """The same rules serve a remote runtime dir listed over SFTP."""
+    from spyder_kernel_connect.connection import exact_match, fuzzy_matches
+
+    names = ["kernel-1234.json", "kernel-12345.json", "remote.json", "notes.txt"]
+    assert exact_match("1234", names) == "kernel-1234.json"
+    assert exact_match("remote", names) == "remote.json"
+    assert exact_match("remote.json", names) == "remote.json"
+    assert exact_match("123", names) is None
+    assert fuzzy_matches("123", names) == ["kernel-1234.json", "kernel-12345.json"]
+    assert fuzzy_matches("kernel-1234?.json", names) == ["kernel-12345.json"]
+    assert fuzzy_matches("notes", names) == []
+    assert fuzzy_matches("other.json", names) == []

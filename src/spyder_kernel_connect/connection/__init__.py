@@ -23,6 +23,9 @@ from spyder_kernel_connect.connection.listing import (
 from spyder_kernel_connect.connection.resolve import (
     candidate_names,
     default_search_dirs,
+    exact_match,
+    fuzzy_matches,
+    pick_one,
     resolve_connection_file,
 )
 
@@ -37,9 +40,12 @@ __all__ = [
     "KernelEntry",
     "candidate_names",
     "default_search_dirs",
+    "exact_match",
+    "fuzzy_matches",
     "kernel_id_from_path",
     "list_kernels",
     "parse_connection_info",
+    "pick_one",
     "probe_heartbeats",
     "read_connection_file",
     "resolve_connection_file",

@@ -3,13 +3,16 @@
 jupyter_client's ``find_connection_file`` is not used for the fuzzy part on purpose: on
 several matches it silently returns the most recently *accessed* one, and a user who typed
 an ambiguous ID must be told, not connected to a kernel they did not choose.
+
+The matching itself works on plain lists of file names, so the same rules serve a local
+directory and a remote runtime directory listed over SFTP.
 """
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from jupyter_core.paths import jupyter_runtime_dir
 
@@ -18,7 +21,7 @@ from spyder_kernel_connect.connection.errors import (
     ConnectionFileNotFound,
 )
 
-GLOB_CHARS = set("*?[")
+GLOB_CHARS = frozenset("*?[")
 
 
 def default_search_dirs() -> list[str]:
@@ -43,6 +46,33 @@ def candidate_names(spec: str) -> list[str]:
     return names
 
 
+def exact_match(spec: str, names: Iterable[str]) -> str | None:
+    """The first of ``candidate_names(spec)`` present in ``names``."""
+    present = set(names)
+    return next((name for name in candidate_names(spec) if name in present), None)
+
+
+def fuzzy_matches(spec: str, names: Iterable[str]) -> list[str]:
+    """JSON file names matching ``spec`` as a glob, or containing it as a partial kernel ID.
+
+    A full file name (ending in ``.json``) is taken literally and matches nothing here.
+    """
+    if GLOB_CHARS & set(spec):
+        return sorted(n for n in names if n.endswith(".json") and fnmatch.fnmatchcase(n, spec))
+    if spec.endswith(".json"):
+        return []
+    return sorted(n for n in names if n.endswith(".json") and spec in n)
+
+
+def pick_one(spec: str, matches: Sequence[str], searched: Sequence[str]) -> str:
+    """The single match, or the error that says why there is not exactly one."""
+    if not matches:
+        raise ConnectionFileNotFound(spec, searched)
+    if len(matches) > 1:
+        raise AmbiguousConnectionSpec(spec, sorted(matches))
+    return matches[0]
+
+
 def resolve_connection_file(spec: str, search_dirs: Sequence[str] | None = None) -> str:
     """Return the absolute path of the one connection file ``spec`` designates.
 
@@ -56,39 +86,32 @@ def resolve_connection_file(spec: str, search_dirs: Sequence[str] | None = None)
     if os.path.isfile(expanded):
         return os.path.abspath(expanded)
 
-    dirs = list(search_dirs) if search_dirs is not None else default_search_dirs()
     if os.sep in expanded or (os.altsep and os.altsep in expanded):
         # A path with a directory part names one place; searching elsewhere would surprise.
-        directory = os.path.dirname(os.path.abspath(expanded))
-        if not GLOB_CHARS & set(expanded):
-            raise ConnectionFileNotFound(cleaned, [directory])
-        return _unique_match(cleaned, sorted(glob.glob(expanded)), [directory])
-
-    for name in candidate_names(expanded):
-        for directory in dirs:
-            path = os.path.join(directory, name)
-            if os.path.isfile(path):
-                return os.path.abspath(path)
-
-    if GLOB_CHARS & set(expanded):
-        pattern = expanded
-    elif expanded.endswith(".json"):
-        raise ConnectionFileNotFound(cleaned, dirs)  # a full file name is taken literally
+        directory, name = os.path.split(os.path.abspath(expanded))
+        dirs, spec_name = [directory], name
+        if not GLOB_CHARS & set(name):
+            raise ConnectionFileNotFound(cleaned, dirs)
     else:
-        pattern = f"*{expanded}*"  # a partial kernel ID
-    matches: list[str] = []
-    for directory in dirs:
-        for path in glob.glob(os.path.join(glob.escape(directory), pattern)):
-            path = os.path.abspath(path)
-            if path.endswith(".json") and os.path.isfile(path) and path not in matches:
+        dirs = list(search_dirs) if search_dirs is not None else default_search_dirs()
+        spec_name = expanded
+
+    listings = [(directory, _file_names(directory)) for directory in dirs]
+    for directory, names in listings:
+        name = exact_match(spec_name, names)
+        if name:
+            return os.path.join(os.path.abspath(directory), name)
+    matches = []
+    for directory, names in listings:
+        for name in fuzzy_matches(spec_name, names):
+            path = os.path.join(os.path.abspath(directory), name)
+            if path not in matches:
                 matches.append(path)
-    return _unique_match(cleaned, matches, dirs)
+    return pick_one(cleaned, matches, dirs)
 
 
-def _unique_match(spec: str, matches: list[str], searched: Sequence[str]) -> str:
-    files = [os.path.abspath(m) for m in matches if os.path.isfile(m)]
-    if not files:
-        raise ConnectionFileNotFound(spec, searched)
-    if len(files) > 1:
-        raise AmbiguousConnectionSpec(spec, sorted(files))
-    return files[0]
+def _file_names(directory: str) -> list[str]:
+    try:
+        return [e.name for e in os.scandir(directory) if e.is_file()]
+    except OSError:
+        return []  # a missing runtime dir simply holds no kernels
