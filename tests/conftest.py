@@ -9,6 +9,8 @@ import uuid
 import pytest
 from jupyter_client import KernelManager
 
+pytest_plugins = ["tests.sshd"]  # the real-sshd fixtures, shared by every test package
+
 
 @pytest.fixture
 def runtime_dir(tmp_path, monkeypatch):

@@ -1,0 +1,361 @@
+"""Local port forwarding over one SSH connection, served by one selector loop.
+
+One thread per SSH connection moves the bytes of every forward of every kernel on that
+host (instead of paramiko's demo design: one thread per socket, `send` without checking
+how much was sent). Each direction keeps a buffer: what a non-blocking send could not
+take now is sent later, and reading from the other side pauses meanwhile (back-pressure),
+so no byte is ever dropped and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import selectors
+import socket
+import threading
+from collections.abc import Callable
+
+import paramiko
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 256 * 1024
+CHANNEL_OPEN_TIMEOUT = 10.0
+# How often a pending channel write is retried while the peer's window is full
+# (a channel has no fd that signals "writable").
+WINDOW_RETRY = 0.002
+LOCALHOST = "127.0.0.1"
+
+
+class Forward:
+    """A local listener on 127.0.0.1 forwarding to remote_host:remote_port via SSH."""
+
+    def __init__(self, loop: ForwardLoop, sock: socket.socket, remote: tuple[str, int]) -> None:
+        self._loop = loop
+        self.sock = sock
+        self.local_port: int = sock.getsockname()[1]
+        self.remote_host, self.remote_port = remote
+        self.bridges: set[_Bridge] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop listening and cut this forward's connections (idempotent, any thread)."""
+        self._loop.call(self._loop._remove_forward, self)
+
+    def __repr__(self) -> str:
+        return f"<Forward {LOCALHOST}:{self.local_port} -> {self.remote_host}:{self.remote_port}>"
+
+
+class _Bridge:
+    """One accepted local socket joined to one direct-tcpip channel."""
+
+    def __init__(self, forward: Forward, sock: socket.socket, chan: paramiko.Channel) -> None:
+        self.forward = forward
+        self.sock = sock
+        self.chan = chan
+        self.chan_fd = chan.fileno()
+        self.to_local = bytearray()  # from the channel, not yet taken by the local socket
+        self.to_chan = bytearray()  # from the local socket, not yet taken by the channel
+        self.local_eof = False
+        self.chan_eof = False
+        self.closed = False
+
+
+class ForwardLoop:
+    """The selector thread of one SSH connection; ``transport_getter`` gives the live one."""
+
+    def __init__(self, name: str, transport_getter: Callable[[], paramiko.Transport | None]):
+        self._transport = transport_getter
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
+        self._calls: list[tuple[Callable, tuple, threading.Event]] = []
+        self._lock = threading.Lock()
+        self._forwards: set[Forward] = set()
+        self._bridges: set[_Bridge] = set()
+        self._masks: dict[int, int] = {}
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"ssh-forward-{name}", daemon=True)
+        self._thread.start()
+
+    # -- API (any thread) ---------------------------------------------------------------
+
+    def add_forward(self, remote_host: str, remote_port: int, local_port: int = 0) -> Forward:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((LOCALHOST, local_port))  # loopback only, never all interfaces
+            sock.listen(64)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        forward = Forward(self, sock, (remote_host, remote_port))
+        self.call(self._add_forward, forward)
+        return forward
+
+    def drop_connections(self) -> None:
+        """Cut every bridged connection (the SSH connection died); listeners stay."""
+        self.call(self._drop_all_bridges)
+
+    def call(self, func: Callable, *args) -> None:
+        """Run ``func(*args)`` in the loop thread and wait for it (or run inline if stopped)."""
+        if threading.current_thread() is self._thread:
+            func(*args)
+            return
+        done = threading.Event()
+        with self._lock:
+            if self._stopping:
+                return
+            self._calls.append((func, args, done))
+        self._wake()
+        done.wait()
+
+    def stop(self) -> None:
+        """Close every forward and bridge, end the thread, release every fd."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("stop() from the loop thread")
+        with self._lock:
+            self._stopping = True
+        self._wake()
+        self._thread.join()
+
+    @property
+    def forwards(self) -> list[Forward]:
+        return list(self._forwards)
+
+    # -- loop thread --------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        # A full buffer means it is awake already; a closed one that it is shutting down.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _run(self) -> None:
+        try:
+            while True:
+                pending = any(b.to_chan for b in self._bridges)
+                events = self._selector.select(WINDOW_RETRY if pending else None)
+                for key, mask in events:
+                    kind, obj = key.data
+                    if kind == "wake":
+                        self._drain_wake()
+                    elif kind == "listen":
+                        self._accept(obj)
+                    elif kind == "sock":
+                        if obj.closed:
+                            continue
+                        if mask & selectors.EVENT_WRITE:
+                            self._flush_to_local(obj)
+                        if mask & selectors.EVENT_READ and not obj.closed:
+                            self._read_local(obj)
+                    elif kind == "chan" and not obj.closed:
+                        self._read_chan(obj)
+                if pending:
+                    for bridge in list(self._bridges):
+                        if bridge.to_chan and not bridge.closed:
+                            self._flush_to_chan(bridge)
+                with self._lock:
+                    if self._stopping:
+                        break
+        except Exception:  # a bug here must not leave sockets open behind a dead thread
+            log.exception("SSH forwarding loop crashed")
+        finally:
+            self._shutdown()
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for func, args, done in calls:
+            try:
+                func(*args)
+            except Exception:
+                log.exception("error in SSH forwarding call %s", func.__name__)
+            finally:
+                done.set()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            self._stopping = True
+            calls, self._calls = self._calls, []
+        for _func, _args, done in calls:
+            done.set()
+        for forward in list(self._forwards):
+            self._remove_forward(forward)
+        self._drop_all_bridges()
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _add_forward(self, forward: Forward) -> None:
+        self._forwards.add(forward)
+        self._selector.register(forward.sock, selectors.EVENT_READ, ("listen", forward))
+
+    def _remove_forward(self, forward: Forward) -> None:
+        if forward.closed:
+            return
+        forward.closed = True
+        self._forwards.discard(forward)
+        self._selector.unregister(forward.sock)
+        forward.sock.close()
+        for bridge in list(forward.bridges):
+            self._close_bridge(bridge)
+
+    def _drop_all_bridges(self) -> None:
+        for bridge in list(self._bridges):
+            self._close_bridge(bridge)
+
+    def _accept(self, forward: Forward) -> None:
+        while True:
+            try:
+                sock, _addr = forward.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            transport = self._transport()
+            chan = None
+            if transport is not None and transport.is_active():
+                try:
+                    chan = transport.open_channel(
+                        "direct-tcpip",
+                        (forward.remote_host, forward.remote_port),
+                        (LOCALHOST, forward.local_port),
+                        timeout=CHANNEL_OPEN_TIMEOUT,
+                    )
+                except (paramiko.SSHException, OSError, EOFError) as err:
+                    log.info("cannot open channel for %r: %s", forward, err)
+            if chan is None:
+                # SSH connection down (reconnecting) or the kernel port is closed: refuse
+                # this connection; ZMQ retries on its own and succeeds once we are back.
+                sock.close()
+                continue
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            chan.settimeout(0.0)
+            bridge = _Bridge(forward, sock, chan)
+            forward.bridges.add(bridge)
+            self._bridges.add(bridge)
+            self._update(bridge)
+
+    def _read_local(self, bridge: _Bridge) -> None:
+        try:
+            data = bridge.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            bridge.local_eof = True
+            if not bridge.to_chan:
+                self._finish_local_eof(bridge)
+            self._update(bridge)
+            return
+        bridge.to_chan += data
+        self._flush_to_chan(bridge)
+
+    def _flush_to_chan(self, bridge: _Bridge) -> None:
+        try:
+            while bridge.to_chan:
+                sent = bridge.chan.send(bytes(bridge.to_chan[:READ_SIZE]))
+                if sent <= 0:
+                    break
+                del bridge.to_chan[:sent]
+        except TimeoutError:
+            pass  # window full: retried on the next loop turn
+        except OSError:
+            self._close_bridge(bridge)
+            return
+        if not bridge.to_chan and bridge.local_eof:
+            self._finish_local_eof(bridge)
+        self._update(bridge)
+
+    def _finish_local_eof(self, bridge: _Bridge) -> None:
+        with contextlib.suppress(OSError, EOFError):
+            bridge.chan.shutdown_write()
+        if bridge.chan_eof and not bridge.to_local:
+            self._close_bridge(bridge)
+
+    def _read_chan(self, bridge: _Bridge) -> None:
+        try:
+            data = bridge.chan.recv(READ_SIZE)
+        except TimeoutError:
+            return  # woken by the pipe before the data: nothing yet
+        except (OSError, EOFError):
+            data = b""
+        if not data:
+            bridge.chan_eof = True
+            if not bridge.to_local:
+                self._finish_chan_eof(bridge)
+            if not bridge.closed:
+                self._update(bridge)
+            return
+        bridge.to_local += data
+        self._flush_to_local(bridge)
+
+    def _flush_to_local(self, bridge: _Bridge) -> None:
+        try:
+            while bridge.to_local:
+                sent = bridge.sock.send(bridge.to_local)
+                if sent <= 0:
+                    break
+                del bridge.to_local[:sent]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self._close_bridge(bridge)
+            return
+        if not bridge.to_local and bridge.chan_eof:
+            self._finish_chan_eof(bridge)
+        if not bridge.closed:
+            self._update(bridge)
+
+    def _finish_chan_eof(self, bridge: _Bridge) -> None:
+        # The kernel side ended: ZMQ has no use for a half-open connection, close it.
+        self._close_bridge(bridge)
+
+    def _update(self, bridge: _Bridge) -> None:
+        """Register exactly the events this bridge can act on now (back-pressure)."""
+        if bridge.closed:
+            return
+        sock_mask = 0
+        if not bridge.local_eof and not bridge.to_chan:
+            sock_mask |= selectors.EVENT_READ
+        if bridge.to_local:
+            sock_mask |= selectors.EVENT_WRITE
+        chan_mask = 0 if (bridge.to_local or bridge.chan_eof) else selectors.EVENT_READ
+        self._set_mask(bridge.sock.fileno(), bridge.sock, sock_mask, ("sock", bridge))
+        self._set_mask(bridge.chan_fd, bridge.chan_fd, chan_mask, ("chan", bridge))
+
+    def _set_mask(self, fd: int, fileobj, mask: int, data) -> None:
+        current = self._masks.get(fd, 0)
+        if mask == current:
+            return
+        if current == 0:
+            self._selector.register(fileobj, mask, data)
+        elif mask == 0:
+            self._selector.unregister(fileobj)
+        else:
+            self._selector.modify(fileobj, mask, data)
+        if mask:
+            self._masks[fd] = mask
+        else:
+            self._masks.pop(fd, None)
+
+    def _close_bridge(self, bridge: _Bridge) -> None:
+        if bridge.closed:
+            return
+        self._set_mask(bridge.sock.fileno(), bridge.sock, 0, None)
+        self._set_mask(bridge.chan_fd, bridge.chan_fd, 0, None)
+        bridge.closed = True
+        bridge.forward.bridges.discard(bridge)
+        self._bridges.discard(bridge)
+        bridge.sock.close()
+        bridge.chan.close()  # also closes the channel's notification pipe

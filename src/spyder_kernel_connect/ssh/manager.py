@@ -1,0 +1,297 @@
+"""TunnelManager: kernels reached through shared SSH sessions, one local connection file each."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import logging
+import os
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+
+from jupyter_core.paths import jupyter_runtime_dir
+
+from spyder_kernel_connect.connection import (
+    PORT_NAMES,
+    ConnectionInfo,
+    read_connection_file,
+    resolve_connection_file,
+    write_connection_file,
+)
+from spyder_kernel_connect.connection.listing import kernel_id_from_path
+from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.connect import open_transport
+from spyder_kernel_connect.ssh.forward import Forward
+from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
+from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
+from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
+
+log = logging.getLogger(__name__)
+
+# Addresses a kernel may listen on that mean "this machine" when seen from the SSH host.
+_ANY_ADDRESS = {"0.0.0.0", "*", "", "::"}
+
+
+class KernelTunnel:
+    """The five forwards of one kernel and the local connection file pointing at them."""
+
+    def __init__(
+        self,
+        manager: TunnelManager,
+        session: SSHSession,
+        target: SSHTarget,
+        remote_info: ConnectionInfo,
+        local_info: ConnectionInfo,
+        forwards: list[Forward],
+    ) -> None:
+        self._manager = manager
+        self.session = session
+        self.target = target
+        self.remote_info = remote_info
+        self.local_info = local_info
+        self.local_connection_file: str = local_info.path or ""
+        self.forwards = forwards
+        self.closed = False
+
+    @property
+    def state(self) -> TunnelState:
+        return TunnelState.CLOSED if self.closed else self.session.state
+
+    @property
+    def local_ports(self) -> dict[str, int]:
+        return self.local_info.ports
+
+    def close(self) -> None:
+        """Stop the forwards, delete the local file; the host's last tunnel ends the session."""
+        if self.closed:
+            return
+        self.closed = True
+        for forward in self.forwards:
+            forward.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.local_connection_file)
+        self._manager._release(self)
+
+    def __enter__(self) -> KernelTunnel:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<KernelTunnel {self.session.label} {self.local_connection_file} {self.state}>"
+
+
+class TunnelManager:
+    """Opens kernel tunnels; shares one authenticated SSH session per (user, host, port).
+
+    Blocking methods are meant for a worker thread; ``on_state`` and ``host_key_decider``
+    are called from worker/supervisor threads (a GUI marshals them to its own thread).
+    """
+
+    def __init__(
+        self,
+        host_key_decider: HostKeyDecider | None = None,
+        on_state: Callable[[StateEvent], None] | None = None,
+        keepalive_interval: float = 15.0,
+        keepalive_timeout: float = 10.0,
+        reconnect_timeout: float | None = 600.0,
+    ) -> None:
+        self.host_key_decider = host_key_decider
+        self.on_state = on_state
+        self.keepalive_interval = keepalive_interval
+        self.keepalive_timeout = keepalive_timeout
+        self.reconnect_timeout = reconnect_timeout
+        self._sessions: dict[tuple[str, str, int], SSHSession] = {}
+        self._tunnels: list[KernelTunnel] = []
+        self._lock = threading.Lock()
+        self._connect_locks: dict[tuple[str, str, int], threading.Lock] = {}
+        self._accepted_once: dict[tuple[str, int], str] = {}
+        # Process exit closes everything, even if the owner forgot to.
+        ref = weakref.ref(self)
+        self._atexit = lambda: (m := ref()) is not None and m.close_all()
+        atexit.register(self._atexit)
+
+    # -- public ---------------------------------------------------------------------
+
+    def session(self, target: SSHTarget, cancel: threading.Event | None = None) -> SSHSession:
+        """The shared authenticated session for ``target``; stays open until close_all()."""
+        session = self._session_for(target.resolve(), cancel)
+        session.pinned = True
+        return session
+
+    def open_tunnel(
+        self,
+        target: SSHTarget,
+        spec_or_info: str | os.PathLike[str] | ConnectionInfo,
+        cancel: threading.Event | None = None,
+        local_dir: str | os.PathLike[str] | None = None,
+    ) -> KernelTunnel:
+        """Forward the kernel's five ports and write a local connection file (0600)."""
+        remote_info = _load_info(spec_or_info)
+        if remote_info.transport != "tcp":
+            raise errors.TunnelUnsupported(
+                "This kernel uses the 'ipc' transport (Unix sockets), which cannot be forwarded.",
+                "Start the remote kernel with the tcp transport.",
+            )
+        remote_host = "127.0.0.1" if remote_info.ip in _ANY_ADDRESS else remote_info.ip
+        session = self._session_for(target.resolve(), cancel)
+        with self._lock:
+            session.users += 1
+        forwards: list[Forward] = []
+        try:
+            # One round trip now gives a clear error instead of a console that never answers.
+            session.check_reachable(remote_host, remote_info.hb_port)
+            for name in PORT_NAMES:
+                forwards.append(session.open_forward(remote_host, getattr(remote_info, name)))
+            ports = {name: f.local_port for name, f in zip(PORT_NAMES, forwards, strict=True)}
+            local_info = dataclasses.replace(remote_info, ip="127.0.0.1", path=None, **ports)
+            path = _write_local_file(local_info, remote_info, session, local_dir)
+            local_info = dataclasses.replace(local_info, path=path)
+        except BaseException:
+            for forward in forwards:
+                forward.close()
+            with self._lock:
+                session.users -= 1
+            self._maybe_close(session)
+            raise
+        tunnel = KernelTunnel(self, session, target, remote_info, local_info, forwards)
+        with self._lock:
+            self._tunnels.append(tunnel)
+        return tunnel
+
+    @property
+    def tunnels(self) -> list[KernelTunnel]:
+        with self._lock:
+            return list(self._tunnels)
+
+    @property
+    def sessions(self) -> list[SSHSession]:
+        with self._lock:
+            return list(self._sessions.values())
+
+    def close_all(self) -> None:
+        """Close every tunnel and session; no thread, socket or file is left behind."""
+        for tunnel in self.tunnels:
+            tunnel.close()
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        for session in sessions:
+            session.close()
+        atexit.unregister(self._atexit)
+
+    def __enter__(self) -> TunnelManager:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close_all()
+
+    # -- internals ------------------------------------------------------------------
+
+    def _session_for(self, resolved: ResolvedTarget, cancel: threading.Event | None) -> SSHSession:
+        key = resolved.key
+        with self._lock:
+            connect_lock = self._connect_locks.setdefault(key, threading.Lock())
+        # Two threads asking for the same host wait for one connection, not two.
+        with connect_lock:
+            with self._lock:
+                session = self._sessions.get(key)
+                if session is not None and not session.closed:
+                    return session
+            session = SSHSession(
+                resolved,
+                self._connect,
+                self._emit,
+                self.keepalive_interval,
+                self.keepalive_timeout,
+                self.reconnect_timeout,
+            )
+            session.connect(cancel)
+            with self._lock:
+                self._sessions[key] = session
+            return session
+
+    def _connect(self, resolved: ResolvedTarget, cancel: threading.Event | None):
+        sock_factory = None
+        if resolved.proxy_jump:
+            sock_factory = self._jump_socket_factory(resolved, cancel)
+        return open_transport(
+            resolved,
+            decider=self.host_key_decider,
+            accepted_once=self._accepted_once,
+            cancel=cancel,
+            sock_factory=sock_factory,
+        )
+
+    def _jump_socket_factory(self, resolved: ResolvedTarget, cancel: threading.Event | None):
+        """ProxyJump: the connection to the target runs in a channel of the jump host's session."""
+        hops = [h.strip() for h in resolved.proxy_jump.split(",") if h.strip()]
+        jump_target = resolved.target.with_host(hops[-1])
+        if len(hops) > 1:
+            jump_target.ssh_config = None
+        jump = self._session_for(jump_target.resolve(), cancel)
+        jump.pinned = True  # lives as long as the manager: the target depends on it
+
+        def factory(deadline):
+            try:
+                return jump.transport.open_channel(
+                    "direct-tcpip",
+                    (resolved.hostname, resolved.port),
+                    ("127.0.0.1", 0),
+                    timeout=max(deadline.remaining(), 0.1),
+                )
+            except Exception as err:
+                raise errors.HostUnreachable(
+                    f"Jump host {jump.label} cannot reach {resolved.hostname}:{resolved.port}: "
+                    f"{err}.",
+                    "Check ProxyJump and the target's HostName and Port.",
+                    host=resolved.label,
+                ) from None
+
+        return factory
+
+    def _emit(self, event: StateEvent) -> None:
+        log.info("%s: %s (%s)", event.host, event.state.value, event.message)
+        if self.on_state is not None:
+            self.on_state(event)
+
+    def _release(self, tunnel: KernelTunnel) -> None:
+        with self._lock:
+            if tunnel in self._tunnels:
+                self._tunnels.remove(tunnel)
+            tunnel.session.users -= 1
+        self._maybe_close(tunnel.session)
+
+    def _maybe_close(self, session: SSHSession) -> None:
+        with self._lock:
+            if session.users > 0 or session.pinned:
+                return
+            if self._sessions.get(session.key) is session:
+                del self._sessions[session.key]
+        session.close()
+
+
+def _load_info(spec_or_info) -> ConnectionInfo:
+    if isinstance(spec_or_info, ConnectionInfo):
+        return spec_or_info
+    return read_connection_file(resolve_connection_file(os.fspath(spec_or_info)))
+
+
+def _write_local_file(
+    local_info: ConnectionInfo,
+    remote_info: ConnectionInfo,
+    session: SSHSession,
+    local_dir,
+) -> str:
+    directory = os.fspath(local_dir) if local_dir else jupyter_runtime_dir()
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    stem = kernel_id_from_path(remote_info.path) if remote_info.path else "remote"
+    host = session.resolved.hostname.replace(os.sep, "_")
+    # mkstemp creates the file 0600 with a unique name: two tunnels never share a file.
+    fd, path = tempfile.mkstemp(prefix=f"kernel-{stem}-ssh-{host}-", suffix=".json", dir=directory)
+    os.close(fd)
+    return write_connection_file(path, local_info)
