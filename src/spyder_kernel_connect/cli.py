@@ -98,7 +98,72 @@ def run_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = (add_list_command, add_resolve_command)
+def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "tunnel",
+        help="forward a remote kernel's ports over SSH and write a local connection file",
+        description="Open one SSH connection to HOST, forward the kernel's five ports to "
+        "127.0.0.1, print the local connection file's path as the first line, and stay in "
+        "the foreground (reconnecting as needed) until Ctrl+C or SIGTERM. Then connect with "
+        "`jupyter console --existing <file>`. Unknown host keys are refused unless "
+        "--accept-new-host-key; changed host keys are always refused.",
+    )
+    parser.add_argument(
+        "host", metavar="[USER@]HOST[:PORT]", help="SSH host (or ~/.ssh/config alias)"
+    )
+    parser.add_argument(
+        "spec", metavar="SPEC", help="local copy of the remote kernel's connection file"
+    )
+    parser.add_argument("-i", "--identity", metavar="KEYFILE", help="private key file")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first stdin line"
+    )
+    parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the key's passphrase from the next stdin line",
+    )
+    parser.add_argument(
+        "--known-hosts",
+        metavar="FILE",
+        help="extra known_hosts file (also where new keys are saved)",
+    )
+    parser.add_argument(
+        "--accept-new-host-key", action="store_true", help="trust and save an unknown host key"
+    )
+    parser.add_argument(
+        "--local-dir",
+        metavar="DIR",
+        help="where to write the local connection file (default: Jupyter's runtime dir)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="connect timeout (default: 10)",
+    )
+    parser.set_defaults(func=run_tunnel)
+
+
+def run_tunnel(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for this command
+    from spyder_kernel_connect.ssh.foreground import serve_tunnel
+
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+    passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
+    target = SSHTarget.parse(
+        args.host,
+        identity_file=args.identity,
+        password=password,
+        passphrase=passphrase,
+        known_hosts=args.known_hosts,
+        connect_timeout=args.timeout,
+    )
+    return serve_tunnel(target, args.spec, args.accept_new_host_key, args.local_dir)
+
+
+COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
