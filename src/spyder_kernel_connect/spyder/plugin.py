@@ -1,16 +1,45 @@
-"""Spyder plugin entry point (filled in by the plugin issue)."""
+"""Spyder plugin: Consoles -> "Connect to an existing kernel...", presets, UMR in every console."""
 
-from typing import ClassVar
+from __future__ import annotations
 
-from spyder.api.plugins import SpyderPluginV2
+from typing import Any, ClassVar
+
+from spyder.api.plugin_registration.decorators import on_plugin_available, on_plugin_teardown
+from spyder.api.plugins import Plugins, SpyderPluginV2
 from spyder.api.translations import _
+from spyder.plugins.ipythonconsole.api import (
+    IPythonConsoleWidgetActions,
+    IPythonConsoleWidgetMenus,
+    IPythonConsoleWidgetTabsContextMenuSections,
+)
+from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
+
+from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
+from spyder_kernel_connect.spyder.connector import ConnectOutcome
+from spyder_kernel_connect.spyder.container import KernelConnectActions, KernelConnectContainer
 
 
 class KernelConnect(SpyderPluginV2):
     NAME = "spyder_kernel_connect"
-    REQUIRES: ClassVar[list] = []
-    OPTIONAL: ClassVar[list] = []
+    REQUIRES: ClassVar[list] = [Plugins.IPythonConsole, Plugins.Preferences]
+    OPTIONAL: ClassVar[list] = [Plugins.MainMenu]
+    CONTAINER_CLASS = KernelConnectContainer
+    CONF_WIDGET_CLASS = KernelConnectConfigPage
     CONF_SECTION = NAME
+    CONF_FILE = True
+    CONF_VERSION = "1.0.0"
+    CONF_DEFAULTS: ClassVar[list] = [
+        (
+            NAME,
+            {
+                "umr/enabled": True,
+                "umr/verbose": True,
+                "umr/exclude": [],
+                "presets": {},
+                "last_settings": {},
+            },
+        )
+    ]
 
     @staticmethod
     def get_name() -> str:
@@ -18,11 +47,104 @@ class KernelConnect(SpyderPluginV2):
 
     @staticmethod
     def get_description() -> str:
-        return _("Connect to existing local and remote kernels; reload changed modules.")
+        return _(
+            "Connect to existing local and remote (SSH) kernels, and reload changed "
+            "modules in every console."
+        )
 
     @classmethod
     def get_icon(cls):
-        return cls.create_icon("ipython_console")
+        return cls.create_icon("remote_server")
 
     def on_initialize(self) -> None:
-        pass
+        container = self.get_container()
+        container.sig_open_console_requested.connect(self.open_console)
+        container.sig_tab_label_changed.connect(self._set_tab_label)
+
+    # ---- IPython console
+    @on_plugin_available(plugin=Plugins.IPythonConsole)
+    def on_ipython_console_available(self) -> None:
+        console = self.get_plugin(Plugins.IPythonConsole)
+        container = self.get_container()
+        console.sig_shellwidget_created.connect(container.umr.attach)
+        console.sig_shellwidget_deleted.connect(container.on_shellwidget_deleted)
+        for client in console.get_clients():  # consoles opened before this plugin
+            if getattr(client, "shellwidget", None) is not None:
+                container.umr.attach(client.shellwidget)
+        widget = console.get_widget()
+        # One entry, not two: ours takes the place of Spyder's while this plugin runs.
+        widget.connect_to_kernel_action.setVisible(False)
+        widget.add_item_to_menu(
+            container.connect_action,
+            menu=widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu),
+            section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
+            before=IPythonConsoleWidgetActions.ConnectToKernel,
+        )
+
+    @on_plugin_teardown(plugin=Plugins.IPythonConsole)
+    def on_ipython_console_teardown(self) -> None:
+        console = self.get_plugin(Plugins.IPythonConsole)
+        container = self.get_container()
+        console.sig_shellwidget_created.disconnect(container.umr.attach)
+        console.sig_shellwidget_deleted.disconnect(container.on_shellwidget_deleted)
+        widget = console.get_widget()
+        widget.connect_to_kernel_action.setVisible(True)
+        menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
+        menu.remove_action(KernelConnectActions.ConnectToKernel)
+
+    # ---- Consoles menu
+    @on_plugin_available(plugin=Plugins.MainMenu)
+    def on_main_menu_available(self) -> None:
+        mainmenu = self.get_plugin(Plugins.MainMenu)
+        mainmenu.add_item_to_application_menu(
+            self.get_container().connect_action,
+            menu_id=ApplicationMenus.Consoles,
+            section=ConsolesMenuSections.New,
+            before=IPythonConsoleWidgetActions.ConnectToKernel,
+        )
+
+    @on_plugin_teardown(plugin=Plugins.MainMenu)
+    def on_main_menu_teardown(self) -> None:
+        mainmenu = self.get_plugin(Plugins.MainMenu)
+        mainmenu.remove_item_from_application_menu(
+            KernelConnectActions.ConnectToKernel, menu_id=ApplicationMenus.Consoles
+        )
+
+    # ---- Preferences
+    @on_plugin_available(plugin=Plugins.Preferences)
+    def on_preferences_available(self) -> None:
+        self.get_plugin(Plugins.Preferences).register_plugin_preferences(self)
+
+    @on_plugin_teardown(plugin=Plugins.Preferences)
+    def on_preferences_teardown(self) -> None:
+        self.get_plugin(Plugins.Preferences).deregister_plugin_preferences(self)
+
+    def on_close(self, cancelable: bool = False) -> bool:
+        self.get_container().close_all_tunnels()
+        return True
+
+    # ---- Public API
+    def show_dialog(self):
+        """Open the "Connect to an existing kernel" dialog (non-blocking); return it."""
+        return self.get_container().show_dialog()
+
+    def open_console(self, outcome: ConnectOutcome) -> Any:
+        """Open a console on a kernel that answered; remote ones use the local tunnel file."""
+        console = self.get_plugin(Plugins.IPythonConsole)
+        # No hostname/sshkey: the file points at our tunnel's local ports, so Spyder
+        # must not start its own SSH tunnel.
+        client = console.create_client_for_kernel(outcome.connection_file, give_focus=True)
+        if client is None:
+            return None
+        if outcome.tunnel is not None:
+            self.get_container().register_tunnel(client, outcome.tunnel, outcome.label or "")
+            self._set_tab_label(client, outcome.label or "")
+        console.switch_to_plugin()
+        return client
+
+    def _set_tab_label(self, client: Any, label: str) -> None:
+        console = self.get_plugin(Plugins.IPythonConsole)
+        if console is None or client not in console.get_clients():
+            return
+        client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
+        console.rename_client_tab(client, None)

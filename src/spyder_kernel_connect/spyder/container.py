@@ -1,0 +1,279 @@
+"""The plugin's container: the menu action, the dialog, connection attempts, tunnels."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from qtpy.QtCore import QTimer, Signal
+from qtpy.QtWidgets import QMessageBox
+from spyder.api.config.decorators import on_conf_change
+from spyder.api.translations import _
+from spyder.api.widgets.main_container import PluginMainContainer
+
+from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.presets import ConnectionSettings, PresetStore, SecretStore
+from spyder_kernel_connect.spyder.connector import (
+    ConnectionCancelled,
+    ConnectOutcome,
+    EngineBridge,
+    TunnelEngineMissing,
+    connect_blocking,
+)
+from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
+from spyder_kernel_connect.spyder.widgets.background import run_in_thread
+from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
+from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
+
+logger = logging.getLogger(__name__)
+
+
+class KernelConnectActions:
+    ConnectToKernel = "kernel_connect_connect_to_kernel"
+
+
+class KernelConnectContainer(PluginMainContainer):
+    sig_open_console_requested = Signal(object)
+    """A connection succeeded: open a console on ``ConnectOutcome.connection_file``."""
+
+    # ---- PluginMainContainer API
+    def setup(self) -> None:
+        self.connect_action = self.create_action(
+            KernelConnectActions.ConnectToKernel,
+            text=_("Connect to an existing kernel..."),
+            tip=_("Open a console on a kernel already running here or on a remote host (SSH)"),
+            icon=self.create_icon("remote_server"),
+            triggered=self.show_dialog,
+        )
+        self.presets = PresetStore(self._read_presets, self._write_presets, SecretStore())
+        self.bridge = EngineBridge(self)
+        self.bridge.sig_host_key_question.connect(self.ask_host_key)
+        self.bridge.sig_progress.connect(self._on_progress)
+        self.bridge.sig_state_event.connect(self.on_tunnel_state)
+        self.umr = ConsoleUMR(self.umr_options, self)
+        self.dialog: KernelConnectDialog | None = None
+        self.host_key_dialog: HostKeyDialog | None = None
+        self._manager: Any = None
+        self._manager_lock = threading.Lock()
+        self._attempt_cancel: threading.Event | None = None
+        self._attempt: Any = None
+        self._pending_save: tuple[ConnectionSettings, str] | None = None
+        # console client -> (tunnel, label); a tunnel is closed with its console tab
+        self.tunnels: dict[Any, tuple[Any, str]] = {}
+        self._umr_timer = QTimer(self, singleShot=True, interval=0)
+        self._umr_timer.timeout.connect(self.umr.resend_all)
+
+    def update_actions(self) -> None:
+        pass
+
+    # ---- Settings
+    def _read_presets(self) -> dict:
+        return self.get_conf("presets", {})
+
+    def _write_presets(self, data: dict) -> None:
+        self.set_conf("presets", data)
+
+    def umr_options(self) -> dict:
+        return {
+            "enabled": self.get_conf("umr/enabled", True),
+            "verbose": self.get_conf("umr/verbose", True),
+            "exclude": self.get_conf("umr/exclude", []),
+        }
+
+    @on_conf_change(option=["umr/enabled", "umr/verbose", "umr/exclude"])
+    def _on_umr_option_changed(self, option, value) -> None:
+        self._umr_timer.start()  # several options change at once on Apply: send once
+
+    # ---- Dialog
+    def show_dialog(self) -> KernelConnectDialog:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return self.dialog
+        dialog = KernelConnectDialog(self.parent() or self, self.presets)
+        last = self.get_conf("last_settings", {})
+        if last and not self.presets.last:
+            dialog.set_settings(ConnectionSettings.from_dict(last))
+        dialog.sig_connect_requested.connect(self.start_connection)
+        dialog.sig_cancel_requested.connect(self.cancel_connection)
+        dialog.finished.connect(self._on_dialog_finished)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_dialog_finished(self, _result: int) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = None
+
+    # ---- Connecting
+    def start_connection(self, settings: ConnectionSettings, save_as: str) -> None:
+        if self._attempt_cancel is not None:
+            return  # one attempt at a time
+        dialog = self.dialog
+        cancel = threading.Event()
+        self._attempt_cancel = cancel
+        self.bridge.cancel = cancel
+        self._pending_save = (settings, save_as)
+        if dialog is not None:
+            dialog.set_busy(_("Connecting..."))
+            if settings.remote and save_as and not self.presets.secrets.available:
+                dialog.show_notice(self._no_keyring_text())
+
+        def work() -> ConnectOutcome:
+            return connect_blocking(
+                settings, cancel, self.bridge.report_progress, self.tunnel_manager
+            )
+
+        self._attempt = run_in_thread(self, work, self._on_connected, self._on_failed)
+
+    def cancel_connection(self) -> None:
+        if self._attempt_cancel is None:
+            return
+        self._attempt_cancel.set()
+        self.bridge.cancel_pending()
+        if self.host_key_dialog is not None:
+            self.host_key_dialog.reject()
+        if self.dialog is not None:
+            self.dialog.progress_label.setText(_("Cancelling..."))
+
+    def _on_progress(self, message: str) -> None:
+        if self.dialog is not None and self.dialog.busy:
+            self.dialog.progress_label.setText(message)
+
+    def _finish_attempt(self) -> bool:
+        """Reset the attempt state; True if the attempt was cancelled meanwhile."""
+        cancelled = self._attempt_cancel is not None and self._attempt_cancel.is_set()
+        self._attempt_cancel = None
+        self.bridge.cancel = None
+        self._attempt = None
+        if self.dialog is not None:
+            self.dialog.set_idle()
+        return cancelled
+
+    def _on_connected(self, outcome: ConnectOutcome) -> None:
+        cancelled = self._finish_attempt()
+        if cancelled or self.dialog is None:
+            if outcome.tunnel is not None:
+                self.close_tunnel(outcome.tunnel)
+            if self.dialog is not None:
+                self.dialog.show_notice(_("Connection cancelled."))
+            return
+        settings, save_as = self._pending_save or (None, "")
+        self.sig_open_console_requested.emit(outcome)
+        if settings is not None:
+            self.save_after_success(settings, save_as)
+        self.dialog.accept()
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._finish_attempt()
+        if self.dialog is None:
+            return
+        if isinstance(error, ConnectionCancelled) or type(error).__name__ == "Cancelled":
+            self.dialog.show_notice(_("Connection cancelled."))
+        elif isinstance(error, KernelConnectError):
+            self.dialog.show_error(str(error))
+        else:
+            logger.error("Unexpected error while connecting", exc_info=error)
+            self.dialog.show_error(
+                _("Unexpected error while connecting: {}: {}").format(type(error).__name__, error)
+            )
+
+    def save_after_success(self, settings: ConnectionSettings, save_as: str) -> None:
+        """Only a connection that worked is remembered; secrets only in the keyring."""
+        self.set_conf("last_settings", settings.public_dict())
+        if not save_as:
+            return
+        outcome = self.presets.save(save_as, settings)
+        if not outcome.secrets_saved:
+            box = QMessageBox(
+                QMessageBox.Warning,
+                _("Password not saved"),
+                self._no_keyring_text(),
+                QMessageBox.Ok,
+                self.parent() or self,
+            )
+            box.setObjectName("no_keyring_message")
+            box.open()
+            self.no_keyring_message = box
+
+    def _no_keyring_text(self) -> str:
+        return _(
+            "The connection settings are saved, but not the password or passphrase: "
+            "no system keyring is available ({}). You will be asked for it again. "
+            "Install a keyring backend (GNOME Keyring, KWallet, or the keyrings.alt "
+            "package) to save it."
+        ).format(self.presets.secrets.problem or _("unknown reason"))
+
+    # ---- Host keys
+    def ask_host_key(self, question: Any) -> None:
+        from spyder_kernel_connect.ssh import HostKeyDecision
+
+        parent = self.dialog or self.parent() or self
+        dialog = HostKeyDialog(parent, question.info, HostKeyDecision)
+        self.host_key_dialog = dialog
+
+        def answered(_result: int) -> None:
+            question.answer(dialog.decision)
+            self.host_key_dialog = None
+            dialog.deleteLater()
+
+        dialog.finished.connect(answered)
+        if self.dialog is not None:
+            self.dialog.progress_label.setText(_("Waiting for your decision on the host key..."))
+        dialog.open()
+
+    # ---- Tunnels
+    def tunnel_manager(self) -> Any:
+        """The one TunnelManager (one SSH connection per host), created on first use."""
+        with self._manager_lock:
+            if self._manager is None:
+                try:
+                    from spyder_kernel_connect.ssh import TunnelManager
+                except ImportError as err:
+                    raise TunnelEngineMissing(
+                        "SSH tunnels are not available in this installation.",
+                        f"Reinstall spyder-kernel-connect ({err}).",
+                    ) from None
+                self._manager = TunnelManager(
+                    host_key_decider=self.bridge.decide_host_key,
+                    on_state=self.bridge.on_state,
+                )
+            return self._manager
+
+    def register_tunnel(self, client: Any, tunnel: Any, label: str) -> None:
+        self.tunnels[client] = (tunnel, label)
+
+    def on_shellwidget_deleted(self, shellwidget: Any) -> None:
+        for client in list(self.tunnels):
+            if getattr(client, "shellwidget", None) is shellwidget:
+                tunnel, _label = self.tunnels.pop(client)
+                self.close_tunnel(tunnel)
+        self.umr.detach(shellwidget)
+
+    def close_tunnel(self, tunnel: Any) -> None:
+        # Closing waits for the forwarding threads: keep it off the GUI thread.
+        threading.Thread(target=tunnel.close, name="kernel-connect-close", daemon=True).start()
+
+    def on_tunnel_state(self, event: Any) -> None:
+        """Show in each console tab whether its tunnel is up or reconnecting."""
+        from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
+
+        suffix = tab_suffix(event)
+        for client, (tunnel, label) in list(self.tunnels.items()):
+            if tunnel_matches(tunnel, event):
+                self.sig_tab_label_changed.emit(client, f"{label}{suffix}")
+
+    sig_tab_label_changed = Signal(object, str)
+
+    def close_all_tunnels(self) -> None:
+        if self._attempt_cancel is not None:
+            self._attempt_cancel.set()
+            self.bridge.cancel_pending()
+        self.tunnels.clear()
+        if self._manager is not None:
+            try:
+                self._manager.close_all()
+            except Exception:
+                logger.exception("Closing the SSH tunnels failed")

@@ -1,0 +1,593 @@
+"""The "Connect to an existing kernel" dialog: a form, no engine calls of its own.
+
+It emits ``sig_connect_requested`` with valid ``ConnectionSettings``; the container does
+the connecting (off the GUI thread) and calls back ``set_busy``/``show_error``/``accept``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from jupyter_core.paths import jupyter_runtime_dir
+from qtpy.QtCore import Qt, QTimer, Signal
+from qtpy.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from spyder.api.translations import _
+from spyder.api.widgets.dialogs import SpyderDialogButtonBox
+from spyder.utils.icon_manager import ima
+from spyder.utils.palette import SpyderPalette
+
+from spyder_kernel_connect.connection import KernelEntry
+from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.presets import (
+    AUTH_KEY,
+    AUTH_PASSWORD,
+    ConnectionSettings,
+    InvalidPresetName,
+    PresetStore,
+    describe_kernel,
+    describe_spec,
+    validate,
+)
+from spyder_kernel_connect.spyder.widgets.background import run_in_thread
+
+CONNECTION_FILE_FILTERS = ";;".join(
+    [
+        _("Kernel connection files") + " (kernel-*.json)",
+        _("JSON files") + " (*.json)",
+        _("All files") + " (*)",
+    ]
+)
+NO_PRESET = ""
+
+
+def browse_start_dir(current: str) -> str:
+    """Browse opens where the typed file is, else in the Jupyter runtime dir."""
+    current = os.path.expanduser(current.strip())
+    if current and os.path.isdir(os.path.dirname(current)):
+        return os.path.dirname(os.path.abspath(current))
+    return jupyter_runtime_dir()
+
+
+class KernelConnectDialog(QDialog):
+    sig_connect_requested = Signal(object, str)
+    """(ConnectionSettings, name to save the preset under or "")."""
+
+    sig_cancel_requested = Signal()
+    """The user pressed Cancel while a connection attempt runs."""
+
+    def __init__(self, parent: QWidget | None, presets: PresetStore) -> None:
+        super().__init__(parent)
+        self.presets = presets
+        self._busy = False
+        self._file_dialog: QFileDialog | None = None
+        self.setWindowTitle(_("Connect to an existing kernel"))
+        self.setObjectName("kernel_connect_dialog")
+        self.setMinimumWidth(620)
+
+        intro = QLabel(
+            _(
+                "Connect a new console to a kernel that is already running, on this "
+                "computer or on a remote machine through SSH."
+            )
+        )
+        intro.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addSpacing(6)
+        layout.addLayout(self._build_presets_row())
+        layout.addSpacing(6)
+        layout.addWidget(self._build_local_group())
+        layout.addWidget(self._build_remote_group())
+        layout.addWidget(self._build_footer())
+
+        self._resolve_timer = QTimer(self, singleShot=True, interval=150)
+        self._resolve_timer.timeout.connect(self.update_resolution)
+        self.cf.textChanged.connect(self._resolve_timer.start)
+        self.remote_group.toggled.connect(self._resolve_timer.start)
+
+        self.reload_presets(select=presets.last)
+        if presets.last:
+            self.load_preset(presets.last)
+        self.update_resolution()
+        self._update_auth_fields()
+        self.cf.setFocus()
+
+    # ---- Building
+    def _build_presets_row(self) -> QHBoxLayout:
+        self.preset_combo = QComboBox()
+        self.preset_combo.setMinimumContentsLength(24)
+        self.preset_combo.setToolTip(_("Load a connection saved earlier"))
+        self.preset_combo.activated.connect(self._on_preset_chosen)
+        self.rename_button = self._tool_button("rename", _("Rename the saved connection"))
+        self.rename_button.clicked.connect(self.rename_preset)
+        self.delete_button = self._tool_button("editdelete", _("Delete the saved connection"))
+        self.delete_button.clicked.connect(self.delete_preset)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Saved connections:")))
+        row.addWidget(self.preset_combo, 1)
+        row.addWidget(self.rename_button)
+        row.addWidget(self.delete_button)
+        return row
+
+    def _tool_button(self, icon: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(ima.icon(icon))
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        return button
+
+    def _build_local_group(self) -> QGroupBox:
+        group = QGroupBox(_("Kernel"))
+        self.cf = QLineEdit()
+        self.cf.setPlaceholderText(_("Path to kernel-1234.json, or just the kernel ID 1234"))
+        self.cf.setClearButtonEnabled(True)
+        self.browse_button = QPushButton(_("Browse..."))
+        self.browse_button.setIcon(ima.icon("fileopen"))
+        self.browse_button.clicked.connect(self.browse_connection_file)
+        self.cf_status = QLabel()
+        self.cf_status.setWordWrap(True)
+        self.cf_status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.kernel_list = QListWidget()
+        self.kernel_list.setObjectName("running_kernels")
+        self.kernel_list.setMaximumHeight(110)
+        self.kernel_list.setAlternatingRowColors(True)
+        self.kernel_list.itemClicked.connect(self._on_kernel_clicked)
+        self.kernel_list.itemActivated.connect(self._on_kernel_clicked)
+        self.refresh_button = self._tool_button("refresh", _("Look for running kernels again"))
+        self.refresh_button.clicked.connect(self.refresh_kernels)
+
+        grid = QGridLayout(group)
+        grid.addWidget(QLabel(_("Connection file:")), 0, 0)
+        cf_row = QHBoxLayout()
+        cf_row.addWidget(self.cf, 1)
+        cf_row.addWidget(self.browse_button)
+        grid.addLayout(cf_row, 0, 1)
+        grid.addWidget(self.cf_status, 1, 1)
+        kernels_label = QLabel(_("Running kernels on this computer (newest first):"))
+        kernels_row = QHBoxLayout()
+        kernels_row.addWidget(kernels_label, 1)
+        kernels_row.addWidget(self.refresh_button)
+        grid.addLayout(kernels_row, 2, 0, 1, 2)
+        grid.addWidget(self.kernel_list, 3, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        return group
+
+    def _build_remote_group(self) -> QGroupBox:
+        self.remote_group = QGroupBox(_("This is a remote kernel (via SSH)"))
+        self.remote_group.setCheckable(True)
+        self.remote_group.setChecked(False)
+
+        self.hostname = QLineEdit()
+        self.hostname.setPlaceholderText(_("server.example.org or a ~/.ssh/config alias"))
+        self.port = QLineEdit("22")
+        self.port.setMaximumWidth(70)
+        self.username = QLineEdit()
+        self.username.setPlaceholderText(_("Default: from ~/.ssh/config, else your login name"))
+
+        self.password_radio = QRadioButton(_("Password:"))
+        self.key_radio = QRadioButton(_("Key file:"))
+        self.auth_buttons = QButtonGroup(self)
+        self.auth_buttons.addButton(self.password_radio)
+        self.auth_buttons.addButton(self.key_radio)
+        self.key_radio.setChecked(True)
+        self.password_radio.toggled.connect(self._update_auth_fields)
+
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.Password)
+        self.key_file = QLineEdit()
+        self.key_file.setPlaceholderText(_("Empty: use your SSH agent and ~/.ssh/config"))
+        self.key_browse_button = QPushButton(_("Browse..."))
+        self.key_browse_button.setIcon(ima.icon("fileopen"))
+        self.key_browse_button.clicked.connect(self.browse_key_file)
+        self.passphrase_label = QLabel(_("Passphrase:"))
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.Password)
+        self.passphrase.setPlaceholderText(_("Only if the key is encrypted"))
+
+        grid = QGridLayout(self.remote_group)
+        grid.addWidget(QLabel(_("Hostname:")), 0, 0)
+        host_row = QHBoxLayout()
+        host_row.addWidget(self.hostname, 1)
+        host_row.addWidget(QLabel(_("Port:")))
+        host_row.addWidget(self.port)
+        grid.addLayout(host_row, 0, 1, 1, 2)
+        grid.addWidget(QLabel(_("Username:")), 1, 0)
+        grid.addWidget(self.username, 1, 1, 1, 2)
+
+        auth_label = QLabel(_("Log in with one of the two:"))
+        grid.addWidget(auth_label, 2, 0, 1, 3)
+        grid.addWidget(self.password_radio, 3, 0)
+        grid.addWidget(self.password, 3, 1, 1, 2)
+        grid.addWidget(self.key_radio, 4, 0)
+        grid.addWidget(self.key_file, 4, 1)
+        grid.addWidget(self.key_browse_button, 4, 2)
+        grid.addWidget(self.passphrase_label, 5, 0, Qt.AlignRight)
+        grid.addWidget(self.passphrase, 5, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+        return self.remote_group
+
+    def _build_footer(self) -> QWidget:
+        footer = QWidget()
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error_label")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error_label.setStyleSheet(f"color: {SpyderPalette.COLOR_ERROR_2};")
+        self.error_label.hide()
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.hide()
+
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)  # busy indicator: the duration is unknown
+        self.progress_bar.setMaximumHeight(8)
+        self.progress_bar.setTextVisible(False)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label, 1)
+        progress_row.addWidget(self.progress_bar)
+        self.progress_widget = QWidget()
+        self.progress_widget.setLayout(progress_row)
+        progress_row.setContentsMargins(0, 0, 0, 0)
+        self.progress_widget.hide()
+
+        self.save_check = QCheckBox(_("Save these settings as:"))
+        self.save_name = QLineEdit()
+        self.save_name.setPlaceholderText(_("Name, e.g. lab server"))
+        self.save_name.setEnabled(False)
+        self.save_check.toggled.connect(self.save_name.setEnabled)
+        self.save_check.setToolTip(
+            _("Saved after the connection succeeds. Passwords go only to the system keyring.")
+        )
+
+        self.buttons = SpyderDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.Ok)
+        self.ok_button.setText(_("Connect"))
+        self.cancel_button = self.buttons.button(QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.request_connect)
+        self.buttons.rejected.connect(self._on_cancel)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.save_check)
+        bottom.addWidget(self.save_name, 1)
+        bottom.addSpacing(12)
+        bottom.addWidget(self.buttons)
+
+        layout = QVBoxLayout(footer)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.notice_label)
+        layout.addWidget(self.progress_widget)
+        layout.addLayout(bottom)
+        return footer
+
+    # ---- Form values
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings(
+            connection_file=self.cf.text().strip(),
+            remote=self.remote_group.isChecked(),
+            hostname=self.hostname.text().strip(),
+            username=self.username.text().strip(),
+            port=self.port.text().strip() or "22",
+            auth=AUTH_PASSWORD if self.password_radio.isChecked() else AUTH_KEY,
+            key_file=self.key_file.text().strip(),
+            password=self.password.text(),
+            passphrase=self.passphrase.text(),
+        )
+
+    def set_settings(self, settings: ConnectionSettings) -> None:
+        self.cf.setText(settings.connection_file)
+        self.remote_group.setChecked(settings.remote)
+        self.hostname.setText(settings.hostname)
+        self.username.setText(settings.username)
+        self.port.setText(settings.port or "22")
+        self.password_radio.setChecked(settings.auth == AUTH_PASSWORD)
+        self.key_radio.setChecked(settings.auth != AUTH_PASSWORD)
+        self.key_file.setText(settings.key_file)
+        self.password.setText(settings.password)
+        self.passphrase.setText(settings.passphrase)
+        self._update_auth_fields()
+        self.update_resolution()
+
+    def field_widget(self, field: str) -> QWidget:
+        return {
+            "connection_file": self.cf,
+            "hostname": self.hostname,
+            "username": self.username,
+            "port": self.port,
+            "password": self.password,
+            "key_file": self.key_file,
+            "passphrase": self.passphrase,
+        }.get(field, self.cf)
+
+    def _update_auth_fields(self) -> None:
+        # Exactly one of the two ways to log in is editable, the other is greyed out.
+        use_password = self.password_radio.isChecked()
+        self.password.setEnabled(use_password)
+        for widget in (
+            self.key_file,
+            self.key_browse_button,
+            self.passphrase,
+            self.passphrase_label,
+        ):
+            widget.setEnabled(not use_password)
+
+    def update_resolution(self) -> None:
+        status = describe_spec(self.cf.text(), remote=self.remote_group.isChecked())
+        color = SpyderPalette.COLOR_SUCCESS_2 if status.path else SpyderPalette.COLOR_WARN_2
+        if not self.cf.text().strip():
+            color = SpyderPalette.COLOR_TEXT_4
+        self.cf_status.setStyleSheet(f"color: {color};")
+        text = status.message
+        if status.path:
+            text = _("Resolves to {}").format(status.path)
+        self.cf_status.setText(text)
+        self.cf_status.setToolTip(text)
+
+    # ---- Running kernels
+    def refresh_kernels(self) -> None:
+        from spyder_kernel_connect.connection import list_kernels
+
+        self.kernel_list.clear()
+        placeholder = QListWidgetItem(_("Looking for running kernels..."))
+        placeholder.setFlags(Qt.NoItemFlags)
+        self.kernel_list.addItem(placeholder)
+        self.refresh_button.setEnabled(False)
+        # Probing heartbeats takes up to half a second: never on the GUI thread.
+        self._listing = run_in_thread(self, list_kernels, self.show_kernels, self._listing_failed)
+
+    def _listing_failed(self, error: BaseException) -> None:
+        self.refresh_button.setEnabled(True)
+        self.kernel_list.clear()
+        item = QListWidgetItem(_("Could not list kernels: {}").format(error))
+        item.setFlags(Qt.NoItemFlags)
+        self.kernel_list.addItem(item)
+
+    def show_kernels(self, entries: list[KernelEntry]) -> None:
+        self.refresh_button.setEnabled(True)
+        self.kernel_list.clear()
+        if not entries:
+            item = QListWidgetItem(
+                _("No kernel connection files in {}").format(jupyter_runtime_dir())
+            )
+            item.setFlags(Qt.NoItemFlags)
+            self.kernel_list.addItem(item)
+            return
+        for entry in entries:
+            row = describe_kernel(entry)
+            item = QListWidgetItem(row.text)
+            item.setToolTip(row.tooltip)
+            item.setData(Qt.UserRole, entry.path)
+            item.setIcon(ima.icon("ipython_console" if row.alive else "warning"))
+            if not row.selectable:
+                item.setFlags(Qt.NoItemFlags)
+            elif not row.alive:
+                item.setForeground(
+                    self.palette().brush(self.palette().Disabled, self.palette().Text)
+                )
+            self.kernel_list.addItem(item)
+
+    def _on_kernel_clicked(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.UserRole)
+        if path:
+            self.remote_group.setChecked(False)
+            self.cf.setText(path)
+            self.update_resolution()
+
+    # ---- Browsing
+    def browse_connection_file(self) -> None:
+        dialog = QFileDialog(self, _("Select kernel connection file"))
+        dialog.setObjectName("connection_file_browser")
+        dialog.setFileMode(QFileDialog.ExistingFile)
+        dialog.setNameFilter(CONNECTION_FILE_FILTERS)
+        dialog.setDirectory(browse_start_dir(self.cf.text()))
+        dialog.fileSelected.connect(self.cf.setText)
+        self._file_dialog = dialog
+        dialog.open()
+
+    def browse_key_file(self) -> None:
+        start = os.path.expanduser("~/.ssh")
+        dialog = QFileDialog(self, _("Select SSH private key file"))
+        dialog.setObjectName("key_file_browser")
+        dialog.setFileMode(QFileDialog.ExistingFile)
+        dialog.setFilter(dialog.filter() | dialog.filter().Hidden)
+        dialog.setDirectory(start if os.path.isdir(start) else os.path.expanduser("~"))
+        dialog.fileSelected.connect(self.key_file.setText)
+        self._file_dialog = dialog
+        dialog.open()
+
+    # ---- Presets
+    def reload_presets(self, select: str = NO_PRESET) -> None:
+        self.preset_combo.clear()
+        self.preset_combo.addItem(_("(new connection)"), NO_PRESET)
+        for name in self.presets.names():
+            self.preset_combo.addItem(name, name)
+        index = max(0, self.preset_combo.findData(select))
+        self.preset_combo.setCurrentIndex(index)
+        self._update_preset_buttons()
+
+    def current_preset(self) -> str:
+        return self.preset_combo.currentData() or NO_PRESET
+
+    def _update_preset_buttons(self) -> None:
+        has = bool(self.current_preset())
+        self.rename_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+
+    def _on_preset_chosen(self, _index: int) -> None:
+        name = self.current_preset()
+        self._update_preset_buttons()
+        if name:
+            self.load_preset(name)
+
+    def load_preset(self, name: str) -> None:
+        try:
+            settings = self.presets.load(name)
+        except KernelConnectError as err:
+            self.show_error(str(err))
+            return
+        self.set_settings(settings)
+        self.save_check.setChecked(True)
+        self.save_name.setText(name)
+        self.clear_messages()
+        if self.presets.secrets.problem and settings.remote:
+            self.show_notice(
+                _("Secrets are not saved on this computer: {}").format(self.presets.secrets.problem)
+            )
+
+    def rename_preset(self) -> None:
+        old = self.current_preset()
+        if not old:
+            return
+        new, ok = QInputDialog.getText(
+            self, _("Rename saved connection"), _("New name:"), QLineEdit.Normal, old
+        )
+        if ok:
+            self.rename_preset_to(old, new)
+
+    def rename_preset_to(self, old: str, new: str) -> None:
+        try:
+            self.presets.rename(old, new)
+        except InvalidPresetName as err:
+            self.show_error(str(err))
+            return
+        self.reload_presets(select=new.strip())
+        if self.save_name.text() == old:
+            self.save_name.setText(new.strip())
+
+    def delete_preset(self) -> None:
+        name = self.current_preset()
+        if not name:
+            return
+        answer = QMessageBox.question(
+            self,
+            _("Delete saved connection"),
+            _("Delete the saved connection <b>{}</b> and its stored password?").format(name),
+            QMessageBox.Yes | QMessageBox.No,
+        )
+        if answer == QMessageBox.Yes:
+            self.delete_preset_named(name)
+
+    def delete_preset_named(self, name: str) -> None:
+        self.presets.delete(name)
+        self.reload_presets()
+        if self.save_name.text() == name:
+            self.save_name.clear()
+
+    # ---- Connecting
+    def request_connect(self) -> None:
+        if self._busy:
+            return
+        self.clear_messages()
+        settings = self.settings()
+        problems = validate(settings)
+        if not problems and not settings.remote:
+            status = describe_spec(settings.connection_file)
+            if not status.ok:
+                self.show_error(status.message, field="connection_file")
+                return
+        if problems:
+            self.show_error(str(problems[0]), field=problems[0].field)
+            return
+        save_as = self.save_name.text().strip() if self.save_check.isChecked() else ""
+        if self.save_check.isChecked() and not save_as:
+            self.show_error(_("Give the settings a name to save them, or untick the box."))
+            self.save_name.setFocus()
+            return
+        self.sig_connect_requested.emit(settings, save_as)
+
+    def set_busy(self, message: str) -> None:
+        self._busy = True
+        self.progress_label.setText(message)
+        self.progress_widget.show()
+        for widget in self._form_widgets():
+            widget.setEnabled(False)
+        self.ok_button.setEnabled(False)
+
+    def set_idle(self) -> None:
+        self._busy = False
+        self.progress_widget.hide()
+        for widget in self._form_widgets():
+            widget.setEnabled(True)
+        self.save_name.setEnabled(self.save_check.isChecked())
+        self.ok_button.setEnabled(True)
+        self._update_auth_fields()
+        self._update_preset_buttons()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _form_widgets(self) -> list[QWidget]:
+        return [
+            self.preset_combo,
+            self.rename_button,
+            self.delete_button,
+            self.cf,
+            self.browse_button,
+            self.kernel_list,
+            self.remote_group,
+            self.save_check,
+            self.save_name,
+        ]
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        if field:
+            widget = self.field_widget(field)
+            if field != "connection_file" and not self.remote_group.isChecked():
+                self.remote_group.setChecked(True)
+            widget.setFocus()
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()
+
+    def show_notice(self, message: str) -> None:
+        self.notice_label.setText(message)
+        self.notice_label.show()
+
+    def clear_messages(self) -> None:
+        self.error_label.clear()
+        self.error_label.hide()
+        self.notice_label.clear()
+        self.notice_label.hide()
+
+    def _on_cancel(self) -> None:
+        if self._busy:
+            self.sig_cancel_requested.emit()
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self._busy:  # Escape while connecting cancels the attempt first
+            self.sig_cancel_requested.emit()
+            return
+        super().reject()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_kernels()
