@@ -1,0 +1,398 @@
+"""Kernels on the SSH host itself: find its runtime dir, list, fetch and start kernels there.
+
+Everything goes over the session the tunnel manager already holds (exec channels and SFTP),
+so a user never has to log in to start a kernel or copy a connection file with scp.
+Remote commands are POSIX ``sh`` (Linux and macOS hosts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import posixpath
+import shlex
+import stat
+import time
+import uuid
+from collections.abc import Sequence
+
+from spyder_kernel_connect.connection import (
+    ConnectionFileError,
+    ConnectionFileInvalid,
+    ConnectionFileNotFound,
+    ConnectionFileUnreadable,
+    ConnectionInfo,
+    KernelEntry,
+    exact_match,
+    fuzzy_matches,
+    kernel_id_from_path,
+    parse_connection_info,
+    pick_one,
+    probe_heartbeats,
+    write_connection_file,
+)
+from spyder_kernel_connect.connection.info import MAX_FILE_SIZE
+from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.session import SSHSession
+
+DEFAULT_REMOTE_PYTHON = "python3"
+# Addresses meaning "this machine" when seen from the SSH host.
+_ANY_ADDRESS = {"0.0.0.0", "*", "", "::"}
+
+# Printed by the remote shell when Jupyter has nothing to say: enough to compute the
+# platform default the way jupyter_core does.
+_DEFAULTS_SCRIPT = (
+    'printf "%s\\n" "$(uname -s)" "${JUPYTER_RUNTIME_DIR:-}" "${XDG_DATA_HOME:-}" "$HOME"'
+)
+
+
+class RemoteCommandError(errors.SSHError):
+    """A command run on the SSH host for this plugin failed."""
+
+
+class RemotePythonMissing(RemoteCommandError):
+    """The remote interpreter does not exist on the SSH host."""
+
+
+class RemoteSpyderKernelsMissing(RemoteCommandError):
+    """The remote interpreter lacks spyder-kernels, so it cannot start a kernel."""
+
+
+class RemoteKernelStartFailed(RemoteCommandError):
+    """A kernel started on the SSH host exited or did not answer in time."""
+
+
+def remote_runtime_dir(
+    session: SSHSession,
+    remote_python: str = DEFAULT_REMOTE_PYTHON,
+    override: str | None = None,
+    timeout: float = 30.0,
+) -> str:
+    """The Jupyter runtime dir on the host: ``override``, else what the host's Jupyter says.
+
+    Asks ``remote_python`` through jupyter_core first, then the ``jupyter`` command, then
+    falls back to jupyter_core's platform default computed from the remote environment.
+    """
+    if override:
+        return _expand_home(session, override)
+    code = "import jupyter_core.paths as p; print(p.jupyter_runtime_dir())"
+    for command in (
+        f"{shlex.quote(remote_python)} -c {shlex.quote(code)}",
+        "jupyter --runtime-dir",
+    ):
+        status, out, _err = session.run(command, timeout=timeout)
+        lines = out.strip().splitlines()
+        if status == 0 and lines and lines[-1].startswith("/"):
+            return lines[-1].strip()
+    status, out, err = session.run(_DEFAULTS_SCRIPT, timeout=timeout)
+    system, runtime, xdg_data, home = ([*out.splitlines(), "", "", "", ""])[:4]
+    if status != 0 or not home.startswith("/"):
+        raise RemoteCommandError(
+            f"Cannot find the Jupyter runtime directory on {session.label}: "
+            f"{(err or out).strip() or 'the shell printed nothing'}.",
+            "Give it explicitly (the remote runtime dir setting, or --remote-runtime-dir).",
+            host=session.label,
+        )
+    return platform_runtime_dir(system, runtime, xdg_data, home)
+
+
+def platform_runtime_dir(system: str, runtime_env: str, xdg_data_home: str, home: str) -> str:
+    """jupyter_core's default runtime dir for a POSIX host, from its environment."""
+    if runtime_env:
+        return runtime_env
+    if system == "Darwin":
+        return posixpath.join(home, "Library", "Jupyter", "runtime")
+    data = xdg_data_home or posixpath.join(home, ".local", "share")
+    return posixpath.join(data, "jupyter", "runtime")
+
+
+def list_remote_kernels(
+    session: SSHSession,
+    runtime_dir: str,
+    timeout: float = 1.0,
+    probe: bool = True,
+) -> list[KernelEntry]:
+    """Connection files in the remote ``runtime_dir``, newest first, each probed for life.
+
+    Unreadable or malformed files are listed with the reason in ``error``. The heartbeat of
+    every kernel is probed at once, each through a short-lived forward on this session.
+    """
+    sftp = session.sftp()
+    try:
+        attrs = sftp.listdir_attr(runtime_dir)
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise RemoteCommandError(
+            f"Cannot list {runtime_dir} on {session.label}: {err.strerror or err}.",
+            "Check the remote runtime directory setting.",
+            host=session.label,
+        ) from None
+    entries = []
+    for attr in attrs:
+        name = attr.filename
+        if not (name.startswith("kernel-") and name.endswith(".json")):
+            continue
+        if attr.st_mode is not None and not stat.S_ISREG(attr.st_mode):
+            continue
+        path = posixpath.join(runtime_dir, name)
+        entry = KernelEntry(kernel_id_from_path(name), path, float(attr.st_mtime or 0))
+        try:
+            entry.info = read_remote_connection_file(session, path, attr.st_size)
+            entry.kernel_name = entry.info.kernel_name
+        except ConnectionFileError as err:
+            entry.error = str(err)
+        entries.append(entry)
+    entries.sort(key=lambda e: e.mtime, reverse=True)
+    if probe:
+        readable = [e for e in entries if e.info is not None]
+        for entry, alive in zip(
+            readable, probe_remote_heartbeats(session, readable, timeout), strict=True
+        ):
+            entry.alive = alive
+    return entries
+
+
+def probe_remote_heartbeats(
+    session: SSHSession, entries: Sequence[KernelEntry], timeout: float
+) -> list[bool]:
+    """Ping each kernel's heartbeat through its own short-lived forward, all at once."""
+    forwards, local_infos = [], []
+    try:
+        for entry in entries:
+            info = entry.info
+            forward = session.open_forward(_reachable_ip(info), info.hb_port)
+            forwards.append(forward)
+            local_infos.append(
+                dataclasses.replace(
+                    info, ip="127.0.0.1", transport="tcp", hb_port=forward.local_port
+                )
+            )
+        return probe_heartbeats(local_infos, timeout)
+    finally:
+        for forward in forwards:
+            forward.close()
+
+
+def read_remote_connection_file(
+    session: SSHSession, path: str, size: int | None = None
+) -> ConnectionInfo:
+    """Read and validate a remote connection file over SFTP."""
+    if size is not None and size > MAX_FILE_SIZE:
+        raise _invalid(path, "is larger than 1 MiB, far too large to be a connection file")
+    try:
+        with session.sftp().open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_SIZE + 1)
+    except FileNotFoundError:
+        raise ConnectionFileNotFound(path, [posixpath.dirname(path)]) from None
+    except PermissionError:
+        raise _unreadable(path, "permission denied") from None
+    except OSError as err:
+        raise _unreadable(path, err.strerror or str(err)) from None
+    if not raw.strip():
+        raise _invalid(path, "is empty (the kernel may still be starting)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _invalid(path, "is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise _invalid(path, f"is not valid JSON: {err.msg} at line {err.lineno}") from None
+    return parse_connection_info(data, path=path)
+
+
+def resolve_remote_spec(session: SSHSession, spec: str, runtime_dir: str) -> str:
+    """The remote connection file ``spec`` designates, by the same rules as locally.
+
+    An absolute path is taken as it is; anything else is matched against the file names in
+    the remote runtime dir (exact, ``SPEC.json``, ``kernel-SPEC.json``, partial ID, glob).
+    """
+    cleaned = spec.strip().strip("\"'")
+    if cleaned.startswith(("/", "~")):
+        path = _expand_home(session, cleaned)
+        try:
+            session.sftp().stat(path)
+        except OSError:
+            raise ConnectionFileNotFound(cleaned, [posixpath.dirname(path)]) from None
+        return path
+    try:
+        names = session.sftp().listdir(runtime_dir)
+    except OSError:
+        names = []
+    name = exact_match(cleaned, names)
+    if name is None:
+        name = pick_one(cleaned, fuzzy_matches(cleaned, names), [f"{session.label}:{runtime_dir}"])
+    return posixpath.join(runtime_dir, name)
+
+
+def fetch_connection_file(
+    session: SSHSession, remote_path: str, cache_dir: str | None = None
+) -> ConnectionInfo:
+    """Copy a remote connection file into the local cache (0600) and return it validated."""
+    info = read_remote_connection_file(session, remote_path)
+    directory = cache_dir or default_cache_dir(session)
+    local = os.path.join(directory, posixpath.basename(remote_path))
+    write_connection_file(local, info)
+    # The tunnel still needs where the kernel lives; keep the remote path for messages.
+    return dataclasses.replace(info, path=local)
+
+
+def default_cache_dir(session: SSHSession) -> str:
+    """``~/.cache/spyder-kernel-connect/remote/<user>@<host>_<port>``, private to the user."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    resolved = session.resolved
+    name = f"{resolved.user}@{resolved.hostname}_{resolved.port}".replace(os.sep, "_")
+    path = os.path.join(base, "spyder-kernel-connect", "remote", name)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+@dataclasses.dataclass
+class StartedKernel:
+    """A kernel this plugin started on the SSH host."""
+
+    remote_path: str
+    pid: int
+    info: ConnectionInfo
+    log_path: str
+
+
+def start_remote_kernel(
+    session: SSHSession,
+    remote_python: str = DEFAULT_REMOTE_PYTHON,
+    runtime_dir: str | None = None,
+    timeout: float = 60.0,
+) -> StartedKernel:
+    """Start ``<remote_python> -m spyder_kernels.console`` on the host, detached from SSH.
+
+    Waits until its connection file is written and it answers a heartbeat. The kernel runs
+    in its own session (setsid/nohup), so it outlives this SSH connection.
+    """
+    check_remote_python(session, remote_python)
+    directory = runtime_dir or remote_runtime_dir(session, remote_python)
+    kernel_id = str(uuid.uuid4())
+    path = posixpath.join(directory, f"kernel-{kernel_id}.json")
+    log_path = posixpath.join(directory, f"kernel-{kernel_id}.log")
+    q = shlex.quote
+    launch = (
+        f"env JUPYTER_RUNTIME_DIR={q(directory)} {q(remote_python)} -m spyder_kernels.console "
+        f"-f {q(path)} </dev/null >{q(log_path)} 2>&1"
+    )
+    script = (
+        f"umask 077; mkdir -p {q(directory)} && cd && "
+        "if command -v setsid >/dev/null 2>&1; "
+        f"then setsid {launch} & else nohup {launch} & fi; echo $!"
+    )
+    status, out, err = session.run(script, timeout=30.0)
+    pid_text = out.strip().splitlines()[-1] if out.strip() else ""
+    if status != 0 or not pid_text.isdigit():
+        raise RemoteKernelStartFailed(
+            f"Could not start a kernel on {session.label}: {(err or out).strip()[:300]}.",
+            "Check that the remote runtime directory is writable.",
+            host=session.label,
+        )
+    pid = int(pid_text)
+    info = _wait_for_kernel(session, path, log_path, pid, timeout)
+    return StartedKernel(path, pid, info, log_path)
+
+
+def check_remote_python(session: SSHSession, remote_python: str) -> str:
+    """The spyder-kernels version of ``remote_python``; a clear error saying what to install."""
+    code = "import spyder_kernels; print(spyder_kernels.__version__)"
+    status, out, err = session.run(f"{shlex.quote(remote_python)} -c {shlex.quote(code)}")
+    if status == 0:
+        return out.strip()
+    if status == 127 or "not found" in err or "No such file" in err:
+        raise RemotePythonMissing(
+            f"The interpreter {remote_python!r} was not found on {session.label}.",
+            "Give the full path of the remote Python (the remote Python setting, or "
+            "--remote-python), e.g. /opt/conda/bin/python.",
+            host=session.label,
+        )
+    if "spyder_kernels" in err:
+        raise RemoteSpyderKernelsMissing(
+            f"spyder-kernels is not installed for {remote_python} on {session.label}.",
+            f"Install it there with `{remote_python} -m pip install spyder-kernels` "
+            "(or conda install spyder-kernels), or choose another remote Python.",
+            host=session.label,
+        )
+    raise RemoteCommandError(
+        f"{remote_python} failed on {session.label}: {err.strip()[-300:] or out.strip()}.",
+        "Check the remote Python setting.",
+        host=session.label,
+    )
+
+
+def stop_remote_kernel(session: SSHSession, kernel: StartedKernel, timeout: float = 10.0) -> None:
+    """Stop a kernel this plugin started: SIGTERM, then SIGKILL; remove its files."""
+    q = shlex.quote
+    script = (
+        f"kill {kernel.pid} 2>/dev/null; i=0; "
+        f"while kill -0 {kernel.pid} 2>/dev/null && [ $i -lt {int(timeout * 10)} ]; "
+        "do sleep 0.1; i=$((i+1)); done; "
+        f"kill -9 {kernel.pid} 2>/dev/null; "
+        f"rm -f {q(kernel.remote_path)} {q(kernel.log_path)}; true"
+    )
+    session.run(script, timeout=timeout + 10)
+
+
+def _wait_for_kernel(
+    session: SSHSession, path: str, log_path: str, pid: int, timeout: float
+) -> ConnectionInfo:
+    deadline = time.monotonic() + timeout
+    info = None
+    while time.monotonic() < deadline:
+        if info is None:
+            try:
+                info = read_remote_connection_file(session, path)
+            except ConnectionFileError:
+                info = None  # not written yet, or half written
+        if info is not None:
+            entry = KernelEntry(kernel_id_from_path(path), path, 0.0, info=info)
+            if probe_remote_heartbeats(session, [entry], 1.0)[0]:
+                return info
+        status, _out, _err = session.run(f"kill -0 {pid}", timeout=10.0)
+        if status != 0:
+            _status, log, _ = session.run(f"tail -n 15 {shlex.quote(log_path)}", timeout=10.0)
+            last_lines = log.strip()[-600:] or "no output"
+            raise RemoteKernelStartFailed(
+                f"The kernel started on {session.label} exited: {last_lines}.",
+                "Fix the problem shown in its log, or choose another remote Python.",
+                host=session.label,
+            )
+        time.sleep(0.2)
+    raise RemoteKernelStartFailed(
+        f"The kernel started on {session.label} did not answer within {timeout:g} s.",
+        f"It may still be starting (its log is {log_path}); try connecting to it from the list.",
+        host=session.label,
+    )
+
+
+def _reachable_ip(info: ConnectionInfo) -> str:
+    return "127.0.0.1" if info.ip in _ANY_ADDRESS else info.ip
+
+
+def _expand_home(session: SSHSession, path: str) -> str:
+    """``~`` and ``~/x`` on the host; SFTP sessions start in the user's home directory."""
+    if path != "~" and not path.startswith("~/"):
+        return path
+    home = session.sftp().normalize(".")
+    return posixpath.join(home, path[2:]) if path != "~" else home
+
+
+def _invalid(path: str, problem: str) -> ConnectionFileError:
+    return ConnectionFileInvalid(
+        f"Remote connection file {path} {problem}.",
+        "Pick another kernel, or start a new one.",
+        path=path,
+    )
+
+
+def _unreadable(path: str, reason: str) -> ConnectionFileError:
+    return ConnectionFileUnreadable(
+        f"Cannot read remote connection file {path}: {reason}.",
+        "Connection files are readable only by the user who started the kernel; log in as "
+        "that user.",
+        path=path,
+    )
