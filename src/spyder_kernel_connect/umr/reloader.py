@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import os
 import site
+import struct
 import sys
 import sysconfig
 import time
@@ -120,7 +121,7 @@ def _stat(path: str):
 
 
 class _Record:
-    """What we know about one user module."""
+    """What we know about one user module: its file's state when it was (re)loaded."""
 
     __slots__ = (
         "ambiguous",
@@ -146,28 +147,30 @@ class _Record:
     def snapshot(self) -> None:
         """Take the file's current state as the loaded version."""
         self.sig = _stat(self.path)
-        self.digest = None
+        # The digest tells a real edit from a touch, and catches a second save within the same
+        # timestamp tick (same mtime and size) while the mtime is recent ("ambiguous").
+        self.digest = _digest(self.path) if self.sig is not None else None
         self.ambiguous = self.sig is not None and _mtime_is_recent(self.sig)
-        if self.ambiguous:
-            # Another save in the same timestamp tick would leave (mtime, size) unchanged.
-            self.digest = _digest(self.path)
 
-    def changed(self) -> bool | None:
-        """True if the file differs from the loaded version, None if the file is gone."""
+    def changed(self, notified: bool = False) -> bool | None:
+        """True if the file differs from the loaded version, None if the file is gone.
+
+        ``notified``: the OS reported an event for the file, so an unchanged (mtime, size)
+        proves nothing and the content decides.
+        """
         sig = _stat(self.path)
         if sig is None:
             return None
         if sig == self.sig:
-            if not self.ambiguous:
+            if not (self.ambiguous or notified):
                 return False
-            digest = _digest(self.path)
-            if digest != self.digest:
+            if _digest(self.path) != self.digest:
                 return True
             if not _mtime_is_recent(sig):
                 self.ambiguous = False  # read after the window closed: later saves move the mtime
             return False
-        if self.digest is not None and _digest(self.path) == self.digest:
-            self.sig = sig  # touched, same content
+        if _digest(self.path) == self.digest:
+            self.sig = sig  # touched or saved unchanged
             self.ambiguous = _mtime_is_recent(sig)
             return False
         return True
@@ -285,6 +288,139 @@ def _migrate_instances(migrated: dict) -> None:
                 object.__setattr__(ref, "__class__", new)
 
 
+# --- change notification: Linux inotify through ctypes, so a check reads ONE fd -----------------
+
+_IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
+_IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
+_IN_DELETE_SELF, _IN_MOVE_SELF, _IN_Q_OVERFLOW, _IN_IGNORED = 0x400, 0x800, 0x4000, 0x8000
+_IN_NONBLOCK, _IN_CLOEXEC = 0o4000, 0o2000000
+_WATCH_MASK = (
+    _IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE
+) | (_IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF)
+# Filesystems only this machine writes to. On NFS, SMB, sshfs, 9p (WSL, VMs)... another
+# machine may edit the file without any inotify event here, so those directories are polled.
+_LOCAL_FILESYSTEMS = frozenset(
+    [
+        "ext2",
+        "ext3",
+        "ext4",
+        "xfs",
+        "btrfs",
+        "tmpfs",
+        "ramfs",
+        "overlay",
+        "zfs",
+        "f2fs",
+        "jfs",
+        "reiserfs",
+        "bcachefs",
+        "nilfs2",
+        "vfat",
+        "exfat",
+        "ntfs3",
+        "hfsplus",
+    ]
+)
+
+
+def _mount_types() -> list:
+    """[(mount point, filesystem type)], longest mount point first; [] if unknown."""
+    mounts = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                left, _, right = line.partition(" - ")
+                fields = left.split()
+                if len(fields) >= 5 and right:
+                    point = fields[4].replace("\\040", " ").replace("\\011", "\t")
+                    mounts.append((point, right.split()[0]))
+    except OSError:
+        return []
+    mounts.sort(key=lambda item: len(item[0]), reverse=True)
+    return mounts
+
+
+class _Inotify:
+    """Watches the directories of user modules; ``read()`` costs one syscall when idle."""
+
+    def __init__(self) -> None:
+        import ctypes  # only here: kernels on other systems never need it
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._add_watch = libc.inotify_add_watch
+        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+        self._add_watch.restype = ctypes.c_int
+        self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        self._mounts = _mount_types()
+        self._dirs: dict = {}  # watch descriptor -> directory
+        self._wds: dict = {}  # directory -> watch descriptor
+
+    def _is_local(self, directory: str) -> bool:
+        real = os.path.realpath(directory)
+        for point, fstype in self._mounts:
+            if real == point or real.startswith(point.rstrip("/") + "/"):
+                return fstype in _LOCAL_FILESYSTEMS
+        return False
+
+    def watch(self, directory: str) -> bool:
+        """Start watching; False if it cannot be trusted (remote fs, watch limit reached)."""
+        if directory in self._wds:
+            return True
+        if not self._is_local(directory):
+            return False
+        wd = self._add_watch(self.fd, os.fsencode(directory), _WATCH_MASK)
+        if wd < 0:
+            return False
+        self._wds[directory] = wd
+        self._dirs[wd] = directory
+        return True
+
+    def read(self) -> tuple:
+        """(paths with events, directories no longer watched, queue overflowed)."""
+        paths, lost, overflow = set(), set(), False
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                overflow = True
+                break
+            offset = 0
+            while offset + 16 <= len(data):
+                wd, mask, _cookie, length = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16 : offset + 16 + length].split(b"\0", 1)[0]
+                offset += 16 + length
+                if mask & _IN_Q_OVERFLOW:
+                    overflow = True
+                directory = self._dirs.get(wd)
+                if directory is None:
+                    continue
+                if mask & (_IN_IGNORED | _IN_DELETE_SELF | _IN_MOVE_SELF):
+                    lost.add(directory)  # deleted, moved or unmounted: its modules get polled
+                    del self._dirs[wd]
+                    self._wds.pop(directory, None)
+                elif name:
+                    paths.add(os.path.join(directory, os.fsdecode(name)))
+        return paths, lost, overflow
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _make_watcher():
+    """inotify on Linux unless SKC_UMR_WATCH=poll; None means: stat every user module."""
+    if not sys.platform.startswith("linux") or os.environ.get("SKC_UMR_WATCH") == "poll":
+        return None
+    try:
+        return _Inotify()
+    except Exception:  # no libc symbol, inotify instance limit...: polling still works
+        return None
+
+
 # --- the reloader ------------------------------------------------------------------------------
 
 
@@ -298,6 +434,9 @@ class UserModuleReloader:
         self.exclude = _default_exclude()
         self._roots = _library_roots()
         self._records: dict = {}  # name -> _Record, user modules only
+        self._watcher = _make_watcher()
+        self._polled: dict = {}  # name -> _Record whose directory is not watched
+        self._by_path: dict = {}  # file path -> names of watched records
         self._classified: set = set()  # names looked at once (user or not)
         self._fingerprint = None  # cheap summary of sys.modules to notice new entries
         self._old_objects: dict = {}  # module -> {name: [weakref of every old version]}
@@ -322,7 +461,17 @@ class UserModuleReloader:
         if fingerprint is not None and fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
-        for name in list(sys.modules.keys() - self._classified):
+        modules = sys.modules
+        # Entries moved or removed (re-imported, deleted by someone): follow them.
+        for name, record in list(self._records.items()):
+            module = modules.get(name)
+            if module is None:
+                self._untrack(name)
+                self._classified.discard(name)
+            elif module is not record.module:
+                record.module = module  # re-imported by someone: that is the new baseline
+                record.snapshot()
+        for name in list(modules.keys() - self._classified):
             self._classify(name)
 
     def _classify(self, name: str) -> None:
@@ -330,10 +479,23 @@ class UserModuleReloader:
         module = sys.modules.get(name)
         if module is None or not self._is_user_module(name, module):
             return
-        path = _source_file(module)
+        path = os.path.abspath(_source_file(module))
+        # Watch first, then snapshot: an edit after the snapshot always raises an event.
+        watched = self._watcher is not None and self._watcher.watch(os.path.dirname(path))
         record = _Record(name, module, path)
-        if record.sig is not None:
-            self._records[name] = record
+        if record.sig is None:
+            return
+        self._records[name] = record
+        if watched:
+            self._by_path.setdefault(path, set()).add(name)
+        else:
+            self._polled[name] = record
+
+    def _untrack(self, name: str) -> None:
+        record = self._records.pop(name, None)
+        self._polled.pop(name, None)
+        if record is not None and record.path in self._by_path:
+            self._by_path[record.path].discard(name)
 
     def _is_excluded(self, name: str) -> bool:
         parts = name.split(".")
@@ -373,7 +535,7 @@ class UserModuleReloader:
         self.exclude = exclude
         for name in list(self._records):
             if self._is_excluded(name):
-                del self._records[name]
+                self._untrack(name)
         # Names rejected before may be allowed now: classify the non-tracked ones again.
         self._classified = set(self._records)
         self._fingerprint = None
@@ -382,20 +544,28 @@ class UserModuleReloader:
     # -- the check before each run
 
     def changed_modules(self) -> tuple:
-        """(changed names, gone names): stats only the user modules."""
+        """(changed names, gone names). Stats only polled modules and those with OS events."""
+        candidates = dict(self._polled)
+        notified = set()
+        if self._watcher is not None:
+            paths, lost, overflow = self._watcher.read()
+            if overflow:
+                candidates = dict(self._records)  # events were lost: look at everything once
+                notified = set(self._records)
+            for path in paths:
+                for name in self._by_path.get(path, ()):
+                    candidates[name] = self._records[name]
+                    notified.add(name)
+            if lost:
+                for path, names in list(self._by_path.items()):
+                    if os.path.dirname(path) in lost:
+                        del self._by_path[path]
+                        for name in names:
+                            self._polled[name] = candidates[name] = self._records[name]
+                            notified.add(name)
         changed, gone = [], []
-        modules = sys.modules
-        for name, record in list(self._records.items()):
-            module = modules.get(name)
-            if module is not record.module:
-                if module is None:
-                    del self._records[name]  # removed by someone: forget it
-                    self._classified.discard(name)
-                else:
-                    record.module = module  # re-imported by someone: that is the new baseline
-                    record.snapshot()
-                continue
-            state = record.changed()
+        for name, record in candidates.items():
+            state = record.changed(name in notified)
             if state is None:
                 gone.append(name)  # deleted file: nothing to reload; keep watching quietly
             elif state:
@@ -552,6 +722,9 @@ class UserModuleReloader:
                 events.unregister(event, callback)
         self.shell.magics_manager.magics["line"].pop("umr", None)
         self._others.restore()
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
     # -- settings
 
@@ -577,6 +750,8 @@ class UserModuleReloader:
             "verbose": self.verbose,
             "exclude": sorted(self.exclude),
             "user_modules": sorted(self._records),
+            "watching": "inotify" if self._watcher is not None else "poll",
+            "polled_modules": sorted(self._polled),
             "failed": sorted(name for name, r in self._records.items() if r.failed),
             "last_reloaded": list(self.last_reloaded),
             "spyder_umr_disabled": self._others.spyder_disabled,
