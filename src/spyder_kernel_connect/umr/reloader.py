@@ -843,8 +843,16 @@ class _OtherReloaders:
         reloader = getattr(magics, "_reloader", None)
         if reloader is not None and getattr(reloader, "enabled", False):
             if self._autoreload_saved is None or self._autoreload_saved[0] is not magics:
-                self._autoreload_saved = (magics, True)
-            reloader.enabled = False  # its pre_run_cell hook checks this flag
+                self._autoreload_saved = (magics, True, False)
+            reloader.enabled = False
+            # Its hook may run before ours: take it out so it cannot act even if re-enabled.
+            hook = getattr(magics, "pre_run_cell", None)
+            if hook is not None:
+                try:
+                    self.shell.events.unregister("pre_run_cell", hook)
+                    self._autoreload_saved = (magics, True, True)
+                except ValueError:
+                    pass
         self.autoreload_disabled = self._autoreload_saved is not None
 
     def keep_disabled(self) -> None:
@@ -867,8 +875,10 @@ class _OtherReloaders:
                 os.environ["SPY_UMR_ENABLED"] = env
             self._spyder_saved = None
         if self._autoreload_saved is not None:
-            magics, enabled = self._autoreload_saved
+            magics, enabled, unregistered = self._autoreload_saved
             magics._reloader.enabled = enabled
+            if unregistered:
+                self.shell.events.register("pre_run_cell", magics.pre_run_cell)
             self._autoreload_saved = None
         self.spyder_disabled = self.autoreload_disabled = False
 
