@@ -1,0 +1,84 @@
+"""bootstrap_code(): one silent execute that installs or reconfigures the UMR in any kernel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from spyder_kernel_connect.umr.bootstrap import EMBEDDED_MODULE_NAME, bootstrap_code
+
+# A kernel whose Python cannot import this package, as on a server where it is not installed.
+BLOCKED_KERNEL = """\
+import sys
+
+class BlockThisPackage:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "spyder_kernel_connect":
+            raise ModuleNotFoundError("No module named %r (blocked by the test)" % name)
+        return None
+
+sys.meta_path.insert(0, BlockThisPackage())
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
+COUNT_OUR_HOOKS = (
+    "print(sum(type(getattr(cb, '__self__', None)).__name__ == 'UserModuleReloader'"
+    " for cb in get_ipython().events.callbacks['pre_run_cell']))"
+)
+
+
+def test_embedded_source_works_where_the_package_is_missing(start_umr_kernel):
+    k = start_umr_kernel(argv=[sys.executable, "-c", BLOCKED_KERNEL, "-f", "{connection_file}"])
+    blocked = k.run("import spyder_kernel_connect")
+    assert blocked.errors and "blocked by the test" in blocked.errors[0]
+
+    k.run(bootstrap_code(enabled=True, verbose=True, exclude=["secret_lib"]), silent=True)
+    status = k.run(
+        f"umr = sys.modules[{EMBEDDED_MODULE_NAME!r}]; s = umr.status()\n"
+        "print(s['implementation'], s['enabled'], 'secret_lib' in s['exclude'],"
+        " any(n.startswith('spyder_kernel_connect') for n in sys.modules))"
+    )
+    assert status.stdout == f"{EMBEDDED_MODULE_NAME} True True False\n"
+
+    k.write("tool.py", "def f():\n    return 'v1'\n")
+    k.run("from tool import f")
+    k.write("tool.py", "def f():\n    return 'v2'\n")
+    result = k.run("print(f())")
+    assert result.reloaded == ["tool"] and result.stdout.endswith("v2\n")
+
+    # Preferences changed: the plugin sends the code again; it only reconfigures.
+    k.run(bootstrap_code(enabled=True, verbose=False, exclude=[]), silent=True)
+    assert k.run(COUNT_OUR_HOOKS).stdout == "1\n"
+    k.write("tool.py", "def f():\n    return 'v3'\n")
+    assert k.run("print(f())").stdout == "v3\n"  # reloaded, message off
+    assert "verbose off" in k.run("%umr").stdout
+
+
+def test_installed_package_is_preferred(umr_kernel):
+    k = umr_kernel  # already loaded with %load_ext: the bootstrap must reuse that reloader
+    k.run(bootstrap_code(verbose=False), silent=True)
+    result = k.run("import spyder_kernel_connect.umr as u; print(u.status()['implementation'])")
+    assert result.stdout == "spyder_kernel_connect.umr.reloader\n"
+    assert k.run(COUNT_OUR_HOOKS).stdout == "1\n"
+    assert EMBEDDED_MODULE_NAME not in k.run("print(list(sys.modules))").stdout
+
+
+def test_not_an_ipython_kernel_prints_one_line():
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", bootstrap_code()], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and "not an IPython kernel" in lines[0]
+
+
+def test_plugin_side_needs_no_ipython():
+    code = (
+        "import sys\n"
+        "from spyder_kernel_connect.umr.bootstrap import bootstrap_code\n"
+        "assert len(bootstrap_code(exclude=['a'])) > 10000\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('IPython', 'ipykernel')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "[]\n", proc.stderr
