@@ -10,6 +10,7 @@ Registered from tests/conftest.py (``pytest_plugins``) so every test package can
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
@@ -68,10 +69,8 @@ class SSHServer:
         """Kill every active connection of this server (not the listener): a dropped link."""
         pids = self.connection_pids()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         return pids
 
     def target(self, **kwargs):
@@ -79,6 +78,7 @@ class SSHServer:
         from spyder_kernel_connect.ssh import SSHTarget
 
         options = dict(
+            host=self.host,
             user=self.user,
             port=self.port,
             identity_file=str(self.user_key),
@@ -89,7 +89,7 @@ class SSHServer:
             connect_timeout=10.0,
         )
         options.update(kwargs)
-        return SSHTarget(self.host, **options)
+        return SSHTarget(**options)
 
 
 def _descendants(root: int) -> list[int]:

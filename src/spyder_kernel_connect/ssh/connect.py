@@ -318,7 +318,7 @@ def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
     """Load an explicitly given key; every problem is a KeyFileError naming the file."""
     path = os.path.expanduser(path)
     try:
-        return paramiko.PKey.from_path(path, passphrase)
+        return paramiko.PKey.from_path(path, _encode(passphrase))
     except FileNotFoundError:
         raise errors.KeyFileError(
             f"Key file {path} does not exist.", "Give the path of your private key.", host=label
@@ -327,14 +327,16 @@ def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
         raise errors.KeyFileError(
             f"Key file {path} is not readable (permission denied).", host=label
         ) from None
-    except paramiko.PasswordRequiredException:
-        raise errors.KeyPassphraseRequired(
-            f"Key file {path} is encrypted and no passphrase was given.",
-            "Enter the key's passphrase.",
-            host=label,
-        ) from None
-    except (paramiko.SSHException, ValueError, OSError) as err:
-        if passphrase and _is_encrypted(path):
+    except IsADirectoryError:
+        raise errors.KeyFileError(f"Key file {path} is a directory.", host=label) from None
+    except Exception as err:  # paramiko/cryptography raise TypeError/ValueError/SSHException
+        if _is_encrypted(path):
+            if passphrase is None:
+                raise errors.KeyPassphraseRequired(
+                    f"Key file {path} is encrypted and no passphrase was given.",
+                    "Enter the key's passphrase.",
+                    host=label,
+                ) from None
             raise errors.KeyPassphraseWrong(
                 f"The passphrase does not unlock key file {path}.",
                 "Check the passphrase (it is the key's, not the account password).",
@@ -349,15 +351,21 @@ def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
 
 def _try_load_key(path: str, passphrase: str | None) -> paramiko.PKey | None:
     try:
-        return paramiko.PKey.from_path(path, passphrase)
+        return paramiko.PKey.from_path(path, _encode(passphrase))
     except Exception:  # default keys that are absent, encrypted or odd are simply skipped
         return None
 
 
+def _encode(passphrase: str | None) -> bytes | None:
+    # paramiko's from_path hands the passphrase straight to cryptography, which wants bytes.
+    return passphrase.encode("utf-8") if passphrase is not None else None
+
+
 def _is_encrypted(path: str) -> bool:
+    """cryptography says "needs a password" with a TypeError, paramiko with its own type."""
     try:
         paramiko.PKey.from_path(path, None)
-    except paramiko.PasswordRequiredException:
+    except (paramiko.PasswordRequiredException, TypeError):
         return True
     except Exception:
         return False

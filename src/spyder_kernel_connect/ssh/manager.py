@@ -105,10 +105,10 @@ class TunnelManager:
         self.keepalive_interval = keepalive_interval
         self.keepalive_timeout = keepalive_timeout
         self.reconnect_timeout = reconnect_timeout
-        self._sessions: dict[tuple[str, str, int], SSHSession] = {}
+        self._sessions: dict[tuple, SSHSession] = {}
         self._tunnels: list[KernelTunnel] = []
         self._lock = threading.Lock()
-        self._connect_locks: dict[tuple[str, str, int], threading.Lock] = {}
+        self._connect_locks: dict[tuple, threading.Lock] = {}
         self._accepted_once: dict[tuple[str, int], str] = {}
         # Process exit closes everything, even if the owner forgot to.
         ref = weakref.ref(self)
@@ -193,7 +193,8 @@ class TunnelManager:
     # -- internals ------------------------------------------------------------------
 
     def _session_for(self, resolved: ResolvedTarget, cancel: threading.Event | None) -> SSHSession:
-        key = resolved.key
+        # A host reached through a jump host is another connection than the same host direct.
+        key = (*resolved.key, resolved.proxy_jump)
         with self._lock:
             connect_lock = self._connect_locks.setdefault(key, threading.Lock())
         # Two threads asking for the same host wait for one connection, not two.
@@ -270,8 +271,9 @@ class TunnelManager:
         with self._lock:
             if session.users > 0 or session.pinned:
                 return
-            if self._sessions.get(session.key) is session:
-                del self._sessions[session.key]
+            for key, value in list(self._sessions.items()):
+                if value is session:
+                    del self._sessions[key]
         session.close()
 
 

@@ -396,3 +396,36 @@ def _unreadable(path: str, reason: str) -> ConnectionFileError:
         "that user.",
         path=path,
     )
+
+
+@dataclasses.dataclass
+class RemoteKernelChoice:
+    """What to connect to on the host: a fetched connection file, maybe a kernel we started."""
+
+    info: ConnectionInfo
+    remote_path: str
+    started: StartedKernel | None = None
+
+
+def obtain_remote_kernel(
+    session: SSHSession,
+    spec: str | None = None,
+    start: bool = False,
+    remote_python: str = DEFAULT_REMOTE_PYTHON,
+    runtime_dir: str | None = None,
+    cache_dir: str | None = None,
+) -> RemoteKernelChoice:
+    """Resolve ``spec`` on the host (or start a new kernel there) and fetch its file.
+
+    This is the whole "log in, find the file, scp it" routine of the manual workflow; the
+    CLI's ``tunnel --remote`` and the dialog's remote kernel list both go through it.
+    """
+    directory = remote_runtime_dir(session, remote_python, override=runtime_dir)
+    if start:
+        started = start_remote_kernel(session, remote_python, runtime_dir=directory)
+        info = fetch_connection_file(session, started.remote_path, cache_dir)
+        return RemoteKernelChoice(info, started.remote_path, started)
+    if not spec:
+        raise ConnectionFileNotFound("", [f"{session.label}:{directory}"])
+    path = resolve_remote_spec(session, spec, directory)
+    return RemoteKernelChoice(fetch_connection_file(session, path, cache_dir), path)
