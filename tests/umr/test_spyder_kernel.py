@@ -46,6 +46,13 @@ def test_runfile_reloads_once_and_spyder_umr_is_switched_off(spyder_kernel):
     ran = k.run(f"%run {script}")
     assert ran.reloaded == ["helper"] and ran.stdout.endswith("helper says three\n")
 
+    k.write("helper.py", "V = 'four'\n")
+    # %runcell asks Spyder's editor for the cell (no editor here, so the cell itself fails);
+    # the reload before it is what this checks.
+    cell = k.run(f"%runcell -i 0 {script}")
+    assert cell.stdout.count("Reloaded modules") == 1 and cell.reloaded == ["helper"]
+    assert k.run("print(helper.V)").stdout == "four\n"
+
     # Our UMR off: Spyder's comes back as it was.
     k.run("%umr off")
     assert k.run(SPYDER_UMR_ENABLED).stdout == "True True\n"

@@ -353,6 +353,8 @@ class _Inotify:
         self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        # Closed with its owner even without unregister() (kernels allow ~128 instances/user).
+        self._closer = weakref.finalize(self, os.close, self.fd)
         self._mounts = _mount_types()
         self._dirs: dict = {}  # watch descriptor -> directory
         self._wds: dict = {}  # directory -> watch descriptor
@@ -408,7 +410,7 @@ class _Inotify:
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            os.close(self.fd)
+            self._closer()
 
 
 def _make_watcher():
