@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from spyder_kernel_connect.umr.bootstrap import EMBEDDED_MODULE_NAME, bootstrap_code
 
@@ -82,3 +85,24 @@ def test_plugin_side_needs_no_ipython():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout == "[]\n", proc.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("UMR_TEST_PYTHON"),
+    reason="set UMR_TEST_PYTHON to another interpreter with ipykernel (e.g. IPython 8.x)",
+)
+def test_embedded_source_in_another_interpreter(start_umr_kernel):
+    """E.g. a Python 3.10 + IPython 8 venv without this package, as on a remote server."""
+    python = os.environ["UMR_TEST_PYTHON"]
+    k = start_umr_kernel(argv=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert k.run("import spyder_kernel_connect").errors  # really not installed there
+    k.write("ar.py", "class K:\n    def m(self):\n        return 1\n")
+    k.run("%load_ext autoreload\n%autoreload 2\nimport ar\nobj = ar.K()")
+    k.run(bootstrap_code(enabled=True, verbose=True), silent=True)
+    k.write("ar.py", "class K:\n    def m(self):\n        return 2\n")
+    result = k.run(
+        "am = get_ipython().magics_manager.registry['AutoreloadMagics']\n"
+        "print(obj.m(), isinstance(obj, ar.K), am._reloader.enabled)"
+    )
+    assert result.reloaded == ["ar"] and result.stdout.endswith("2 True False\n"), result
+    assert k.run(COUNT_OUR_HOOKS).stdout == "1\n"

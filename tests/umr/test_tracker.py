@@ -133,3 +133,14 @@ def test_reload_order_follows_imports_even_in_cycles(user_dir):
     reloader = umr.UserModuleReloader()
     order, _ = reloader._reload_order([f"{prefix}_a"])
     assert order[0] == f"{prefix}_a" and set(order) == {f"{prefix}_{n}" for n in "abc"}
+
+
+def test_symlinked_module_file_is_polled(user_dir, monkeypatch, tmp_path):
+    prefix, write = user_dir
+    monkeypatch.delenv("SKC_UMR_WATCH", raising=False)
+    target = write("elsewhere/real_source.py", "V = 1\n")
+    (tmp_path / f"{prefix}_linked.py").symlink_to(target)
+    module = importlib.import_module(f"{prefix}_linked")
+    reloader = umr.UserModuleReloader()
+    target.write_text("V = 2\n")  # the edit happens outside the module's directory
+    assert reloader.check() == [f"{prefix}_linked"] and module.V == 2

@@ -483,7 +483,12 @@ class UserModuleReloader:
             return
         path = os.path.abspath(_source_file(module))
         # Watch first, then snapshot: an edit after the snapshot always raises an event.
-        watched = self._watcher is not None and self._watcher.watch(os.path.dirname(path))
+        # A symlinked file changes where it points, not in the watched directory: poll it.
+        watched = (
+            self._watcher is not None
+            and not os.path.islink(path)
+            and self._watcher.watch(os.path.dirname(path))
+        )
         record = _Record(name, module, path)
         if record.sig is None:
             return
