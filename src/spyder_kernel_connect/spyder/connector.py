@@ -78,13 +78,24 @@ def connect_blocking(
         return ConnectOutcome(path)
 
     target = to_ssh_target(settings)
-    spec_or_info: Any = settings.connection_file
+    info = None
     # A file copied from the server is used as is; otherwise the server is asked.
     with contextlib.suppress(ConnectionFileError):
-        spec_or_info = read_connection_file(resolve_connection_file(settings.connection_file))
+        info = read_connection_file(resolve_connection_file(settings.connection_file))
     manager = manager_factory()
     progress(_("Connecting to {} through SSH...").format(target.host))
-    tunnel = manager.open_tunnel(target, spec_or_info, cancel=cancel)
+    if info is None:
+        from spyder_kernel_connect.ssh.remote import obtain_remote_kernel
+
+        session = manager.session(target, cancel)
+        _check_cancel(cancel)
+        progress(_("Looking for {} on {}...").format(settings.connection_file, target.host))
+        info = obtain_remote_kernel(session, settings.connection_file).info
+        # session() pins the connection for its caller; here the tunnels own it, so the
+        # last console tab closed ends it.
+        session.pinned = False
+        _check_cancel(cancel)
+    tunnel = manager.open_tunnel(target, info, cancel=cancel)
     try:
         _check_cancel(cancel)
         progress(_("Waiting for the kernel to answer through the tunnel..."))

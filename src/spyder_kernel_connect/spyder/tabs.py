@@ -8,21 +8,15 @@ from spyder.api.translations import _
 
 
 def tab_suffix(event: Any) -> str:
-    """ " (reconnecting...)" while the tunnel is down, "" once it is up again."""
-    state = getattr(event, "state", event)
-    name = str(getattr(state, "name", state)).upper()
-    if name in ("RECONNECTING", "DISCONNECTED", "CONNECTING"):
+    """' (reconnecting...)' while the SSH connection is re-established, '' once it is up."""
+    name = getattr(event.state, "name", str(event.state))
+    if name == "RECONNECTING":
         return " " + _("(reconnecting...)")
-    if name in ("FAILED", "LOST"):
-        return " " + _("(tunnel lost)")
+    if name == "DOWN":
+        return " " + _("(connection lost)")
     return ""
 
 
 def tunnel_matches(tunnel: Any, event: Any) -> bool:
     """Whether ``event`` concerns the SSH connection that carries ``tunnel``."""
-    for attribute in ("key", "label", "host"):
-        mine = getattr(tunnel, attribute, None)
-        theirs = getattr(event, attribute, None)
-        if mine is not None and theirs is not None:
-            return mine == theirs
-    return getattr(event, "tunnel", None) is tunnel
+    return getattr(tunnel.session, "key", None) == event.key

@@ -25,13 +25,13 @@ class BackgroundCall(QObject):
         try:
             result = self._fn()
         except BaseException as err:  # reported to the GUI, never lost in a thread
-            self._emit(self.sig_failed, err)
+            self._emit("sig_failed", err)
         else:
-            self._emit(self.sig_done, result)
+            self._emit("sig_done", result)
 
-    def _emit(self, signal, value) -> None:
-        with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
-            signal.emit(value)
+    def _emit(self, name: str, value: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the receiver was deleted meanwhile
+            getattr(self, name).emit(value)
 
 
 def run_in_thread(

@@ -67,7 +67,11 @@ class HostKeyDialog(QDialog):
         self.buttons.addButton(self.save_button, QDialogButtonBox.AcceptRole)
         self.buttons.addButton(self.once_button, QDialogButtonBox.AcceptRole)
         self.buttons.addButton(self.refuse_button, QDialogButtonBox.RejectRole)
-        self.refuse_button.setDefault(True)  # Enter must not trust a key by accident
+        # Enter must not trust a key by accident: only Refuse is a default button.
+        for button in (self.save_button, self.once_button):
+            button.setAutoDefault(False)
+        self.refuse_button.setDefault(True)
+        self.refuse_button.setFocus()
         self.save_button.clicked.connect(lambda: self._decide(decisions.ACCEPT_AND_SAVE))
         self.once_button.clicked.connect(lambda: self._decide(decisions.ACCEPT_ONCE))
         self.refuse_button.clicked.connect(lambda: self._decide(decisions.REJECT))

@@ -1,0 +1,105 @@
+"""Fixtures for the plugin's tests: dialogs offscreen, or a real Spyder main window under Xvfb.
+
+One QApplication serves a pytest process. When the run selects ``gui`` tests, a private
+Xvfb (started and stopped here by PID) hosts it; otherwise Qt stays offscreen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+# Before anything imports Spyder: a throwaway config dir, never the user's.
+os.environ.setdefault("SPYDER_PYTEST", "True")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+
+import pytest
+from qtpy import QtWebEngineWidgets  # noqa: F401  (must be imported before the QApplication)
+
+from tests.keyrings import file_keyring, no_keyring
+from tests.spyder.xvfb import Xvfb
+
+_xvfb: Xvfb | None = None
+
+
+def pytest_collection_finish(session):
+    """Start Xvfb only if GUI tests will run, before any test creates the QApplication."""
+    global _xvfb
+    if _xvfb is None and any(item.get_closest_marker("gui") for item in session.items):
+        _xvfb = Xvfb()
+        os.environ["DISPLAY"] = _xvfb.start()
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+
+
+def pytest_unconfigure(config):
+    if _xvfb is not None:
+        _xvfb.stop()
+
+
+class DictBacking:
+    """Stands where Spyder's config keeps the presets: JSON-able data, copied on read."""
+
+    def __init__(self) -> None:
+        self.data: dict = {}
+
+    def read(self) -> dict:
+        return json.loads(json.dumps(self.data))
+
+    def write(self, data: dict) -> None:
+        self.data = json.loads(json.dumps(data))
+
+
+@pytest.fixture
+def keyring_file(tmp_path):
+    with file_keyring(tmp_path / "keyring.cfg") as backend:
+        yield backend
+
+
+@pytest.fixture
+def without_keyring():
+    with no_keyring():
+        yield
+
+
+@pytest.fixture
+def presets(keyring_file):
+    from spyder_kernel_connect.presets import PresetStore, SecretStore
+
+    backing = DictBacking()
+    store = PresetStore(backing.read, backing.write, SecretStore())
+    store.backing = backing
+    return store
+
+
+@pytest.fixture
+def dialog(qtbot, presets, runtime_dir):
+    from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
+
+    widget = KernelConnectDialog(None, presets)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.refresh_button.isEnabled(), timeout=10000)
+    return widget
+
+
+@pytest.fixture(scope="session")
+def main_window(qapp):
+    """A real Spyder main window (as spyder-unittest's fixture starts it), with this plugin."""
+    from qtpy.QtWidgets import QApplication
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+    from spyder.app import start
+    from spyder.config.manager import CONF
+
+    cwd = os.getcwd()
+    CONF.set("tours", "show_tour_message", False)
+    CONF.set("ipython_console", "ask_before_closing", False)
+    CONF.set("main", "check_updates_on_startup", False)
+    QApplication.processEvents()
+    window = start.main()
+    QApplication.processEvents()
+    yield window
+    window.closing(close_immediately=True)
+    window.close()
+    CONF.reset_to_defaults(notification=False)
+    PLUGIN_REGISTRY.reset()
+    os.chdir(cwd)

@@ -1,0 +1,236 @@
+"""The connect dialog and the host-key prompt as widgets (no main window)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import pytest
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QFileDialog
+
+from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings, ssh_target_kwargs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dead_kernel_file(directory, kernel_id: str) -> str:
+    """A well-formed connection file whose kernel is gone (nothing listens on its ports)."""
+    path = os.path.join(str(directory), f"kernel-{kernel_id}.json")
+    ports = {name: free_port() for name in ("shell_port", "iopub_port", "stdin_port")}
+    ports.update(control_port=free_port(), hb_port=free_port())
+    with open(path, "w") as handle:
+        json.dump({**ports, "ip": "127.0.0.1", "key": "k", "transport": "tcp"}, handle)
+    return path
+
+
+def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir):
+    path = runtime_dir / "kernel-4321.json"
+    path.write_text("{}")
+    qtbot.keyClicks(dialog.cf, "4321")
+    qtbot.waitUntil(lambda: str(path) in dialog.cf_status.text())
+    assert dialog.cf_status.text() == f"Resolves to {path}"
+
+    dialog.cf.clear()
+    qtbot.keyClicks(dialog.cf, "98765")
+    qtbot.waitUntil(lambda: "No connection file matches '98765'" in dialog.cf_status.text())
+    assert str(runtime_dir) in dialog.cf_status.text()  # says where it looked
+
+
+def test_browse_starts_in_runtime_dir_with_kernel_filter(dialog, qtbot, runtime_dir):
+    path = runtime_dir / "kernel-77.json"
+    path.write_text("{}")
+    qtbot.mouseClick(dialog.browse_button, Qt.LeftButton)
+    browser = dialog.findChild(QFileDialog, "connection_file_browser")
+    assert browser is not None and browser.isVisible()
+    assert os.path.samefile(browser.directory().absolutePath(), runtime_dir)
+    filters = browser.nameFilters()
+    assert filters[0].endswith("(kernel-*.json)")
+    assert any(f.endswith("(*.json)") for f in filters)
+    browser.selectFile(str(path))
+    browser.accept()
+    assert dialog.cf.text() == str(path)
+
+
+def test_running_kernels_newest_first_dead_marked_one_click_picks(
+    dialog, qtbot, runtime_dir, kernel_factory
+):
+    dead = dead_kernel_file(runtime_dir, "old")
+    os.utime(dead, (1, 1))
+    km = kernel_factory(kernel_id="live")
+    dialog.refresh_kernels()
+    qtbot.waitUntil(lambda: dialog.kernel_list.count() == 2 and dialog.refresh_button.isEnabled())
+    first, second = dialog.kernel_list.item(0), dialog.kernel_list.item(1)
+    assert first.text().startswith("live")
+    assert "not responding" not in first.text()
+    assert second.text().startswith("old")
+    assert second.text().endswith("not responding")
+
+    dialog.remote_group.setChecked(True)
+    rect = dialog.kernel_list.visualItemRect(first)
+    qtbot.mouseClick(dialog.kernel_list.viewport(), Qt.LeftButton, pos=rect.center())
+    assert dialog.cf.text() == km.connection_file
+    assert not dialog.remote_group.isChecked()  # a local kernel was picked
+
+
+def test_password_and_key_file_are_exclusive(dialog, qtbot):
+    dialog.remote_group.setChecked(True)
+    assert dialog.key_radio.isChecked()  # keys are the default
+    assert not dialog.password.isEnabled()
+    assert dialog.key_file.isEnabled() and dialog.passphrase.isEnabled()
+
+    qtbot.mouseClick(dialog.password_radio, Qt.LeftButton)
+    assert dialog.password.isEnabled()
+    assert not dialog.key_file.isEnabled()
+    assert not dialog.passphrase.isEnabled()
+    assert not dialog.key_browse_button.isEnabled()
+    assert not dialog.key_radio.isChecked()
+
+    dialog.cf.setText("1234")
+    dialog.hostname.setText("server")
+    dialog.password.setText("pw")
+    dialog.passphrase.setText("left over")
+    kwargs = ssh_target_kwargs(dialog.settings())
+    assert kwargs["password"] == "pw"
+    assert kwargs["passphrase"] is None and kwargs["identity_file"] is None
+
+
+@pytest.mark.parametrize(
+    ("fill", "field", "message"),
+    [
+        ({}, "cf", "Enter a connection file or a kernel ID."),
+        ({"cf": "1234"}, "hostname", "Enter the hostname of the SSH server."),
+        ({"cf": "1234", "hostname": "h", "port": "99999"}, "port", "from 1 to 65535"),
+    ],
+)
+def test_validation_messages_keep_what_was_typed(dialog, qtbot, fill, field, message):
+    dialog.remote_group.setChecked(True)
+    for name, text in fill.items():
+        getattr(dialog, name).setText(text)
+    with qtbot.assertNotEmitted(dialog.sig_connect_requested):
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    assert dialog.error_label.isVisible()
+    assert message in dialog.error_label.text()
+    assert getattr(dialog, field).hasFocus() or not dialog.isActiveWindow()
+    for name, text in fill.items():
+        assert getattr(dialog, name).text() == text
+
+
+def test_local_connect_refuses_an_unresolvable_spec(dialog, qtbot):
+    dialog.cf.setText("no-such-kernel-xyz")
+    with qtbot.assertNotEmitted(dialog.sig_connect_requested):
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    assert "No connection file matches 'no-such-kernel-xyz'" in dialog.error_label.text()
+
+
+def test_valid_form_requests_connection_with_save_name(dialog, qtbot, runtime_dir):
+    (runtime_dir / "kernel-55.json").write_text("{}")
+    dialog.cf.setText("55")
+    dialog.save_check.setChecked(True)
+    dialog.save_name.setText("mine")
+    with qtbot.waitSignal(dialog.sig_connect_requested) as blocker:
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    settings, name = blocker.args
+    assert settings.connection_file == "55" and name == "mine"
+
+
+def test_busy_state_shows_progress_and_cancel_cancels(dialog, qtbot):
+    dialog.set_busy("Connecting to h through SSH...")
+    assert dialog.progress_widget.isVisible()
+    assert not dialog.ok_button.isEnabled()
+    assert not dialog.cf.isEnabled()
+    with qtbot.waitSignal(dialog.sig_cancel_requested):
+        qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    assert dialog.isVisible()  # cancelling the attempt keeps the dialog and the form
+    dialog.set_idle()
+    assert dialog.cf.isEnabled() and dialog.ok_button.isEnabled()
+    assert not dialog.progress_widget.isVisible()
+
+
+def test_presets_pick_rename_delete(dialog, presets):
+    remote = ConnectionSettings(
+        connection_file="kernel-9.json",
+        remote=True,
+        hostname="lab.example.org",
+        username="me",
+        port="2222",
+        auth=AUTH_PASSWORD,
+        password="s3cret",
+    )
+    presets.save("lab", remote)
+    presets.save("local", ConnectionSettings(connection_file="12"))
+    dialog.reload_presets()
+    combo = dialog.preset_combo
+    assert [combo.itemText(i) for i in range(1, combo.count())] == ["lab", "local"]
+    assert not dialog.delete_button.isEnabled()
+
+    combo.setCurrentIndex(combo.findData("lab"))
+    combo.activated.emit(combo.currentIndex())
+    assert dialog.remote_group.isChecked()
+    assert dialog.hostname.text() == "lab.example.org"
+    assert dialog.port.text() == "2222"
+    assert dialog.password_radio.isChecked()
+    assert dialog.password.text() == "s3cret"  # from the keyring
+    assert dialog.save_name.text() == "lab"
+    assert dialog.delete_button.isEnabled()
+
+    dialog.rename_preset_to("lab", "lab server")
+    assert dialog.current_preset() == "lab server"
+    assert dialog.save_name.text() == "lab server"
+    assert presets.load("lab server").password == "s3cret"
+
+    dialog.rename_preset_to("lab server", "local")
+    assert "already exists" in dialog.error_label.text()
+
+    dialog.delete_preset_named("lab server")
+    assert presets.names() == ["local"]
+    assert dialog.current_preset() == ""
+    assert "s3cret" not in json.dumps(presets.backing.data)
+
+
+def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyring):
+    from spyder_kernel_connect.presets import PresetStore, SecretStore
+    from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
+    from tests.spyder.conftest import DictBacking
+
+    backing = DictBacking()
+    store = PresetStore(backing.read, backing.write, SecretStore())
+    settings = ConnectionSettings(
+        connection_file="1", remote=True, hostname="h", auth=AUTH_PASSWORD, password="pw"
+    )
+    outcome = store.save("h", settings)
+    assert not outcome.secrets_saved and "not the password" in outcome.notice
+    dialog = KernelConnectDialog(None, store)  # opens on the last preset
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.hostname.text() == "h"
+    assert dialog.password.text() == ""
+    assert "Secrets are not saved" in dialog.notice_label.text()
+    assert "pw" not in json.dumps(backing.data)
+
+
+def test_host_key_dialog_decisions(qtbot):
+    ssh = pytest.importorskip("spyder_kernel_connect.ssh")
+    if not hasattr(ssh, "HostKeyInfo"):
+        pytest.skip("the ssh engine does not export HostKeyInfo yet")
+    from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
+
+    info = ssh.HostKeyInfo("server", 2222, "ssh-ed25519", "SHA256:abc", "/root/.ssh/known_hosts")
+    for button, expected in [
+        ("save_button", ssh.HostKeyDecision.ACCEPT_AND_SAVE),
+        ("once_button", ssh.HostKeyDecision.ACCEPT_ONCE),
+        ("refuse_button", ssh.HostKeyDecision.REJECT),
+    ]:
+        dialog = HostKeyDialog(None, info, ssh.HostKeyDecision)
+        qtbot.addWidget(dialog)
+        dialog.open()
+        assert dialog.fingerprint.text() == "SHA256:abc"
+        assert dialog.refuse_button.isDefault()
+        qtbot.mouseClick(getattr(dialog, button), Qt.LeftButton)
+        assert dialog.decision is expected
+        assert not dialog.isVisible()

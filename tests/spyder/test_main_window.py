@@ -1,0 +1,439 @@
+"""The plugin inside a real Spyder main window under Xvfb: menu, connecting, UMR, prefs.
+
+One main window serves the module (starting Spyder takes seconds); each test opens its
+own consoles and closes them. Kernels, sshd and Xvfb are stopped by their fixtures.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import socket
+import threading
+import time
+
+import pytest
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import QApplication, QMessageBox
+
+pytestmark = pytest.mark.gui
+
+READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
+
+
+@pytest.fixture
+def plugin(main_window):
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+
+    return PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
+
+
+@pytest.fixture
+def console(main_window):
+    from spyder.api.plugins import Plugins
+
+    return main_window.get_plugin(Plugins.IPythonConsole)
+
+
+@pytest.fixture
+def close_new_consoles(console):
+    """Close the consoles a test opened (their kernels belong to the kernel fixtures)."""
+    before = list(console.get_clients())
+    yield
+    for client in list(console.get_clients()):
+        if client not in before:
+            console.close_client(client=client, ask_recursive=False)
+
+
+def wait_ready(qtbot, client, timeout=60000):
+    def ready():
+        shell = client.shellwidget
+        handler = shell.kernel_handler
+        return (
+            handler is not None
+            and handler.connection_state in READY_STATES
+            and shell._prompt_html is not None
+        )
+
+    qtbot.waitUntil(ready, timeout=timeout)
+    return client.shellwidget
+
+
+def run(qtbot, shell, code, expected, timeout=30000):
+    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
+    shell.execute(code)
+    qtbot.waitUntil(lambda: expected in shell._control.toPlainText(), timeout=timeout)
+    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
+    return shell._control.toPlainText()
+
+
+def open_dialog(qtbot, plugin):
+    plugin.get_container().connect_action.trigger()
+    dialog = plugin.get_container().dialog
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.refresh_button.isEnabled())
+    return dialog
+
+
+def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
+        timeout=timeout,
+    )
+    if len(console.get_clients()) == before:
+        pytest.fail(dialog.error_label.text())
+    return console.get_clients()[-1]
+
+
+def write_module(directory, name, value):
+    path = os.path.join(str(directory), f"{name}.py")
+    with open(path, "w") as handle:
+        handle.write(f"def value():\n    return {value!r}\n")
+    # A later edit must look newer even on filesystems with coarse timestamps.
+    stamp = time.time() + (2 if value != "before" else 0)
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
+    from spyder.api.plugins import Plugins
+    from spyder.plugins.ipythonconsole.api import IPythonConsoleWidgetActions
+    from spyder.plugins.mainmenu.api import ApplicationMenus
+
+    from spyder_kernel_connect.spyder.container import KernelConnectActions
+
+    menu = main_window.get_plugin(Plugins.MainMenu).get_application_menu(ApplicationMenus.Consoles)
+    menu.render()
+    actions = menu.actions()
+    ids = [getattr(action, "action_id", None) for action in actions]
+    ours = ids.index(KernelConnectActions.ConnectToKernel)
+    spyders = ids.index(IPythonConsoleWidgetActions.ConnectToKernel)
+    assert spyders == ours + 1  # right where Spyder's entry was
+    assert actions[ours].isVisible()
+    assert not actions[spyders].isVisible()
+    visible = [a.text() for a in actions if a.isVisible() and "existing kernel" in a.text()]
+    assert visible == ["Connect to an existing kernel..."]
+
+
+def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
+    qtbot, plugin, console, kernel_factory, close_new_consoles, tmp_path
+):
+    kernel_factory(kernel_id="31337")
+    dialog = open_dialog(qtbot, plugin)
+    dialog.remote_group.setChecked(False)
+    dialog.cf.clear()
+    qtbot.keyClicks(dialog.cf, "31337")
+    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.text())
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    assert plugin.get_container().dialog is None  # closed on success
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+
+    # The UMR was loaded by one silent call when the kernel got ready.
+    write_module(tmp_path, "skc_edited", "before")
+    run(
+        qtbot,
+        shell,
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import skc_edited; "
+        "print('value', skc_edited.value())",
+        "value before",
+    )
+    write_module(tmp_path, "skc_edited", "after")
+    text = run(qtbot, shell, "print('value', skc_edited.value())", "value after")
+    assert "Reloaded modules: skc_edited" in text
+    html = shell._control.toHtml()
+    assert "Reloaded modules: skc_edited" in html
+    # Settings were remembered only now, after the connection worked.
+    assert plugin.get_conf("last_settings")["connection_file"] == "31337"
+
+
+def test_preferences_apply_to_open_consoles_at_once(
+    qtbot, plugin, console, kernel_factory, close_new_consoles, tmp_path
+):
+    km = kernel_factory()
+    client = console.create_client_for_kernel(km.connection_file)
+    shell = wait_ready(qtbot, client)
+    umr = plugin.get_container().umr
+    qtbot.waitUntil(lambda: shell in umr._sent_to)
+    write_module(tmp_path, "skc_quiet", "before")
+    run(
+        qtbot,
+        shell,
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import skc_quiet",
+        "",
+    )
+    sent = umr.sent_count
+    try:
+        plugin.set_conf("umr/verbose", False)
+        qtbot.waitUntil(lambda: umr.sent_count > sent)
+        write_module(tmp_path, "skc_quiet", "after")
+        text = run(qtbot, shell, "print('quiet', skc_quiet.value())", "quiet after")
+        assert "Reloaded modules: skc_quiet" not in text  # reloaded, but silently now
+
+        sent = umr.sent_count
+        plugin.set_conf("umr/exclude", ["skc_quiet"])
+        plugin.set_conf("umr/verbose", True)
+        qtbot.waitUntil(lambda: umr.sent_count > sent)
+        write_module(tmp_path, "skc_quiet", "excluded")
+        text = run(qtbot, shell, "print('still', skc_quiet.value())", "still after")
+        assert "Reloaded modules: skc_quiet" not in text
+    finally:
+        plugin.set_conf("umr/verbose", True)
+        plugin.set_conf("umr/exclude", [])
+
+
+def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, close_new_consoles):
+    console.create_new_client(give_focus=True)
+    client = console.get_clients()[-1]
+    shell = wait_ready(qtbot, client, timeout=120000)
+    qtbot.waitUntil(lambda: shell in plugin.get_container().umr._sent_to)
+    write_module(tmp_path, "skc_spyder", "before")
+    run(
+        qtbot,
+        shell,
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import skc_spyder",
+        "",
+    )
+    write_module(tmp_path, "skc_spyder", "after")
+    text = run(qtbot, shell, "print('spy', skc_spyder.value())", "spy after")
+    assert text.count("Reloaded modules: skc_spyder") == 1  # ours, and Spyder's UMR is off
+
+
+def test_connect_through_real_sshd_with_host_key_prompt(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, close_new_consoles
+):
+    from tests.sshd import KEY_PASSPHRASE
+
+    km = kernel_factory()
+    dialog = open_dialog(qtbot, plugin)
+    dialog.cf.setText(km.connection_file)
+    dialog.remote_group.setChecked(True)
+    dialog.hostname.setText(sshd.host)
+    dialog.port.setText(str(sshd.port))
+    dialog.username.setText(sshd.user)
+    dialog.key_radio.setChecked(True)
+    dialog.key_file.setText(str(sshd.passphrase_key))
+    dialog.passphrase.setText(KEY_PASSPHRASE)
+    container = plugin.get_container()
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    assert dialog.progress_widget.isVisible()
+
+    qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
+    prompt = container.host_key_dialog
+    assert prompt.fingerprint.text().startswith("SHA256:")
+    qtbot.mouseClick(prompt.once_button, Qt.LeftButton)
+
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
+        timeout=60000,
+    )
+    if len(console.get_clients()) == before:
+        pytest.fail(dialog.error_label.text())
+    client = console.get_clients()[-1]
+    tunnel, label = container.tunnels[client]
+    assert label == f"{sshd.user}@{sshd.host}"
+    assert client.get_name().startswith(label)
+    # Spyder talks to our tunnel's local file; it does not open an SSH tunnel of its own.
+    assert client.connection_file == tunnel.local_connection_file
+    assert client.shellwidget.kernel_handler.hostname is None
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
+    assert not os.path.exists(os.path.expanduser("~/.ssh/known_hosts"))  # accepted once
+
+    # A dropped SSH link shows in the tab while the tunnel reconnects.
+    from spyder_kernel_connect.ssh import StateEvent, TunnelState
+
+    container.on_tunnel_state(StateEvent(label, tunnel.session.key, TunnelState.RECONNECTING))
+    assert "(reconnecting...)" in client.get_name()
+    container.on_tunnel_state(StateEvent(label, tunnel.session.key, TunnelState.UP))
+    assert "(reconnecting...)" not in client.get_name()
+
+    # Closing the tab closes its tunnel.
+    console.close_client(client=client, ask_recursive=False)
+    qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
+    qtbot.waitUntil(lambda: not os.path.exists(tunnel.local_connection_file), timeout=20000)
+    assert client not in container.tunnels
+
+
+def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, ssh_home):
+    """A listener that accepts and never speaks SSH: the attempt times out off the GUI thread."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    accepted = []
+    stop = threading.Event()
+
+    def accept_and_stay_silent():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
+    thread.start()
+    gaps = []
+    last = [time.monotonic()]
+
+    def tick():
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    try:
+        dialog = open_dialog(qtbot, plugin)
+        dialog.cf.setText("/nonexistent/kernel-1.json")
+        dialog.remote_group.setChecked(True)
+        dialog.hostname.setText("127.0.0.1")
+        dialog.port.setText(str(listener.getsockname()[1]))
+        dialog.username.setText("nobody")
+        dialog.key_radio.setChecked(True)
+        dialog.key_file.clear()
+        last[0] = time.monotonic()
+        timer.start()
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=90000)
+        timer.stop()
+        assert accepted, "the attempt never reached the silent listener"
+        assert "127.0.0.1" in dialog.error_label.text()
+        assert dialog.hostname.text() == "127.0.0.1"  # what the user typed is kept
+        assert dialog.ok_button.isEnabled()
+        worst = max(gaps)
+        print(f"longest event-loop gap: {worst * 1000:.0f} ms over {len(gaps)} ticks")
+        assert worst < 0.100 + 0.010, f"the GUI was blocked for {worst * 1000:.0f} ms"
+        dialog.reject()
+    finally:
+        timer.stop()
+        stop.set()
+        thread.join(5)
+        for sock in accepted:
+            sock.close()
+        listener.close()
+
+
+def test_cancel_stops_an_attempt_and_keeps_the_form(qtbot, plugin, ssh_home):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    try:
+        dialog = open_dialog(qtbot, plugin)
+        dialog.cf.setText("/nonexistent/kernel-2.json")
+        dialog.remote_group.setChecked(True)
+        dialog.hostname.setText("127.0.0.1")
+        dialog.port.setText(str(listener.getsockname()[1]))
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+        assert dialog.busy
+        qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=20000)
+        assert dialog.isVisible()
+        assert "cancelled" in dialog.notice_label.text()
+        assert dialog.hostname.text() == "127.0.0.1"
+        dialog.reject()
+        assert not dialog.isVisible()
+    finally:
+        listener.close()
+
+
+def test_preferences_page_umr_group(qtbot, main_window, plugin):
+    from spyder.api.plugins import Plugins
+
+    preferences = main_window.get_plugin(Plugins.Preferences)
+    preferences.open_dialog()
+    container = preferences.get_container()
+    qtbot.waitUntil(lambda: container.dialog is not None and container.dialog.isVisible())
+    config_dialog = container.dialog
+    try:
+        index = config_dialog.get_index_by_name(plugin.NAME)
+        assert index is not None
+        config_dialog.set_current_index(index)
+        page = config_dialog.get_page(index)
+        assert page.enabled_box.checkbox.isChecked()
+        assert page.verbose_box.checkbox.isChecked()
+        umr = plugin.get_container().umr
+        sent = umr.sent_count
+        page.add_module()
+        item = page.exclude_list.item(page.exclude_list.count() - 1)
+        page.exclude_list.closePersistentEditor(item)
+        item.setText("numpy")
+        page.apply_changes()
+        assert plugin.get_conf("umr/exclude") == ["numpy"]
+        if umr._sent_to:
+            qtbot.waitUntil(lambda: umr.sent_count > sent)
+        page.exclude_list.setCurrentItem(item)
+        item.setSelected(True)
+        page.remove_selected()
+        page.apply_changes()
+        assert plugin.get_conf("umr/exclude") == []
+    finally:
+        config_dialog.close()
+        QApplication.processEvents()
+
+
+def test_secrets_never_reach_spyders_ini_files(qtbot, plugin, keyring_file, tmp_path):
+    from spyder.config.base import get_conf_path
+
+    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+
+    container = plugin.get_container()
+    secret = "pw-" + os.urandom(6).hex()
+    settings = ConnectionSettings(
+        connection_file="kernel-1.json",
+        remote=True,
+        hostname="lab",
+        username="me",
+        auth=AUTH_PASSWORD,
+        password=secret,
+    )
+    container.save_after_success(settings, "lab-secret-test")
+    try:
+        assert container.presets.load("lab-secret-test").password == secret
+        ini_files = glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True)
+        assert any("spyder_kernel_connect" in path for path in ini_files)
+        for path in ini_files:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                assert secret not in handle.read(), path
+    finally:
+        container.presets.delete("lab-secret-test")
+
+
+def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_keyring):
+    from spyder.config.base import get_conf_path
+
+    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+
+    container = plugin.get_container()
+    secret = "pw-" + os.urandom(6).hex()
+    settings = ConnectionSettings(
+        connection_file="kernel-1.json",
+        remote=True,
+        hostname="lab",
+        auth=AUTH_PASSWORD,
+        password=secret,
+    )
+    container.save_after_success(settings, "no-keyring-test")
+    try:
+        box = container.no_keyring_message
+        assert isinstance(box, QMessageBox) and box.isVisible()
+        assert "not the password" in box.text()
+        assert "No system keyring" in box.text()
+        box.accept()
+        assert container.presets.load("no-keyring-test").password == ""
+        for path in glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                assert secret not in handle.read(), path
+    finally:
+        container.presets.delete("no-keyring-test")
+
+
+def test_teardown_restores_spyders_entry(main_window, plugin, console):
+    """Last in this module: it detaches the plugin from the IPython console for good."""
+    widget = console.get_widget()
+    assert not widget.connect_to_kernel_action.isVisible()
+    plugin.on_ipython_console_teardown()
+    assert widget.connect_to_kernel_action.isVisible()
