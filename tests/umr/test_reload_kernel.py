@@ -89,9 +89,20 @@ def test_from_import_and_existing_instances_run_new_code(umr_kernel):
 
         def double(x):
             return 2 * x
+
+        import functools
+        def logged(func):
+            @functools.wraps(func)
+            def wrapper(*args):
+                return func(*args)
+            return wrapper
+
+        @logged
+        def triple(x):
+            return 3 * x
         """,
     )
-    k.run("from shapes import double, Square\nsq = Square(3)\nkeep = double")
+    k.run("from shapes import double, triple, Square\nsq = Square(3)\nkeep = double")
     k.write(
         "shapes.py",
         """\
@@ -111,15 +122,26 @@ def test_from_import_and_existing_instances_run_new_code(umr_kernel):
 
         def double(x):
             return 20 * x
+
+        import functools
+        def logged(func):
+            @functools.wraps(func)
+            def wrapper(*args):
+                return func(*args)
+            return wrapper
+
+        @logged
+        def triple(x):
+            return 30 * x
         """,
     )
     result = k.run(
         "import shapes\n"
-        "print(double(1), keep(1), sq.area(), sq.perimeter(), sq.describe(),"
+        "print(double(1), keep(1), triple(1), sq.area(), sq.perimeter(), sq.describe(),"
         " isinstance(sq, shapes.Square), keep is double)"
     )
     assert result.reloaded == ["shapes"]
-    assert result.stdout.splitlines()[-1] == "20 20 300 12 SQUARE/BASE True True"
+    assert result.stdout.splitlines()[-1] == "20 20 30 300 12 SQUARE/BASE True True"
 
 
 def test_dependents_are_reloaded_after_their_dependency(umr_kernel):

@@ -227,7 +227,18 @@ _FUNC_ATTRS = (
 )
 
 
-def _update_function(old, new) -> None:
+def _update_function(old, new, depth: int = 0) -> None:
+    # functools.wraps decorators: the old wrapper's closure holds the old inner function, so
+    # give that one the new code too (read before __dict__, which holds __wrapped__, is replaced).
+    old_inner, new_inner = getattr(old, "__wrapped__", None), getattr(new, "__wrapped__", None)
+    if (
+        depth < 8
+        and isinstance(old_inner, types.FunctionType)
+        and isinstance(new_inner, types.FunctionType)
+        and old_inner is not old
+        and new_inner is not old_inner
+    ):
+        _update_function(old_inner, new_inner, depth + 1)
     for attr in _FUNC_ATTRS:
         # ValueError: a closure of another size; the old object keeps its old code.
         with contextlib.suppress(AttributeError, TypeError, ValueError):
@@ -527,9 +538,7 @@ class UserModuleReloader:
 
     def set_exclude(self, names, replace_user_list: bool = False) -> None:
         names = {n.strip() for n in names if n and n.strip()}
-        base = (
-            set(DEFAULT_EXCLUDE) | {__name__.split(".")[0]} if replace_user_list else self.exclude
-        )
+        base = _default_exclude() if replace_user_list else self.exclude
         self._apply_exclude(base | names)
 
     def set_include(self, names) -> None:
@@ -681,8 +690,8 @@ class UserModuleReloader:
             record.failed = True
             message = _describe_failure(name, record.path, error)
             print(message, file=sys.stderr)
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise
+            if isinstance(error, KeyboardInterrupt):
+                raise  # the user interrupted: abort this run, the old module is back
             return message
         record.failed = False
         record.snapshot()
