@@ -23,6 +23,7 @@ def serve_tunnel(
 ) -> int:
     """Print the local connection file (first stdout line), run until SIGINT/SIGTERM."""
     stop = threading.Event()
+    serving = threading.Event()
 
     def decide(info: HostKeyInfo) -> HostKeyDecision:
         if not accept_new_host_key:
@@ -36,7 +37,9 @@ def serve_tunnel(
         return HostKeyDecision.ACCEPT_AND_SAVE
 
     def report(event: StateEvent) -> None:
-        print(f"{event.host}: {event.state.value}: {event.message}", file=stderr, flush=True)
+        # Before the tunnel is up, a failure is reported once, as the command's error.
+        if serving.is_set():
+            print(f"{event.host}: {event.state.value}: {event.message}", file=stderr, flush=True)
 
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
@@ -45,6 +48,7 @@ def serve_tunnel(
     try:
         tunnel = manager.open_tunnel(target, spec, cancel=stop, local_dir=local_dir)
         print(tunnel.local_connection_file, file=stdout, flush=True)
+        serving.set()
         ports = ", ".join(f"{name[:-5]} {port}" for name, port in tunnel.local_info.ports.items())
         print(
             f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.ip} on "
