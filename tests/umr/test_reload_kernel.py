@@ -15,8 +15,12 @@ def watched_kernel(request, start_umr_kernel):
     env = {"SKC_UMR_WATCH": "poll"} if request.param == "poll" else {}
     kernel = start_umr_kernel(env=env)
     kernel.run("%load_ext spyder_kernel_connect.umr")
-    mode = kernel.run("import spyder_kernel_connect.umr as u; print(u.status()['watching'])")
-    assert mode.stdout.strip() == request.param
+    kernel.write("probe_watch.py", "")
+    kernel.run("import probe_watch, spyder_kernel_connect.umr as u")
+    mode = kernel.run("s = u.status(); print(s['watching'], 'probe_watch' in s['polled_modules'])")
+    if request.param == "inotify" and mode.stdout != "inotify False\n":
+        pytest.skip(f"no inotify for {kernel.workdir} here: {mode.stdout.strip()}")
+    assert mode.stdout.split()[0] == request.param
     return kernel
 
 
