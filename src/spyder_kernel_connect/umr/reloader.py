@@ -81,7 +81,9 @@ def _library_roots() -> tuple:
 
 
 def _is_library_path(path: str, roots: tuple) -> bool:
-    for variant in (_norm(path), _norm(os.path.realpath(path))):
+    # realpath() (one lstat per path component) only for what the plain path did not settle.
+    for variant in (_norm(path), None):
+        variant = variant or _norm(os.path.realpath(path))
         if variant.startswith(roots):
             return True
         parts = variant.split(os.sep)
@@ -696,6 +698,8 @@ class UserModuleReloader:
         record.failed = False
         record.snapshot()
         new_dict = module.__dict__
+        if new_dict.get("__umr_exclude__") is True:
+            self._untrack(name)  # it opted out in this version
         for key, obj in old_dict.items():
             # Submodules bound by the import system, not by the package's code: keep them.
             if key not in new_dict and sys.modules.get(name + "." + key) is obj:
