@@ -191,9 +191,7 @@ def describe_spec(spec: str, remote: bool = False) -> SpecStatus:
     except ConnectionFileError as err:
         if remote:
             return SpecStatus(
-                None,
-                f"Not found on this computer; will be looked up on the remote host ({err.message})",
-                True,
+                None, "Not on this computer: it will be looked up on the remote host.", True
             )
         return SpecStatus(None, str(err), False)
     return SpecStatus(path, f"Resolves to {path}", True)

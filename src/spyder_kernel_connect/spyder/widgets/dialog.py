@@ -101,12 +101,14 @@ class KernelConnectDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(self._build_local_group())
         layout.addWidget(self._build_remote_group())
+        layout.addStretch(1)
         layout.addWidget(self._build_footer())
 
         self._resolve_timer = QTimer(self, singleShot=True, interval=150)
         self._resolve_timer.timeout.connect(self.update_resolution)
         self.cf.textChanged.connect(self._resolve_timer.start)
         self.remote_group.toggled.connect(self._resolve_timer.start)
+        self.remote_group.toggled.connect(self._show_local_list)
 
         self.reload_presets(select=presets.last)
         if presets.last:
@@ -153,7 +155,8 @@ class KernelConnectDialog(QDialog):
 
         self.kernel_list = QListWidget()
         self.kernel_list.setObjectName("running_kernels")
-        self.kernel_list.setMaximumHeight(110)
+        self.kernel_list.setMinimumHeight(118)
+        self.kernel_list.setMaximumHeight(118)
         self.kernel_list.setAlternatingRowColors(True)
         self.kernel_list.itemClicked.connect(self._on_kernel_clicked)
         self.kernel_list.itemActivated.connect(self._on_kernel_clicked)
@@ -167,9 +170,9 @@ class KernelConnectDialog(QDialog):
         cf_row.addWidget(self.browse_button)
         grid.addLayout(cf_row, 0, 1)
         grid.addWidget(self.cf_status, 1, 1)
-        kernels_label = QLabel(_("Running kernels on this computer (newest first):"))
+        self.kernels_label = QLabel(_("Running kernels on this computer (newest first):"))
         kernels_row = QHBoxLayout()
-        kernels_row.addWidget(kernels_label, 1)
+        kernels_row.addWidget(self.kernels_label, 1)
         kernels_row.addWidget(self.refresh_button)
         grid.addLayout(kernels_row, 2, 0, 1, 2)
         grid.addWidget(self.kernel_list, 3, 0, 1, 2)
@@ -324,6 +327,16 @@ class KernelConnectDialog(QDialog):
             "passphrase": self.passphrase,
         }.get(field, self.cf)
 
+    def _show_local_list(self, remote: bool) -> None:
+        # Local kernels are no choice for a remote connection: keep the dialog short.
+        for widget in (self.kernels_label, self.refresh_button, self.kernel_list):
+            widget.setVisible(not remote)
+        QTimer.singleShot(0, self._fit_height)
+
+    def _fit_height(self) -> None:
+        self.layout().activate()
+        self.resize(self.width(), self.minimumSizeHint().height())
+
     def _update_auth_fields(self) -> None:
         # Exactly one of the two ways to log in is editable, the other is greyed out.
         use_password = self.password_radio.isChecked()
@@ -338,13 +351,18 @@ class KernelConnectDialog(QDialog):
 
     def update_resolution(self) -> None:
         status = describe_spec(self.cf.text(), remote=self.remote_group.isChecked())
-        color = SpyderPalette.COLOR_SUCCESS_2 if status.path else SpyderPalette.COLOR_WARN_2
-        if not self.cf.text().strip():
-            color = SpyderPalette.COLOR_TEXT_4
+        if status.path:
+            color = SpyderPalette.COLOR_SUCCESS_2
+        elif status.ok or not self.cf.text().strip():
+            color = SpyderPalette.COLOR_TEXT_2  # nothing wrong: just information
+        else:
+            color = SpyderPalette.COLOR_WARN_2
         self.cf_status.setStyleSheet(f"color: {color};")
         text = status.message
         if status.path:
             text = _("Resolves to {}").format(status.path)
+        elif status.ok:
+            text = _("Not on this computer: it will be looked up on the remote host.")
         self.cf_status.setText(text)
         self.cf_status.setToolTip(text)
 

@@ -1,0 +1,243 @@
+"""Take the README/doc screenshots from the real Spyder app with this plugin, under Xvfb.
+
+    .venv/bin/python images/make_screenshots.py [--theme light|dark] [--out images]
+
+Starts a private Xvfb, a real ipykernel, and Spyder (with a throwaway config dir), then
+drives the plugin to: the dialog (local and remote), the host-key prompt, the preferences
+UMR group and a console showing "Reloaded modules:". Everything it starts is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.spyder.xvfb import Xvfb  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--out", default=os.path.join(ROOT, "images"))
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="skc-shots-")
+    xvfb = Xvfb(size="1400x900x24")
+    os.environ.update(
+        DISPLAY=xvfb.start(),
+        QT_QPA_PLATFORM="xcb",
+        SPYDER_PYTEST="True",  # Spyder returns its window instead of running its own loop
+        QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox",
+        JUPYTER_RUNTIME_DIR=os.path.join(work, "runtime"),
+        HOME=os.path.join(work, "home"),
+    )
+    os.makedirs(os.path.join(work, "home", ".ssh"), mode=0o700)
+    try:
+        return Shooter(args.out, args.theme, work).run()
+    finally:
+        # Spyder replaced the standard streams with its console's; give them back.
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        xvfb.stop()
+
+
+def wait_until(condition, timeout: float = 60.0, what: str = "") -> None:
+    from qtpy.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what or condition}")
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def settle(seconds: float = 0.6) -> None:
+    """Let Qt paint for a while (animations, delayed layouts) before a grab."""
+    from qtpy.QtWidgets import QApplication
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+class Shooter:
+    def __init__(self, out: str, theme: str, work: str) -> None:
+        self.out = out
+        self.suffix = "" if theme == "light" else "-dark"
+        self.theme = theme
+        self.work = work
+        self.kernels = []
+
+    def save(self, widget, name: str) -> None:
+        settle()
+        path = os.path.join(self.out, f"{name}{self.suffix}.png")
+        widget.grab().save(path)
+        print("wrote", path, file=sys.__stdout__, flush=True)
+
+    def run(self) -> int:
+        from qtpy import QtWebEngineWidgets  # noqa: F401  (before the QApplication)
+        from spyder.config.manager import CONF
+
+        CONF.set("tours", "show_tour_message", False)
+        CONF.set("main", "check_updates_on_startup", False)
+        CONF.set("ipython_console", "ask_before_closing", False)
+        if self.theme == "dark":
+            CONF.set("appearance", "ui_theme", "dark")
+            CONF.set("appearance", "selected", "spyder/dark")
+        else:
+            CONF.set("appearance", "ui_theme", "light")
+            CONF.set("appearance", "selected", "spyder")
+        try:
+            self.start_kernels()
+            from spyder.app import start
+
+            window = start.main()
+            window.resize(1280, 800)
+            window.showNormal()
+            settle(3)
+            self.shoot(window)
+            window.closing(close_immediately=True)
+            window.close()
+        finally:
+            for km in self.kernels:
+                km.shutdown_kernel(now=True)
+                km.cleanup_resources()
+        return 0
+
+    def start_kernels(self) -> None:
+        from tests.conftest import start_kernel
+
+        runtime = os.environ["JUPYTER_RUNTIME_DIR"]
+        os.makedirs(runtime, mode=0o700, exist_ok=True)
+        self.kernels.append(start_kernel(os.path.join(runtime, "kernel-48213.json")))
+        time.sleep(1.1)
+        self.kernels.append(start_kernel(os.path.join(runtime, "kernel-51977.json")))
+        # A kernel that exited without removing its file, to show how dead ones look.
+        with open(os.path.join(runtime, "kernel-30117.json"), "w") as handle:
+            handle.write(
+                '{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, '
+                '"hb_port": 5, "ip": "127.0.0.1", "key": "x", "transport": "tcp"}'
+            )
+        os.utime(os.path.join(runtime, "kernel-30117.json"), (time.time() - 7200,) * 2)
+
+    def shoot(self, window) -> None:
+        from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+        from spyder.api.plugins import Plugins
+
+        plugin = PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
+        console = window.get_plugin(Plugins.IPythonConsole)
+        container = plugin.get_container()
+        wait_until(lambda: console.get_clients(), what="the first console")
+
+        # 1. The dialog, local kernel by bare ID.
+        container.connect_action.trigger()
+        dialog = container.dialog
+        wait_until(lambda: dialog.refresh_button.isEnabled(), what="kernel list")
+        dialog.cf.setText("48213")
+        wait_until(lambda: "Resolves to" in dialog.cf_status.text(), what="resolution")
+        self.save(dialog, "dialog-local")
+
+        # 2. The same dialog for a remote kernel, with a saved connection.
+        dialog.remote_group.setChecked(True)
+        dialog.cf.setText("kernel-7781.json")
+        dialog.hostname.setText("lab.example.org")
+        dialog.username.setText("ada")
+        dialog.key_radio.setChecked(True)
+        dialog.key_file.setText("~/.ssh/id_ed25519")
+        dialog.save_check.setChecked(True)
+        dialog.save_name.setText("lab server")
+        self.save(dialog, "dialog-remote")
+
+        # 3. The unknown-host-key prompt, with a real key's fingerprint.
+        self.shoot_host_key(dialog)
+        dialog.reject()
+        settle()
+
+        # 4. Preferences: the UMR group.
+        preferences = window.get_plugin(Plugins.Preferences)
+        preferences.open_dialog()
+        prefs = preferences.get_container()
+        wait_until(lambda: prefs.dialog is not None and prefs.dialog.isVisible())
+        index = prefs.dialog.get_index_by_name(plugin.NAME)
+        prefs.dialog.set_current_index(index)
+        page = prefs.dialog.get_page(index)
+        for name in ("numpy", "pandas"):
+            page._add_item(name)
+        prefs.dialog.resize(1000, 760)
+        self.save(prefs.dialog, "preferences-umr")
+        prefs.dialog.close()
+        settle()
+
+        # 5. A console connected through the dialog, showing the UMR at work.
+        container.connect_action.trigger()
+        dialog = container.dialog
+        wait_until(lambda: dialog.refresh_button.isEnabled())
+        dialog.remote_group.setChecked(False)
+        dialog.cf.setText("48213")
+        before = len(console.get_clients())
+        dialog.ok_button.click()
+        wait_until(lambda: len(console.get_clients()) > before, what="connected console")
+        client = console.get_clients()[-1]
+        shell = client.shellwidget
+        wait_until(lambda: shell._prompt_html is not None, what="prompt")
+        settle(1)
+        project = os.path.join(self.work, "project")
+        os.makedirs(project)
+        module = os.path.join(project, "analysis.py")
+        with open(module, "w") as handle:
+            handle.write("def mean(xs):\n    return sum(xs) / len(xs)\n")
+        self.execute(shell, f"import sys; sys.path.insert(0, {project!r})")
+        self.execute(shell, "import analysis; analysis.mean([1, 2, 3, 4])")
+        with open(module, "w") as handle:
+            handle.write("def mean(xs):\n    xs = list(xs)\n    return sum(xs) / max(len(xs), 1)\n")
+        stamp = time.time() + 2
+        os.utime(module, (stamp, stamp))
+        self.execute(shell, "analysis.mean([])")
+        wait_until(lambda: "Reloaded modules" in shell._control.toPlainText(), what="reload")
+        window.activateWindow()
+        shell._control.setFocus()
+        settle(0.5)
+        window.get_plugin(Plugins.Layout).maximize_dockwidget()
+        window.resize(1000, 560)
+        settle(1)
+        self.save(window, "console-reloaded")
+
+    def execute(self, shell, code: str) -> None:
+        wait_until(lambda: not shell._executing)
+        shell.execute(code)
+        wait_until(lambda: not shell._executing, what=code)
+        settle(0.3)
+
+    def shoot_host_key(self, parent) -> None:
+        import paramiko
+
+        from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
+        from spyder_kernel_connect.ssh import HostKeyDecision, HostKeyInfo, fingerprint
+
+        key_path = os.path.join(self.work, "host_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key_path], check=True)
+        key = paramiko.Ed25519Key.from_private_key_file(key_path)
+        info = HostKeyInfo(
+            "lab.example.org",
+            22,
+            key.get_name(),
+            fingerprint(key),
+            os.path.expanduser("~/.ssh/known_hosts").replace(os.environ["HOME"], "~"),
+        )
+        prompt = HostKeyDialog(parent, info, HostKeyDecision)
+        prompt.open()
+        self.save(prompt, "host-key")
+        prompt.reject()
+
+
+if __name__ == "__main__":
+    code = main()
+    # Skip Qt's teardown: it would talk to the X server we just stopped.
+    os._exit(code)
