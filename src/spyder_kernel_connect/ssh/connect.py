@@ -33,6 +33,9 @@ WINDOW_SIZE = 8 * 1024 * 1024
 # paramiko than CTR + HMAC. Servers without it fall back to paramiko's default order.
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 _POLL = 0.05
+# Latency switches; they exist so benchmarks/bench_tunnel.py can show what each one is worth.
+USE_TCP_NODELAY = True
+USE_TCP_QUICKACK = True
 
 
 class _LowLatencySocket(socket.socket):
@@ -50,7 +53,7 @@ class _LowLatencySocket(socket.socket):
 
 
 def _set_quickack(sock: socket.socket) -> None:
-    if hasattr(socket, "TCP_QUICKACK"):
+    if USE_TCP_QUICKACK and hasattr(socket, "TCP_QUICKACK"):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
@@ -101,7 +104,7 @@ def open_socket(resolved: ResolvedTarget, deadline: Deadline) -> socket.socket:
         except BaseException:
             sock.close()
             raise
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(USE_TCP_NODELAY))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         _set_quickack(sock)
         return sock
