@@ -128,19 +128,22 @@ def measure(open_tunnel, connects: int, round_trips: int) -> dict:
                 run(client, "pass")
                 rtts.append(time.perf_counter() - started)
             run(client, OUTPUT_SETUP)
-            chunks: list[str] = []
-            started = time.perf_counter()
-            run(client, OUTPUT_CODE, chunks)
-            elapsed = time.perf_counter() - started
+            rates, intact = [], True
+            for _ in range(3):  # median of three: one run is at the mercy of the scheduler
+                chunks: list[str] = []
+                started = time.perf_counter()
+                run(client, OUTPUT_CODE, chunks)
+                elapsed = time.perf_counter() - started
+                data = "".join(chunks).encode()
+                rates.append(len(data) / elapsed / 1e6)
+                intact = intact and hashlib.sha256(data).hexdigest() == EXPECTED_SHA
         finally:
             client.stop_channels()
-    data = "".join(chunks).encode()
     return {
         "connect": statistics.median(times),
         "rtt": statistics.median(rtts),
-        "mbps": len(data) / elapsed / 1e6,
-        "intact": hashlib.sha256(data).hexdigest() == EXPECTED_SHA,
-        "bytes": len(data),
+        "mbps": statistics.median(rates),
+        "intact": intact,
     }
 
 

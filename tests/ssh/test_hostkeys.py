@@ -79,3 +79,14 @@ def test_changed_host_key_always_refused(sshd, tmp_path):
     assert "man-in-the-middle" in str(info.value) and "ssh-keygen -R" in str(info.value)
     assert asked == []  # never offered to the user
     assert path.read_text().count("\n") == 1  # and never overwritten
+
+
+def test_failing_decider_refuses(sshd, tmp_path):
+    def broken(info):
+        raise RuntimeError("dialog crashed")
+
+    with (
+        TunnelManager(host_key_decider=broken) as mgr,
+        pytest.raises(HostKeyRejected, match="dialog crashed"),
+    ):
+        mgr.session(sshd.target(known_hosts=str(tmp_path / "none")))

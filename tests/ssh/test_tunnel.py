@@ -177,3 +177,12 @@ def test_open_forward_for_heartbeat_probes(sshd, manager, remote_kernel):
     assert probe_heartbeats([local], timeout=10) == [True]
     forward.close()
     assert listening_addresses(forward.local_port) == []
+
+
+def test_large_input_crosses_full_ssh_windows(sshd, manager, remote_kernel, tmp_path):
+    """6 MB from client to kernel: more than sshd's 2 MB channel window, sent without loss."""
+    tunnel = manager.open_tunnel(sshd.target(), remote_kernel.connection_file, local_dir=tmp_path)
+    payload = os.urandom(3_000_000).hex()
+    code = f"import hashlib\nprint(hashlib.sha256({payload!r}.encode()).hexdigest())"
+    out = execute(tunnel.local_connection_file, code, timeout=120)
+    assert out == hashlib.sha256(payload.encode()).hexdigest() + "\n"

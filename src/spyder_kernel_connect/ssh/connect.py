@@ -6,6 +6,7 @@ every failure becomes a distinct SSHError. Nothing here ever prompts on a termin
 
 from __future__ import annotations
 
+import array
 import contextlib
 import errno
 import os
@@ -16,6 +17,12 @@ import time
 from collections.abc import Callable
 
 import paramiko
+
+try:  # POSIX only; TCP_QUICKACK is Linux-only anyway
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - Windows
+    fcntl = termios = None
 
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.hostkeys import (
@@ -39,17 +46,31 @@ USE_TCP_QUICKACK = True
 
 
 class _LowLatencySocket(socket.socket):
-    """A TCP socket that re-arms TCP_QUICKACK after every read.
+    """A TCP socket that acknowledges the end of each burst at once (TCP_QUICKACK).
 
     sshd leaves Nagle on for sessions without a pty, so when it sends two small packets
     in a row it waits for our ACK of the first; Linux delays that ACK by up to 40 ms.
-    Quick-ACK mode (which the kernel drops again on its own) removes that stall.
+    Quick-ACK mode (which the kernel drops again on its own) removes that stall. It is
+    re-armed only when a read drained the socket: inside a bulk transfer more data is
+    queued, normal ACKs flow, and an ACK per read would only cost packets.
     """
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         data = super().recv(bufsize, flags)
-        _set_quickack(self)
+        if USE_TCP_QUICKACK and _bytes_queued(self) == 0:
+            _set_quickack(self)
         return data
+
+
+def _bytes_queued(sock: socket.socket) -> int:
+    if fcntl is None:
+        return 0
+    try:
+        buffer = array.array("i", [0])
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, buffer)
+        return buffer[0]
+    except (OSError, ValueError):
+        return 0
 
 
 def _set_quickack(sock: socket.socket) -> None:
@@ -83,9 +104,7 @@ def open_socket(resolved: ResolvedTarget, deadline: Deadline) -> socket.socket:
     """A connected TCP socket; DNS, refused and timeout failures each get their own error."""
     label = resolved.label
     try:
-        infos = socket.getaddrinfo(
-            resolved.hostname, resolved.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-        )
+        infos = _resolve_address(resolved, deadline)
     except socket.gaierror as err:
         raise errors.HostNotFound(
             f"Host {resolved.hostname!r} not found ({err.strerror}).",
@@ -121,6 +140,36 @@ def open_socket(resolved: ResolvedTarget, deadline: Deadline) -> socket.socket:
         "Check the network, VPN and firewall.",
         host=label,
     )
+
+
+def _resolve_address(resolved: ResolvedTarget, deadline: Deadline) -> list:
+    """getaddrinfo in a helper thread: a dead DNS server must not outlast the deadline.
+
+    getaddrinfo cannot be interrupted; on timeout the helper finishes on its own later.
+    """
+    result: list = []
+
+    def lookup() -> None:
+        try:
+            result.append(
+                socket.getaddrinfo(
+                    resolved.hostname,
+                    resolved.port,
+                    type=socket.SOCK_STREAM,
+                    proto=socket.IPPROTO_TCP,
+                )
+            )
+        except Exception as err:
+            result.append(err)
+
+    thread = threading.Thread(target=lookup, name="ssh-dns", daemon=True)
+    thread.start()
+    while not result:
+        deadline.check("looking up the address of")
+        thread.join(_POLL)
+    if isinstance(result[0], Exception):
+        raise result[0]
+    return result[0]
 
 
 def _connect_nonblocking(sock: socket.socket, address, deadline: Deadline) -> None:

@@ -103,7 +103,12 @@ def verify_host_key(
         )
     if accepted_once.get((hostname, port)) == info.fingerprint:
         return  # accepted earlier in this process: reconnects must not ask again
-    decision = decider(info) if decider is not None else HostKeyDecision.REJECT
+    try:
+        decision = decider(info) if decider is not None else HostKeyDecision.REJECT
+    except Exception as err:  # a broken dialog must not look like an accepted key
+        raise HostKeyRejected(
+            f"Could not ask whether to trust the host key of {label}: {err}.", host=label
+        ) from err
     if decision is HostKeyDecision.ACCEPT_AND_SAVE:
         save_host_key(save_path, hostname, port, key)
     elif decision is not HostKeyDecision.ACCEPT_ONCE:
