@@ -268,6 +268,73 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     assert client not in container.tunnels
 
 
+def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
+    qtbot,
+    plugin,
+    console,
+    sshd,
+    sshd_password_user,
+    ssh_home,
+    kernel_factory,
+    keyring_file,
+    close_new_consoles,
+):
+    from spyder.config.base import get_conf_path
+
+    container = plugin.get_container()
+    container.close_all_tunnels()
+    container._manager = None  # a fresh Spyder session: nothing accepted "once" yet
+    user, password = sshd_password_user
+    km = kernel_factory()
+    dialog = open_dialog(qtbot, plugin)
+    dialog.cf.setText(km.connection_file)
+    dialog.remote_group.setChecked(True)
+    dialog.hostname.setText(sshd.host)
+    dialog.port.setText(str(sshd.port))
+    dialog.username.setText(user)
+    qtbot.mouseClick(dialog.password_radio, Qt.LeftButton)
+    dialog.password.setText(password)
+    dialog.save_check.setChecked(True)
+    dialog.save_name.setText("pw-lab")
+
+    # Refusing the unknown host key: a plain error, the form as typed, nothing saved.
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
+    qtbot.mouseClick(container.host_key_dialog.refuse_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
+    assert "not accepted" in dialog.error_label.text()
+    assert dialog.password.text() == password and dialog.username.text() == user
+    assert "pw-lab" not in container.presets.names()
+
+    # Accept and remember: connects, writes known_hosts, saves the preset.
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
+    qtbot.mouseClick(container.host_key_dialog.save_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
+        timeout=60000,
+    )
+    if len(console.get_clients()) == before:
+        pytest.fail(dialog.error_label.text())
+    shell = wait_ready(qtbot, console.get_clients()[-1])
+    run(qtbot, shell, "print(7 * 6)", "42")
+    known_hosts = ssh_home / ".ssh" / "known_hosts"
+    assert f"[{sshd.host}]:{sshd.port}" in known_hosts.read_text()
+
+    try:
+        assert container.presets.load("pw-lab").password == password  # from the keyring
+        stored = keyring_file.get_password("spyder_kernel_connect", "preset/pw-lab/password")
+        assert stored == password
+        ini_files = glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True)
+        assert ini_files
+        for path in ini_files:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                assert password not in handle.read(), path
+    finally:
+        container.presets.delete("pw-lab")
+
+
 def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, ssh_home):
     """A listener that accepts and never speaks SSH: the attempt times out off the GUI thread."""
     listener = socket.socket()

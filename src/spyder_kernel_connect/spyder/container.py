@@ -29,6 +29,14 @@ from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
 logger = logging.getLogger(__name__)
 
 
+def _engine_cancelled() -> tuple[type, ...]:
+    try:
+        from spyder_kernel_connect.ssh import Cancelled
+    except ImportError:
+        return ()
+    return (Cancelled,)
+
+
 class KernelConnectActions:
     ConnectToKernel = "kernel_connect_connect_to_kernel"
 
@@ -170,7 +178,7 @@ class KernelConnectContainer(PluginMainContainer):
         self._finish_attempt()
         if self.dialog is None:
             return
-        if isinstance(error, ConnectionCancelled) or type(error).__name__ == "Cancelled":
+        if isinstance(error, (ConnectionCancelled, *_engine_cancelled())):
             self.dialog.show_notice(_("Connection cancelled."))
         elif isinstance(error, KernelConnectError):
             self.dialog.show_error(str(error))
