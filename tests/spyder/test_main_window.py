@@ -407,8 +407,10 @@ def test_cancel_stops_an_attempt_and_keeps_the_form(qtbot, plugin, ssh_home):
         dialog.remote_group.setChecked(True)
         dialog.hostname.setText("127.0.0.1")
         dialog.port.setText(str(listener.getsockname()[1]))
+        dialog.key_radio.setChecked(True)
+        dialog.key_file.clear()
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-        assert dialog.busy
+        assert dialog.busy, dialog.error_label.text()
         qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: not dialog.busy, timeout=20000)
         assert dialog.isVisible()
