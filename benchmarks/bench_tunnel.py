@@ -48,17 +48,12 @@ from spyder_kernel_connect.connection import (  # noqa: E402
 from spyder_kernel_connect.ssh import TunnelManager, connect  # noqa: E402
 
 OUTPUT_LINES = 200_000  # x 100 bytes = 20 MB
-# Built before the clock starts, then written in 1 MiB pieces: the rows compare the tunnels,
-# not how fast the kernel formats text (ipykernel alone manages >100 MB/s here).
+# Built before the clock starts, then written at once (like printing a big DataFrame): the rows
+# compare the tunnels, not how fast the kernel formats text or wraps small writes in messages.
 OUTPUT_SETUP = (
     f"_bench = ''.join(f'{{i:08d}} ' + 'abcdefghij' * 9 + '\\n' for i in range({OUTPUT_LINES}))"
 )
-OUTPUT_CODE = (
-    "import sys\n"
-    "for _start in range(0, len(_bench), 1 << 20):\n"
-    "    sys.stdout.write(_bench[_start:_start + (1 << 20)])\n"
-    "sys.stdout.flush()\n"
-)
+OUTPUT_CODE = "import sys\nsys.stdout.write(_bench)\nsys.stdout.flush()\n"
 EXPECTED_SHA = hashlib.sha256(
     "".join(f"{i:08d} " + "abcdefghij" * 9 + "\n" for i in range(OUTPUT_LINES)).encode()
 ).hexdigest()
@@ -109,41 +104,55 @@ def run(client: BlockingKernelClient, code: str, collect: list | None = None) ->
                 collect.append(msg["content"]["text"])
 
 
-def measure(open_tunnel, connects: int, round_trips: int) -> dict:
+def measure_connect(open_tunnel, repeats: int) -> float:
     times = []
-    for _ in range(connects):
+    for _ in range(repeats):
         started = time.perf_counter()
         with open_tunnel() as path:
             client = kernel_info(path)
             times.append(time.perf_counter() - started)
             client.stop_channels()
-    with open_tunnel() as path:
-        client = kernel_info(path)
-        try:
-            for _ in range(10):
-                run(client, "pass")  # warm-up
-            rtts = []
-            for _ in range(round_trips):
-                started = time.perf_counter()
-                run(client, "pass")
-                rtts.append(time.perf_counter() - started)
-            run(client, OUTPUT_SETUP)
-            rates, intact = [], True
-            for _ in range(3):  # median of three: one run is at the mercy of the scheduler
-                chunks: list[str] = []
-                started = time.perf_counter()
-                run(client, OUTPUT_CODE, chunks)
-                elapsed = time.perf_counter() - started
-                data = "".join(chunks).encode()
-                rates.append(len(data) / elapsed / 1e6)
-                intact = intact and hashlib.sha256(data).hexdigest() == EXPECTED_SHA
-        finally:
-            client.stop_channels()
+    return statistics.median(times)
+
+
+def measure_traffic(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
+    """Round trips and throughput, method after method, round after round.
+
+    Rounds interleave the methods, so each gets the same share of whatever else the
+    machine is doing; only one tunnel is open at a time, because the kernel sends iopub
+    to every connected client and idle clients would load the other tunnels.
+    """
+    rtts: dict = {label: [] for label in open_tunnels}
+    rates: dict = {label: [] for label in open_tunnels}
+    intact = dict.fromkeys(open_tunnels, True)
+    for _ in range(rounds):
+        for label, open_tunnel in open_tunnels.items():
+            with open_tunnel() as path:
+                client = kernel_info(path)
+                try:
+                    for _ in range(5):
+                        run(client, "pass")  # warm-up
+                    for _ in range(round_trips):
+                        started = time.perf_counter()
+                        run(client, "pass")
+                        rtts[label].append(time.perf_counter() - started)
+                    run(client, OUTPUT_SETUP)
+                    chunks: list[str] = []
+                    started = time.perf_counter()
+                    run(client, OUTPUT_CODE, chunks)
+                    elapsed = time.perf_counter() - started
+                finally:
+                    client.stop_channels()
+            data = "".join(chunks).encode()
+            rates[label].append(len(data) / elapsed / 1e6)
+            intact[label] = intact[label] and hashlib.sha256(data).hexdigest() == EXPECTED_SHA
     return {
-        "connect": statistics.median(times),
-        "rtt": statistics.median(rtts),
-        "mbps": statistics.median(rates),
-        "intact": intact,
+        label: {
+            "rtt": statistics.median(rtts[label]),
+            "mbps": statistics.median(rates[label]),
+            "intact": intact[label],
+        }
+        for label in open_tunnels
     }
 
 
@@ -187,6 +196,27 @@ class Methods:
     @contextlib.contextmanager
     def direct(self):
         yield self.kernel_file
+
+    def this_tunnel_with(self, quickack: bool, nodelay: bool, server_nodelay: bool):
+        """Our tunnel with some latency measures switched off (they apply at connect time)."""
+
+        @contextlib.contextmanager
+        def open_tunnel():
+            saved = connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY, connect.USE_SERVER_NODELAY
+            connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY = quickack, nodelay
+            connect.USE_SERVER_NODELAY = server_nodelay
+            try:
+                tunnel_cm = self.this_tunnel()
+                path = tunnel_cm.__enter__()
+            finally:
+                connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY = saved[:2]
+                connect.USE_SERVER_NODELAY = saved[2]
+            try:
+                yield path
+            finally:
+                tunnel_cm.__exit__(None, None, None)
+
+        return open_tunnel
 
     @contextlib.contextmanager
     def this_tunnel(self):
@@ -282,7 +312,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    connects, round_trips = (3, 50) if args.quick else (7, 200)
+    connects, rounds, round_trips = (3, 1, 50) if args.quick else (7, 3, 100)
 
     workdir = tempfile.mkdtemp(prefix="bench-tunnel-")
     home = Path(workdir, "home")
@@ -292,41 +322,40 @@ def main() -> int:
     sshd = start_sshd(Path(workdir, "sshd"))
     kernel = start_kernel(os.path.join(workdir, "kernel-bench.json"))
     methods = Methods(sshd, kernel.connection_file, workdir)
-    rows = [
-        ("direct (no SSH)", methods.direct),
-        ("this tunnel (paramiko, 1 connection)", methods.this_tunnel),
-        ("  same, without TCP_QUICKACK", "no-quickack"),
-        ("  same, without QUICKACK and NODELAY", "no-nodelay"),
-        ("OpenSSH ssh -N -L x5", methods.openssh),
-        ("asyncssh, 5 forward_local_port", methods.asyncssh),
-        ("jupyter_client paramiko_tunnel x5", methods.jupyter_paramiko),
-    ]
-    results = {}
+    ours_label = "this tunnel (paramiko, 1 connection)"
+    rows = {
+        "direct (no SSH)": methods.direct,
+        ours_label: methods.this_tunnel,
+        "  same, without server-side NODELAY": methods.this_tunnel_with(True, True, False),
+        "  same, without QUICKACK": methods.this_tunnel_with(False, True, True),
+        "  same, without server NODELAY and QUICKACK": methods.this_tunnel_with(False, True, False),
+        "  same, without any of the three": methods.this_tunnel_with(False, False, False),
+        "OpenSSH ssh -N -L x5": methods.openssh,
+        "asyncssh, 5 forward_local_port": methods.asyncssh,
+        "jupyter_client paramiko_tunnel x5": methods.jupyter_paramiko,
+    }
+    results: dict = {}
     try:
-        for label, method in rows:
-            if method == "no-quickack":
-                connect.USE_TCP_QUICKACK = False
-                method = methods.this_tunnel
-            elif method == "no-nodelay":
-                connect.USE_TCP_QUICKACK = connect.USE_TCP_NODELAY = False
-                method = methods.this_tunnel
-            print(f"measuring {label.strip()}...", file=sys.stderr, flush=True)
-            results[label] = measure(method, connects, round_trips)
-            connect.USE_TCP_QUICKACK = connect.USE_TCP_NODELAY = True
+        for label, method in rows.items():
+            print(f"connecting: {label.strip()}...", file=sys.stderr, flush=True)
+            results[label] = {"connect": measure_connect(method, connects)}
+        print("round trips and throughput, in rounds...", file=sys.stderr, flush=True)
+        for label, traffic in measure_traffic(rows, rounds, round_trips).items():
+            results[label].update(traffic)
     finally:
         methods.close()
         stop_kernel(kernel)
         stop_sshd(sshd)
 
     direct = results["direct (no SSH)"]
-    ours = results["this tunnel (paramiko, 1 connection)"]
+    ours = results[ours_label]
     openssh = results["OpenSSH ssh -N -L x5"]
     print(
         "| method | connect (kernel_info) | ratio to OpenSSH | execute round trip p50 "
         "| ratio to direct | stdout throughput | ratio to ours | 20 MB intact |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for label, _ in rows:
+    for label in rows:
         r = results[label]
         print(
             f"| {label.strip()} | {ms(r['connect'])} | {r['connect'] / openssh['connect']:.2f}× "

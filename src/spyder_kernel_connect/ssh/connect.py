@@ -43,6 +43,7 @@ _POLL = 0.05
 # Latency switches; they exist so benchmarks/bench_tunnel.py can show what each one is worth.
 USE_TCP_NODELAY = True
 USE_TCP_QUICKACK = True
+USE_SERVER_NODELAY = True
 
 
 class _LowLatencySocket(socket.socket):
@@ -55,9 +56,11 @@ class _LowLatencySocket(socket.socket):
     queued, normal ACKs flow, and an ACK per read would only cost packets.
     """
 
+    quickack = True
+
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         data = super().recv(bufsize, flags)
-        if USE_TCP_QUICKACK and _bytes_queued(self) == 0:
+        if self.quickack and _bytes_queued(self) == 0:
             _set_quickack(self)
         return data
 
@@ -74,7 +77,7 @@ def _bytes_queued(sock: socket.socket) -> int:
 
 
 def _set_quickack(sock: socket.socket) -> None:
-    if USE_TCP_QUICKACK and hasattr(socket, "TCP_QUICKACK"):
+    if getattr(sock, "quickack", True) and hasattr(socket, "TCP_QUICKACK"):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
@@ -114,6 +117,7 @@ def open_socket(resolved: ResolvedTarget, deadline: Deadline) -> socket.socket:
     last: OSError | None = None
     for family, socktype, proto, _name, address in infos:
         sock = _LowLatencySocket(family, socktype, proto)
+        sock.quickack = USE_TCP_QUICKACK
         try:
             _connect_nonblocking(sock, address, deadline)
         except OSError as err:
@@ -246,6 +250,8 @@ def open_transport(
             )
             deadline.check("waiting for")
             _authenticate(transport, resolved, deadline)
+        if USE_SERVER_NODELAY:
+            _ask_server_for_nodelay(transport, deadline)
         ok = True
         return transport
     finally:
@@ -253,6 +259,27 @@ def open_transport(
             transport.close()
             if hasattr(sock, "close"):
                 sock.close()
+
+
+def _ask_server_for_nodelay(transport: paramiko.Transport, deadline: Deadline) -> None:
+    """Make sshd turn Nagle off on its side of this connection.
+
+    sshd sets TCP_NODELAY on the first exec/shell request of a connection (OpenSSH's
+    ssh_packet_set_interactive), never for forwarding-only connections like ``ssh -N``;
+    with Nagle on, its second small packet in a row waits for our (delayed) ACK: the
+    ~40 ms stall per round trip. One no-op command right after login fixes that for the
+    whole connection. Best effort: a server refusing commands just keeps Nagle.
+    """
+    try:
+        chan = transport.open_session(timeout=max(deadline.remaining(), 0.1))
+    except (paramiko.SSHException, OSError, EOFError):
+        return
+    try:
+        chan.exec_command("exit 0")
+    except (paramiko.SSHException, OSError, EOFError):
+        pass
+    finally:
+        chan.close()
 
 
 def _prefer_algorithms(transport: paramiko.Transport, known: dict) -> None:
