@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import socket
+import sys
 import threading
 import time
 
@@ -335,8 +336,12 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
         container.presets.delete("pw-lab")
 
 
-def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, ssh_home):
+def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, console, ssh_home):
     """A listener that accepts and never speaks SSH: the attempt times out off the GUI thread."""
+    # Measure our dialog, not Spyder's own start-up work: let the first console settle.
+    for client in console.get_clients():
+        wait_ready(qtbot, client, timeout=120000)
+    qtbot.wait(2000)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
@@ -385,7 +390,9 @@ def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, ssh_
         saved = plugin.get_conf("last_settings").get("connection_file")
         assert saved != "/nonexistent/kernel-1.json"  # a failed attempt saves nothing
         worst = max(gaps)
-        print(f"longest event-loop gap: {worst * 1000:.0f} ms over {len(gaps)} ticks")
+        print(
+            f"longest event-loop gap: {worst * 1000:.0f} ms, {len(gaps)} ticks", file=sys.__stdout__
+        )
         assert worst < 0.100 + 0.010, f"the GUI was blocked for {worst * 1000:.0f} ms"
         dialog.reject()
     finally:
