@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 # Before anything imports Spyder: a throwaway config dir, never the user's.
 os.environ.setdefault("SPYDER_PYTEST", "True")
@@ -82,15 +83,20 @@ def dialog(qtbot, presets, runtime_dir):
     return widget
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def main_window(qapp):
-    """A real Spyder main window (as spyder-unittest's fixture starts it), with this plugin."""
+    """A real Spyder main window (as spyder-unittest's fixture starts it), with this plugin.
+
+    Spyder changes process-wide state (cwd, standard streams, excepthook, sys.exit); all
+    of it is put back so the tests that run after this module see a normal process.
+    """
     from qtpy.QtWidgets import QApplication
     from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
     from spyder.app import start
     from spyder.config.manager import CONF
 
     cwd = os.getcwd()
+    saved = (sys.stdout, sys.stderr, sys.excepthook, sys.exit)
     CONF.set("tours", "show_tour_message", False)
     CONF.set("ipython_console", "ask_before_closing", False)
     CONF.set("main", "check_updates_on_startup", False)
@@ -100,6 +106,8 @@ def main_window(qapp):
     yield window
     window.closing(close_immediately=True)
     window.close()
+    QApplication.processEvents()
     CONF.reset_to_defaults(notification=False)
     PLUGIN_REGISTRY.reset()
     os.chdir(cwd)
+    sys.stdout, sys.stderr, sys.excepthook, sys.exit = saved
