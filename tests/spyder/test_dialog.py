@@ -57,6 +57,22 @@ def test_browse_starts_in_runtime_dir_with_kernel_filter(dialog, qtbot, runtime_
     assert dialog.cf.text() == str(path)
 
 
+def test_key_file_browse_starts_in_dot_ssh(dialog, qtbot, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = home / ".ssh" / "id_ed25519"
+    key.write_text("key")
+    monkeypatch.setenv("HOME", str(home))
+    dialog.remote_group.setChecked(True)
+    qtbot.mouseClick(dialog.key_browse_button, Qt.LeftButton)
+    browser = dialog.findChild(QFileDialog, "key_file_browser")
+    assert browser is not None and browser.isVisible()
+    assert os.path.samefile(browser.directory().absolutePath(), home / ".ssh")
+    browser.selectFile(str(key))
+    browser.accept()
+    assert dialog.key_file.text() == str(key)
+
+
 def test_running_kernels_newest_first_dead_marked_one_click_picks(
     dialog, qtbot, runtime_dir, kernel_factory
 ):

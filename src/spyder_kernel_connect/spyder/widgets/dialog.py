@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from jupyter_core.paths import jupyter_runtime_dir
-from qtpy.QtCore import Qt, QTimer, Signal
+from qtpy.QtCore import QDir, Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -432,7 +432,7 @@ class KernelConnectDialog(QDialog):
         dialog = QFileDialog(self, _("Select SSH private key file"))
         dialog.setObjectName("key_file_browser")
         dialog.setFileMode(QFileDialog.ExistingFile)
-        dialog.setFilter(dialog.filter() | dialog.filter().Hidden)
+        dialog.setFilter(dialog.filter() | QDir.Hidden)  # keys live in the hidden ~/.ssh
         dialog.setDirectory(start if os.path.isdir(start) else os.path.expanduser("~"))
         dialog.fileSelected.connect(self.key_file.setText)
         self._file_dialog = dialog
