@@ -312,7 +312,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
-    connects, rounds, round_trips = (3, 1, 50) if args.quick else (7, 3, 100)
+    connects, rounds, round_trips = (3, 1, 50) if args.quick else (7, 5, 100)
 
     workdir = tempfile.mkdtemp(prefix="bench-tunnel-")
     home = Path(workdir, "home")

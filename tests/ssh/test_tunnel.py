@@ -103,7 +103,10 @@ def test_dropped_connection_recovers_on_same_ports(sshd, remote_kernel, tmp_path
             assert sshd.auth_count() == auths + 1
             assert tunnel.local_info.ports == ports
             assert read_connection_file(tunnel.local_connection_file).ports == ports
-            # The same client, with no action: ZMQ reconnects to the same local ports.
+            # The same client, with no action: ZMQ reconnects to the same local ports. Wait
+            # until shell *and* iopub are back (what a console's kernel_info check does), or
+            # a reply could come before iopub resubscribed and its output be missed.
+            client.wait_for_ready(timeout=60)
             out = []
             reply = client.execute_interactive(
                 "print(survivor + 1)",
