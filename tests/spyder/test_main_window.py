@@ -200,6 +200,7 @@ def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, c
     assert text.count("Reloaded modules: skc_spyder") == 1
 
 
+@pytest.mark.sshd
 def test_connect_through_real_sshd_with_host_key_prompt(
     qtbot, plugin, console, sshd, ssh_home, kernel_factory, close_new_consoles
 ):
@@ -269,6 +270,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     assert client not in container.tunnels
 
 
+@pytest.mark.sshd
 def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot,
     plugin,
