@@ -297,8 +297,18 @@ class ForwardLoop:
             if not bridge.closed:
                 self._update(bridge)
             return
-        bridge.to_local += data
-        self._flush_to_local(bridge)
+        # Channel reads are only enabled while to_local is empty: send straight from `data`
+        # and buffer only what the socket did not take (no copy on the common path).
+        try:
+            sent = bridge.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._close_bridge(bridge)
+            return
+        if sent < len(data):
+            bridge.to_local += memoryview(data)[sent:]
+        self._update(bridge)
 
     def _flush_to_local(self, bridge: _Bridge) -> None:
         try:
