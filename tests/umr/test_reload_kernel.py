@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-RED_LINE = "\x1b[31mReloaded modules: "
+RED_LINE = "\x1b[91mReloaded modules: "
 
 
 @pytest.fixture(params=["inotify", "poll"])

@@ -44,7 +44,9 @@ DEFAULT_EXCLUDE = (
 )
 # Two saves within this many seconds can share an mtime on coarse filesystems (FAT: 2 s).
 AMBIGUOUS_MTIME_WINDOW = 3.0
-RED = "\x1b[31m"
+# Bright red: readable on Spyder's light and dark console themes alike (plain 31 is a dark
+# red that nearly vanishes on the dark background).
+RED = "\x1b[91m"
 RESET = "\x1b[0m"
 
 
