@@ -13,11 +13,13 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
 from spyder_kernel_connect.connection import AmbiguousConnectionSpec, ConnectionFileNotFound
+from spyder_kernel_connect.ssh import Cancelled
 from spyder_kernel_connect.ssh.remote import (
     RemoteKernelStartFailed,
     RemotePythonMissing,
@@ -64,8 +66,11 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     # A zombie is dead too; our kernels are not our children, so /proc tells.
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().split(")")[-1].split()[0] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_platform_default_runtime_dirs():
@@ -201,3 +206,25 @@ def test_kernel_that_dies_at_start_reports_its_log(session, remote_dir, tmp_path
     fake.chmod(0o755)
     with pytest.raises(RemoteKernelStartFailed, match="broken environment"):
         start_remote_kernel(session, str(fake), runtime_dir=str(remote_dir), timeout=30)
+
+
+def test_cancel_while_waiting_for_a_start_stops_the_kernel(session, remote_dir, tmp_path):
+    """Cancel from a GUI: the call returns promptly and leaves no process behind."""
+    slow = tmp_path / "python-that-hangs"
+    pid_file = tmp_path / "hanging.pid"
+    slow.write_text(
+        f'#!/bin/sh\nif [ "$1" = "-c" ]; then exec {sys.executable} "$@"; fi\n'
+        f"echo $$ > {pid_file}\nexec sleep 300\n"
+    )
+    slow.chmod(0o755)
+    cancel = threading.Event()
+    threading.Timer(1.5, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        start_remote_kernel(session, str(slow), runtime_dir=str(remote_dir), cancel=cancel)
+    assert time.monotonic() - started < 20  # not the 60 s start timeout
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid)

@@ -13,6 +13,7 @@ import os
 import posixpath
 import shlex
 import stat
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -263,13 +264,16 @@ def start_remote_kernel(
     remote_python: str = DEFAULT_REMOTE_PYTHON,
     runtime_dir: str | None = None,
     timeout: float = 60.0,
+    cancel: threading.Event | None = None,
 ) -> StartedKernel:
     """Start ``<remote_python> -m spyder_kernels.console`` on the host, detached from SSH.
 
     Waits until its connection file is written and it answers a heartbeat. The kernel runs
-    in its own session (setsid/nohup), so it outlives this SSH connection.
+    in its own session (setsid/nohup), so it outlives this SSH connection. On ``cancel``
+    the half-started kernel is stopped again.
     """
     check_remote_python(session, remote_python)
+    _check_cancel(session, cancel)
     directory = runtime_dir or remote_runtime_dir(session, remote_python)
     kernel_id = str(uuid.uuid4())
     path = posixpath.join(directory, f"kernel-{kernel_id}.json")
@@ -293,7 +297,11 @@ def start_remote_kernel(
             host=session.label,
         )
     pid = int(pid_text)
-    info = _wait_for_kernel(session, path, log_path, pid, timeout)
+    try:
+        info = _wait_for_kernel(session, path, log_path, pid, timeout, cancel)
+    except errors.Cancelled:
+        _kill_remote(session, pid, [path, log_path])
+        raise
     return StartedKernel(path, pid, info, log_path)
 
 
@@ -326,23 +334,31 @@ def check_remote_python(session: SSHSession, remote_python: str) -> str:
 
 def stop_remote_kernel(session: SSHSession, kernel: StartedKernel, timeout: float = 10.0) -> None:
     """Stop a kernel this plugin started: SIGTERM, then SIGKILL; remove its files."""
-    q = shlex.quote
+    _kill_remote(session, kernel.pid, [kernel.remote_path, kernel.log_path], timeout)
+
+
+def _kill_remote(session: SSHSession, pid: int, files: list[str], timeout: float = 10.0) -> None:
     script = (
-        f"kill {kernel.pid} 2>/dev/null; i=0; "
-        f"while kill -0 {kernel.pid} 2>/dev/null && [ $i -lt {int(timeout * 10)} ]; "
+        f"kill {pid} 2>/dev/null; i=0; "
+        f"while kill -0 {pid} 2>/dev/null && [ $i -lt {int(timeout * 10)} ]; "
         "do sleep 0.1; i=$((i+1)); done; "
-        f"kill -9 {kernel.pid} 2>/dev/null; "
-        f"rm -f {q(kernel.remote_path)} {q(kernel.log_path)}; true"
+        f"kill -9 {pid} 2>/dev/null; rm -f {' '.join(shlex.quote(f) for f in files)}; true"
     )
     session.run(script, timeout=timeout + 10)
 
 
 def _wait_for_kernel(
-    session: SSHSession, path: str, log_path: str, pid: int, timeout: float
+    session: SSHSession,
+    path: str,
+    log_path: str,
+    pid: int,
+    timeout: float,
+    cancel: threading.Event | None,
 ) -> ConnectionInfo:
     deadline = time.monotonic() + timeout
     info = None
     while time.monotonic() < deadline:
+        _check_cancel(session, cancel)
         if info is None:
             try:
                 info = read_remote_connection_file(session, path)
@@ -367,6 +383,11 @@ def _wait_for_kernel(
         f"It may still be starting (its log is {log_path}); try connecting to it from the list.",
         host=session.label,
     )
+
+
+def _check_cancel(session: SSHSession, cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise errors.Cancelled(f"Cancelled while working on {session.label}.", host=session.label)
 
 
 def _reachable_ip(info: ConnectionInfo) -> str:
@@ -414,6 +435,7 @@ def obtain_remote_kernel(
     remote_python: str = DEFAULT_REMOTE_PYTHON,
     runtime_dir: str | None = None,
     cache_dir: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> RemoteKernelChoice:
     """Resolve ``spec`` on the host (or start a new kernel there) and fetch its file.
 
@@ -421,11 +443,13 @@ def obtain_remote_kernel(
     CLI's ``tunnel --remote`` and the dialog's remote kernel list both go through it.
     """
     directory = remote_runtime_dir(session, remote_python, override=runtime_dir)
+    _check_cancel(session, cancel)
     if start:
-        started = start_remote_kernel(session, remote_python, runtime_dir=directory)
+        started = start_remote_kernel(session, remote_python, directory, cancel=cancel)
         info = fetch_connection_file(session, started.remote_path, cache_dir)
         return RemoteKernelChoice(info, started.remote_path, started)
     if not spec:
         raise ConnectionFileNotFound("", [f"{session.label}:{directory}"])
     path = resolve_remote_spec(session, spec, directory)
+    _check_cancel(session, cancel)
     return RemoteKernelChoice(fetch_connection_file(session, path, cache_dir), path)
