@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.connection import list_kernels, resolve_connection_file
+from spyder_kernel_connect.connection import KernelEntry, list_kernels, resolve_connection_file
 from spyder_kernel_connect.errors import KernelConnectError
 
 PROG = "spyder-kernel-connect"
@@ -27,6 +27,12 @@ examples:
   spyder-kernel-connect list --json           the same, for scripts
   spyder-kernel-connect resolve 1234          path of kernel-1234.json
   spyder-kernel-connect resolve ~/k.json      path of a copied file
+  spyder-kernel-connect tunnel me@lab ./kernel-1234.json
+                                              tunnel to a kernel whose file you copied
+  spyder-kernel-connect tunnel me@lab 1234 --remote
+                                              look the kernel up on lab, fetch its file
+  spyder-kernel-connect tunnel me@lab --start start a kernel on lab and tunnel to it
+  spyder-kernel-connect remote-list me@lab    kernels running on lab
 """
 
 
@@ -57,13 +63,18 @@ def run_list(args: argparse.Namespace) -> int:
             f"Runtime directory {args.runtime_dir} does not exist.",
             "Give the directory `jupyter --runtime-dir` prints.",
         )
-    entries = list_kernels(args.runtime_dir, timeout=args.timeout)
-    if args.json:
+    print_kernels(list_kernels(args.runtime_dir, timeout=args.timeout), args.json)
+    return 0
+
+
+def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = "") -> None:
+    """The kernel table of `list` and `remote-list` (or JSON for scripts)."""
+    if as_json:
         print(json.dumps([e.to_json() for e in entries], indent=1))
-        return 0
+        return
     if not entries:
-        print("No kernel connection files found.")
-        return 0
+        print(f"No kernel connection files found{where}.")
+        return
     rows = [("ID", "STARTED", "KERNEL", "STATUS", "FILE")]
     for e in entries:
         status = "unreadable" if e.error else ("alive" if e.alive else "dead")
@@ -73,7 +84,6 @@ def run_list(args: argparse.Namespace) -> int:
     for e in entries:
         if e.error:
             print(f"{e.kernel_id}: {e.error}")
-    return 0
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
@@ -98,21 +108,10 @@ def run_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "tunnel",
-        help="forward a remote kernel's ports over SSH and write a local connection file",
-        description="Open one SSH connection to HOST, forward the kernel's five ports to "
-        "127.0.0.1, print the local connection file's path as the first line, and stay in "
-        "the foreground (reconnecting as needed) until Ctrl+C or SIGTERM. Then connect with "
-        "`jupyter console --existing <file>`. Unknown host keys are refused unless "
-        "--accept-new-host-key; changed host keys are always refused.",
-    )
+def add_ssh_options(parser: argparse.ArgumentParser) -> None:
+    """Host and authentication options shared by every command that logs in to a host."""
     parser.add_argument(
         "host", metavar="[USER@]HOST[:PORT]", help="SSH host (or ~/.ssh/config alias)"
-    )
-    parser.add_argument(
-        "spec", metavar="SPEC", help="local copy of the remote kernel's connection file"
     )
     parser.add_argument("-i", "--identity", metavar="KEYFILE", help="private key file")
     parser.add_argument(
@@ -132,27 +131,36 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         "--accept-new-host-key", action="store_true", help="trust and save an unknown host key"
     )
     parser.add_argument(
-        "--local-dir",
-        metavar="DIR",
-        help="where to write the local connection file (default: Jupyter's runtime dir)",
-    )
-    parser.add_argument(
         "--timeout",
         type=float,
         default=10.0,
         metavar="SECONDS",
         help="connect timeout (default: 10)",
     )
-    parser.set_defaults(func=run_tunnel)
 
 
-def run_tunnel(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for this command
-    from spyder_kernel_connect.ssh.foreground import serve_tunnel
+def add_remote_options(parser: argparse.ArgumentParser) -> None:
+    """Where the host keeps its kernels: asked from its Python unless given."""
+    parser.add_argument(
+        "--remote-python",
+        metavar="PATH",
+        default="python3",
+        help="Python on the host, used to find its runtime dir and to start kernels "
+        "(default: python3)",
+    )
+    parser.add_argument(
+        "--remote-runtime-dir",
+        metavar="DIR",
+        help="Jupyter runtime dir on the host (default: ask the host's Jupyter)",
+    )
+
+
+def ssh_target(args: argparse.Namespace):
+    from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for SSH commands
 
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
-    target = SSHTarget.parse(
+    return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
         password=password,
@@ -160,10 +168,98 @@ def run_tunnel(args: argparse.Namespace) -> int:
         known_hosts=args.known_hosts,
         connect_timeout=args.timeout,
     )
-    return serve_tunnel(target, args.spec, args.accept_new_host_key, args.local_dir)
 
 
-COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command)
+def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "tunnel",
+        help="forward a remote kernel's ports over SSH and write a local connection file",
+        description="Open one SSH connection to HOST, forward the kernel's five ports to "
+        "127.0.0.1, print the local connection file's path as the first line, and stay in "
+        "the foreground (reconnecting as needed) until Ctrl+C or SIGTERM. Then connect with "
+        "`jupyter console --existing <file>`. SPEC is a local copy of the kernel's connection "
+        "file; with --remote it is looked up on the host (ID, name or path) and fetched over "
+        "SFTP; with --start a new kernel is started on the host. Unknown host keys are "
+        "refused unless --accept-new-host-key; changed host keys are always refused.",
+    )
+    add_ssh_options(parser)
+    parser.add_argument(
+        "spec",
+        metavar="SPEC",
+        nargs="?",
+        help="the kernel's connection file (a local copy, or on the host with --remote)",
+    )
+    parser.add_argument(
+        "--remote", action="store_true", help="resolve SPEC on the host and fetch it over SFTP"
+    )
+    parser.add_argument(
+        "--start",
+        action="store_true",
+        help="start a new kernel on the host (python -m spyder_kernels.console), then tunnel",
+    )
+    parser.add_argument(
+        "--shutdown-on-exit",
+        action="store_true",
+        help="with --start: stop the started kernel when this command ends (default: keep it)",
+    )
+    add_remote_options(parser)
+    parser.add_argument(
+        "--local-dir",
+        metavar="DIR",
+        help="where to write the local connection file (default: Jupyter's runtime dir)",
+    )
+    parser.set_defaults(func=run_tunnel, parser=parser)
+
+
+def run_tunnel(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.ssh.foreground import RemoteSource, serve_tunnel
+
+    if args.start and args.spec:
+        args.parser.error("give either SPEC or --start, not both")
+    if not args.start and not args.spec:
+        args.parser.error("SPEC is required (or --start to start a new kernel on the host)")
+    if args.shutdown_on_exit and not args.start:
+        args.parser.error("--shutdown-on-exit only applies to a kernel started with --start")
+    spec = args.spec
+    if args.remote or args.start:
+        spec = RemoteSource(
+            args.spec,
+            start=args.start,
+            remote_python=args.remote_python,
+            runtime_dir=args.remote_runtime_dir,
+            shutdown_on_exit=args.shutdown_on_exit,
+        )
+    return serve_tunnel(ssh_target(args), spec, args.accept_new_host_key, args.local_dir)
+
+
+def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "remote-list",
+        help="list the kernels in the runtime directory of an SSH host",
+        description="Log in to HOST, find its Jupyter runtime directory and list the kernel "
+        "connection files there, newest first, with whether each kernel answers (probed "
+        "through the SSH connection). Unreadable files are listed with the reason.",
+    )
+    add_ssh_options(parser)
+    add_remote_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run_remote_list)
+
+
+def run_remote_list(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.ssh.foreground import list_host_kernels
+
+    directory, entries = list_host_kernels(
+        ssh_target(args),
+        remote_python=args.remote_python,
+        runtime_dir=args.remote_runtime_dir,
+        accept_new_host_key=args.accept_new_host_key,
+    )
+    print_kernels(entries, args.json, where=f" in {directory} on {args.host}")
+    return 0
+
+
+COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command, add_remote_list_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,9 +280,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parse_args, but an optional SPEC may also follow options (``tunnel HOST -i KEY 12``).
+
+    argparse fills every positional at its first chunk, so an optional positional given
+    after options is left over as "unrecognized"; adopt it where it belongs.
+    """
+    args, extras = parser.parse_known_args(argv)
+    if len(extras) == 1 and getattr(args, "spec", "") is None and not extras[0].startswith("-"):
+        args.spec = extras[0]
+    elif extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     try:
         return args.func(args)
     except KernelConnectError as err:
