@@ -25,6 +25,7 @@ AUTH_PASSWORD = "password"
 AUTH_KEY = "key"
 SECRET_FIELDS = ("password", "passphrase")
 KEYRING_SERVICE = "spyder_kernel_connect"
+DEFAULT_REMOTE_PYTHON = "python3"
 
 
 @dataclass
@@ -40,6 +41,14 @@ class ConnectionSettings:
     key_file: str = ""
     password: str = ""
     passphrase: str = ""
+    # Kernels on the SSH host itself: the interpreter that starts them, and where their
+    # connection files are ("" = ask the host's Jupyter).
+    remote_python: str = DEFAULT_REMOTE_PYTHON
+    remote_runtime_dir: str = ""
+
+    @property
+    def effective_remote_python(self) -> str:
+        return self.remote_python.strip() or DEFAULT_REMOTE_PYTHON
 
     def public_dict(self) -> dict[str, Any]:
         """The fields that may be written to a settings file (no secrets)."""
@@ -89,10 +98,13 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
-def validate(settings: ConnectionSettings) -> list[InvalidSettings]:
-    """Every problem in the form, in the order the fields appear (empty list: all good)."""
+def validate(settings: ConnectionSettings, start: bool = False) -> list[InvalidSettings]:
+    """Every problem in the form, in the order the fields appear (empty list: all good).
+
+    ``start``: a new kernel is to be started on the SSH host, so no connection file is needed.
+    """
     problems: list[InvalidSettings] = []
-    if not settings.connection_file.strip():
+    if not start and not settings.connection_file.strip():
         problems.append(
             InvalidSettings(
                 "connection_file",
@@ -146,12 +158,30 @@ def validate(settings: ConnectionSettings) -> list[InvalidSettings]:
                     "Pick the private key, the file without .pub.",
                 )
             )
+    runtime_dir = settings.remote_runtime_dir.strip()
+    if runtime_dir and not runtime_dir.startswith(("/", "~")):
+        problems.append(
+            InvalidSettings(
+                "remote_runtime_dir",
+                f"The remote runtime directory must be an absolute path, not {runtime_dir!r}.",
+                "For example /home/me/.local/share/jupyter/runtime, or leave it empty to ask "
+                "the host.",
+            )
+        )
     return problems
+
+
+def remote_kernel_options(settings: ConnectionSettings) -> dict[str, Any]:
+    """Keyword arguments for the ssh.remote functions: interpreter and runtime dir override."""
+    return {
+        "remote_python": settings.effective_remote_python,
+        "runtime_dir": settings.remote_runtime_dir.strip() or None,
+    }
 
 
 def ssh_target_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
     """Keyword arguments for ``ssh.SSHTarget``; raises the first InvalidSettings."""
-    problems = validate(replace(settings, remote=True))
+    problems = validate(replace(settings, remote=True), start=True)  # no file needed here
     if problems:
         raise problems[0]
     use_password = settings.auth == AUTH_PASSWORD
@@ -182,17 +212,30 @@ class SpecStatus:
     ok: bool
 
 
+def local_copy(spec: str) -> str | None:
+    """The local file ``spec`` names as a path, if it exists (a copy taken from the host).
+
+    With the SSH box ticked, only such a path is used locally: kernel IDs and names are
+    looked up on the remote host, even if a local kernel happens to match.
+    """
+    path = os.path.expanduser(spec.strip().strip("\"'"))
+    return os.path.abspath(path) if path and os.path.isfile(path) else None
+
+
 def describe_spec(spec: str, remote: bool = False) -> SpecStatus:
     """The live "resolves to…" / "why not" text under the connection-file field."""
     if not spec.strip():
         return SpecStatus(None, "Type a path, or a kernel ID such as 1234.", False)
+    if remote:
+        path = local_copy(spec)
+        if path:
+            return SpecStatus(path, f"Resolves to {path}", True)
+        return SpecStatus(
+            None, "Not on this computer: it will be looked up on the remote host.", True
+        )
     try:
         path = resolve_connection_file(spec)
     except ConnectionFileError as err:
-        if remote:
-            return SpecStatus(
-                None, "Not on this computer: it will be looked up on the remote host.", True
-            )
         return SpecStatus(None, str(err), False)
     return SpecStatus(path, f"Resolves to {path}", True)
 
@@ -218,8 +261,14 @@ def describe_age(seconds: float) -> str:
     return f"{seconds // 86400} days ago"
 
 
-def describe_kernel(entry: KernelEntry, now: float | None = None) -> KernelRow:
-    """Text for a kernel in the list: ID, kernel name, age, and dead/unreadable marks."""
+def describe_kernel(
+    entry: KernelEntry, now: float | None = None, reason_in_text: bool = False
+) -> KernelRow:
+    """Text for a kernel in the list: ID, kernel name, age, and dead/unreadable marks.
+
+    ``reason_in_text``: say why a file is unreadable in the row itself, not only in its
+    tooltip (the remote list, where the file cannot simply be opened to look).
+    """
     age = describe_age((now if now is not None else time.time()) - entry.mtime)
     parts = [entry.kernel_id]
     if entry.kernel_name:
@@ -227,7 +276,8 @@ def describe_kernel(entry: KernelEntry, now: float | None = None) -> KernelRow:
     parts.append(f"written {age}")
     text = "  \u00b7  ".join(parts)
     if entry.error:
-        return KernelRow(f"{text}  \u2014  unreadable", entry.error, False, False)
+        reason = f": {_short_reason(entry)}" if reason_in_text else ""
+        return KernelRow(f"{text}  \u2014  unreadable{reason}", entry.error, False, False)
     if entry.alive is False:
         return KernelRow(
             f"{text}  \u2014  not responding",
@@ -236,6 +286,17 @@ def describe_kernel(entry: KernelEntry, now: float | None = None) -> KernelRow:
             False,
         )
     return KernelRow(text, entry.path, True, True)
+
+
+def _short_reason(entry: KernelEntry) -> str:
+    """The error without the file's path, which the row already names by its kernel ID."""
+    reason = (entry.error or "").split("\n")[0]
+    for prefix in (f"Remote connection file {entry.path} is ", f"{entry.path} is "):
+        if reason.startswith(prefix):
+            return reason[len(prefix) :].rstrip(".")
+    if f"{entry.path}: " in reason:
+        return reason.split(f"{entry.path}: ", 1)[1].rstrip(".")
+    return reason.rstrip(".")
 
 
 class SecretStore:

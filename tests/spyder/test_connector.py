@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 
@@ -93,3 +94,68 @@ def test_remote_kernel_through_sshd_gives_a_local_tunnel_file(sshd, ssh_home, ke
     finally:
         manager.close_all()
     assert not os.path.exists(outcome.connection_file)
+
+
+def remote_settings(sshd, **kwargs) -> ConnectionSettings:
+    values = dict(
+        remote=True,
+        hostname=sshd.host,
+        port=str(sshd.port),
+        username=sshd.user,
+        key_file=str(sshd.user_key),
+    )
+    values.update(kwargs)
+    return ConnectionSettings(**values)
+
+
+@pytest.fixture
+def trusting_manager(sshd, ssh_home):
+    """A TunnelManager for the sshd fixture whose host key is already in ~/.ssh/known_hosts."""
+    from spyder_kernel_connect.ssh import HostKeyDecision, TunnelManager
+
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    manager = TunnelManager(host_key_decider=lambda info: HostKeyDecision.REJECT)
+    yield manager
+    manager.close_all()
+
+
+@pytest.mark.sshd
+def test_remote_listing_uses_the_runtime_dir_override_and_one_login(
+    sshd, trusting_manager, kernel_factory, tmp_path
+):
+    from spyder_kernel_connect.spyder.connector import list_remote_blocking
+
+    remote_dir = tmp_path / "remote-runtime"
+    remote_dir.mkdir()
+    km = kernel_factory(kernel_id="6110", directory=remote_dir)
+    (remote_dir / "kernel-bad.json").write_text("[1, 2")
+    settings = remote_settings(sshd, remote_runtime_dir=str(remote_dir))
+    logins = sshd.auth_count()
+    listing = list_remote_blocking(settings, threading.Event(), print, lambda: trusting_manager)
+    assert listing.runtime_dir == str(remote_dir)
+    by_id = {entry.kernel_id: entry for entry in listing.entries}
+    assert by_id["6110"].alive is True and by_id["6110"].path == km.connection_file
+    assert "not valid JSON" in by_id["bad"].error
+
+    # Picking the listed kernel connects through the same SSH session: no second login.
+    settings.connection_file = "6110"
+    outcome = connect_blocking(settings, threading.Event(), print, lambda: trusting_manager)
+    assert outcome.started is None
+    assert outcome.tunnel.remote_info.key == km.session.key.decode()
+    assert sshd.auth_count() == logins + 1
+
+
+@pytest.mark.sshd
+def test_missing_spyder_kernels_on_the_host_gives_the_install_hint(sshd, trusting_manager):
+    from spyder_kernel_connect.ssh.remote import RemoteSpyderKernelsMissing
+
+    python = "/usr/bin/python3"
+    if not os.path.exists(python) or (
+        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode
+        == 0
+    ):
+        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+    settings = remote_settings(sshd, remote_python=python)
+    with pytest.raises(RemoteSpyderKernelsMissing) as info:
+        connect_blocking(settings, threading.Event(), print, lambda: trusting_manager, start=True)
+    assert f"{python} -m pip install spyder-kernels" in str(info.value)

@@ -25,7 +25,12 @@ from spyder_kernel_connect.connection import (
     resolve_connection_file,
 )
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.presets import ConnectionSettings, to_ssh_target
+from spyder_kernel_connect.presets import (
+    ConnectionSettings,
+    local_copy,
+    remote_kernel_options,
+    to_ssh_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,51 @@ class ConnectOutcome:
     connection_file: str
     tunnel: Any = None
     label: str | None = None  # shown in the console tab, e.g. "me@server"
+    started: Any = None  # ssh.remote.StartedKernel, if the plugin started this kernel
+
+
+@dataclass
+class RemoteListing:
+    """The kernels found on an SSH host (``ssh.remote`` KernelEntry list, newest first)."""
+
+    label: str
+    runtime_dir: str
+    entries: list
+
+
+def list_remote_blocking(
+    settings: ConnectionSettings,
+    cancel: threading.Event,
+    progress: Callable[[str], None],
+    manager_factory: Callable[[], Any],
+) -> RemoteListing:
+    """Log in (or reuse the host's session) and list the connection files in its runtime dir."""
+    from spyder_kernel_connect.ssh.remote import list_remote_kernels, remote_runtime_dir
+
+    target = to_ssh_target(settings)
+    options = remote_kernel_options(settings)
+    progress(_("Connecting to {} through SSH...").format(target.host))
+    session = _shared_session(manager_factory(), target, cancel)
+    _check_cancel(cancel)
+    progress(_("Looking for kernels on {}...").format(target.host))
+    directory = remote_runtime_dir(
+        session, options["remote_python"], override=options["runtime_dir"]
+    )
+    _check_cancel(cancel)
+    entries = list_remote_kernels(session, directory)
+    _check_cancel(cancel)
+    return RemoteListing(session.label, directory, entries)
+
+
+def _shared_session(manager: Any, target: Any, cancel: threading.Event) -> Any:
+    """The host's one SSH session, which the tunnel will use too (no second login).
+
+    session() pins the connection for its caller; here the tunnels own it, so the last
+    console tab closed ends it.
+    """
+    session = manager.session(target, cancel)
+    session.pinned = False
+    return session
 
 
 def connect_blocking(
@@ -60,8 +110,12 @@ def connect_blocking(
     cancel: threading.Event,
     progress: Callable[[str], None],
     manager_factory: Callable[[], Any],
+    start: bool = False,
 ) -> ConnectOutcome:
-    """Resolve, tunnel if remote, and check the kernel answers; raise KernelConnectError."""
+    """Resolve, tunnel if remote, and check the kernel answers; raise KernelConnectError.
+
+    ``start``: start a new kernel on the SSH host (``settings.remote_python``) instead.
+    """
     if not settings.remote:
         progress(_("Reading the connection file..."))
         path = resolve_connection_file(settings.connection_file)
@@ -78,24 +132,37 @@ def connect_blocking(
         return ConnectOutcome(path)
 
     target = to_ssh_target(settings)
-    info = None
+    info = session = started = None
     # A file copied from the server is used as is; otherwise the server is asked.
-    with contextlib.suppress(ConnectionFileError):
-        info = read_connection_file(resolve_connection_file(settings.connection_file))
+    if not start and local_copy(settings.connection_file):
+        with contextlib.suppress(ConnectionFileError):
+            info = read_connection_file(local_copy(settings.connection_file))
     manager = manager_factory()
     progress(_("Connecting to {} through SSH...").format(target.host))
     if info is None:
         from spyder_kernel_connect.ssh.remote import obtain_remote_kernel
 
-        session = manager.session(target, cancel)
+        session = _shared_session(manager, target, cancel)
         _check_cancel(cancel)
-        progress(_("Looking for {} on {}...").format(settings.connection_file, target.host))
-        info = obtain_remote_kernel(session, settings.connection_file).info
-        # session() pins the connection for its caller; here the tunnels own it, so the
-        # last console tab closed ends it.
-        session.pinned = False
+        options = remote_kernel_options(settings)
+        if start:
+            progress(
+                _("Starting a kernel on {} with {}...").format(
+                    target.host, options["remote_python"]
+                )
+            )
+        else:
+            progress(_("Looking for {} on {}...").format(settings.connection_file, target.host))
+        choice = obtain_remote_kernel(
+            session, settings.connection_file, start=start, cancel=cancel, **options
+        )
+        info, started = choice.info, choice.started
+    try:
         _check_cancel(cancel)
-    tunnel = manager.open_tunnel(target, info, cancel=cancel)
+        tunnel = manager.open_tunnel(target, info, cancel=cancel)
+    except BaseException:
+        _stop_quietly(session, started)
+        raise
     try:
         _check_cancel(cancel)
         progress(_("Waiting for the kernel to answer through the tunnel..."))
@@ -109,10 +176,33 @@ def connect_blocking(
             )
         _check_cancel(cancel)
     except BaseException:
+        _stop_quietly(session, started)
         tunnel.close()
         raise
     user = f"{target.user}@" if target.user else ""
-    return ConnectOutcome(tunnel.local_connection_file, tunnel, f"{user}{target.host}")
+    return ConnectOutcome(tunnel.local_connection_file, tunnel, f"{user}{target.host}", started)
+
+
+def _stop_quietly(session: Any, started: Any) -> None:
+    """A kernel started for an attempt that then failed or was cancelled: stop it again."""
+    if started is None:
+        return
+    from spyder_kernel_connect.ssh.remote import stop_remote_kernel
+
+    try:
+        stop_remote_kernel(session, started)
+    except Exception:
+        logger.warning("Could not stop the kernel started on %s", session.label, exc_info=True)
+
+
+def stop_started_kernel(tunnel: Any, started: Any) -> None:
+    """Shut down a kernel the plugin started, through its tunnel's SSH session; then close."""
+    from spyder_kernel_connect.ssh.remote import stop_remote_kernel
+
+    try:
+        stop_remote_kernel(tunnel.session, started)
+    finally:
+        tunnel.close()
 
 
 def _check_cancel(cancel: threading.Event) -> None:

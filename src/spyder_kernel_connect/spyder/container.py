@@ -18,8 +18,11 @@ from spyder_kernel_connect.spyder.connector import (
     ConnectionCancelled,
     ConnectOutcome,
     EngineBridge,
+    RemoteListing,
     TunnelEngineMissing,
     connect_blocking,
+    list_remote_blocking,
+    stop_started_kernel,
 )
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
@@ -69,6 +72,10 @@ class KernelConnectContainer(PluginMainContainer):
         self._pending_save: tuple[ConnectionSettings, str] | None = None
         # console client -> (tunnel, label); a tunnel is closed with its console tab
         self.tunnels: dict[Any, tuple[Any, str]] = {}
+        # console client -> ssh.remote.StartedKernel: kernels this plugin started on a host
+        self.started_kernels: dict[Any, Any] = {}
+        self.shutdown_question: QMessageBox | None = None
+        self._stopping: list[Any] = []
         self._umr_timer = QTimer(self, singleShot=True, interval=0)
         self._umr_timer.timeout.connect(self.umr.resend_all)
 
@@ -104,6 +111,8 @@ class KernelConnectContainer(PluginMainContainer):
         if last and not self.presets.last:
             dialog.set_settings(ConnectionSettings.from_dict(last))
         dialog.sig_connect_requested.connect(self.start_connection)
+        dialog.sig_start_requested.connect(self.start_remote_kernel)
+        dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
@@ -116,25 +125,61 @@ class KernelConnectContainer(PluginMainContainer):
         self.dialog = None
 
     # ---- Connecting
-    def start_connection(self, settings: ConnectionSettings, save_as: str) -> None:
+    def start_connection(
+        self, settings: ConnectionSettings, save_as: str, start: bool = False
+    ) -> None:
+        """Connect (or, with ``start``, start a kernel on the SSH host and connect) off the GUI."""
         if self._attempt_cancel is not None:
             return  # one attempt at a time
-        dialog = self.dialog
-        cancel = threading.Event()
-        self._attempt_cancel = cancel
-        self.bridge.cancel = cancel
         self._pending_save = (settings, save_as)
-        if dialog is not None:
-            dialog.set_busy(_("Connecting..."))
-            if settings.remote and save_as and not self.presets.secrets.available:
-                dialog.show_notice(self._no_keyring_text())
+        keyring_missing = settings.remote and save_as and not self.presets.secrets.available
+        if self.dialog is not None and keyring_missing:
+            self.dialog.show_notice(self._no_keyring_text())
+        message = _("Starting a kernel on {}...").format(settings.hostname) if start else None
 
-        def work() -> ConnectOutcome:
+        def work(cancel: threading.Event) -> ConnectOutcome:
             return connect_blocking(
+                settings, cancel, self.bridge.report_progress, self.tunnel_manager, start=start
+            )
+
+        self._run_attempt(message or _("Connecting..."), work, self._on_connected)
+
+    def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
+        self.start_connection(settings, save_as, start=True)
+
+    def list_remote_kernels(self, settings: ConnectionSettings) -> None:
+        """List the host's kernels through the session the tunnel will use (one login)."""
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = None
+
+        def work(cancel: threading.Event) -> RemoteListing:
+            return list_remote_blocking(
                 settings, cancel, self.bridge.report_progress, self.tunnel_manager
             )
 
-        self._attempt = run_in_thread(self, work, self._on_connected, self._on_failed)
+        self._run_attempt(
+            _("Looking for kernels on {}...").format(settings.hostname), work, self._on_listed
+        )
+
+    def _run_attempt(self, message: str, work, on_done) -> None:
+        """Run ``work(cancel)`` on a worker thread with progress, Cancel and host-key prompts."""
+        cancel = threading.Event()
+        self._attempt_cancel = cancel
+        self.bridge.cancel = cancel
+        if self.dialog is not None:
+            self.dialog.set_busy(message)
+        self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
+
+    def _on_listed(self, listing: RemoteListing) -> None:
+        cancelled = self._finish_attempt()
+        if self.dialog is None:
+            return
+        if cancelled:
+            self.dialog.reset_remote_kernels()
+            self.dialog.show_notice(_("Cancelled."))
+            return
+        self.dialog.show_remote_kernels(listing)
 
     def cancel_connection(self) -> None:
         if self._attempt_cancel is None:
@@ -163,7 +208,9 @@ class KernelConnectContainer(PluginMainContainer):
     def _on_connected(self, outcome: ConnectOutcome) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if outcome.tunnel is not None:
+            if outcome.tunnel is not None and outcome.started is not None:
+                self._stop_in_thread(outcome.tunnel, outcome.started)
+            elif outcome.tunnel is not None:
                 self.close_tunnel(outcome.tunnel)
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
@@ -178,6 +225,8 @@ class KernelConnectContainer(PluginMainContainer):
         self._finish_attempt()
         if self.dialog is None:
             return
+        if self._pending_save is None:  # it was a listing
+            self.dialog.show_remote_list_failed()
         if isinstance(error, (ConnectionCancelled, *_engine_cancelled())):
             self.dialog.show_notice(_("Connection cancelled."))
         elif isinstance(error, KernelConnectError):
@@ -250,15 +299,82 @@ class KernelConnectContainer(PluginMainContainer):
                 )
             return self._manager
 
-    def register_tunnel(self, client: Any, tunnel: Any, label: str) -> None:
+    def register_tunnel(self, client: Any, tunnel: Any, label: str, started: Any = None) -> None:
         self.tunnels[client] = (tunnel, label)
+        if started is not None:
+            self.started_kernels[client] = started
 
     def on_shellwidget_deleted(self, shellwidget: Any) -> None:
         for client in list(self.tunnels):
             if getattr(client, "shellwidget", None) is shellwidget:
-                tunnel, _label = self.tunnels.pop(client)
-                self.close_tunnel(tunnel)
+                tunnel, label = self.tunnels.pop(client)
+                started = self.started_kernels.pop(client, None)
+                if started is None:
+                    self.close_tunnel(tunnel)
+                else:
+                    self.ask_shutdown(tunnel, label, started)
         self.umr.detach(shellwidget)
+
+    # ---- Kernels this plugin started on a host
+    def ask_shutdown(self, tunnel: Any, label: str, started: Any) -> None:
+        """The console of a kernel we started closed: stop it there too? Default: keep it."""
+        box = QMessageBox(
+            QMessageBox.Question,
+            _("Shut down the remote kernel?"),
+            _(
+                "The console of the kernel started on <b>{}</b> was closed.<br><br>"
+                "Shut the kernel down there as well? If you keep it running, you can "
+                "connect to it again from the list of kernels on that host."
+            ).format(label),
+            QMessageBox.Yes | QMessageBox.No,
+            self.parent() or self,
+        )
+        box.setObjectName("shutdown_remote_kernel_question")
+        box.button(QMessageBox.Yes).setText(_("Shut down"))
+        box.button(QMessageBox.No).setText(_("Keep running"))
+        box.setDefaultButton(QMessageBox.No)
+        box.setEscapeButton(QMessageBox.No)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is box.button(QMessageBox.Yes):
+                self._stop_in_thread(tunnel, started)
+            else:
+                self.close_tunnel(tunnel)
+            if self.shutdown_question is box:
+                self.shutdown_question = None
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.shutdown_question = box
+        box.open()
+
+    def _stop_in_thread(self, tunnel: Any, started: Any) -> None:
+        """stop_remote_kernel over the tunnel's session, then close the tunnel: off the GUI."""
+
+        def done(_result: Any) -> None:
+            self._stopping.remove(started)
+
+        def failed(error: BaseException) -> None:
+            self._stopping.remove(started)
+            logger.warning("Stopping the remote kernel failed: %s", error)
+            box = QMessageBox(
+                QMessageBox.Warning,
+                _("Remote kernel not stopped"),
+                _("The kernel (process {}) could not be stopped: {}").format(started.pid, error),
+                QMessageBox.Ok,
+                self.parent() or self,
+            )
+            box.setObjectName("stop_remote_kernel_failed")
+            box.open()
+            self.stop_failed_message = box
+
+        self._stopping.append(started)
+        run_in_thread(self, lambda: stop_started_kernel(tunnel, started), done, failed)
+
+    @property
+    def stopping(self) -> list[Any]:
+        """Remote kernels being stopped right now (their StartedKernel)."""
+        return list(self._stopping)
 
     def close_tunnel(self, tunnel: Any) -> None:
         # Closing waits for the forwarding threads: keep it off the GUI thread.
@@ -280,6 +396,7 @@ class KernelConnectContainer(PluginMainContainer):
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
         self.tunnels.clear()
+        self.started_kernels.clear()  # quitting Spyder keeps them running (the default)
         if self._manager is not None:
             try:
                 self._manager.close_all()

@@ -137,7 +137,9 @@ class KernelConnect(SpyderPluginV2):
         if client is None:
             return None
         if outcome.tunnel is not None:
-            self.get_container().register_tunnel(client, outcome.tunnel, outcome.label or "")
+            self.get_container().register_tunnel(
+                client, outcome.tunnel, outcome.label or "", outcome.started
+            )
             self._set_tab_label(client, outcome.label or "")
         console.switch_to_plugin()
         return client

@@ -43,6 +43,7 @@ from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.presets import (
     AUTH_KEY,
     AUTH_PASSWORD,
+    DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
     InvalidPresetName,
     PresetStore,
@@ -76,6 +77,12 @@ class KernelConnectDialog(QDialog):
 
     sig_cancel_requested = Signal()
     """The user pressed Cancel while a connection attempt runs."""
+
+    sig_remote_list_requested = Signal(object)
+    """(ConnectionSettings): list the kernels on the SSH host."""
+
+    sig_start_requested = Signal(object, str)
+    """(ConnectionSettings, save-as name): start a new kernel on the SSH host, then connect."""
 
     def __init__(self, parent: QWidget | None, presets: PresetStore) -> None:
         super().__init__(parent)
@@ -230,8 +237,100 @@ class KernelConnectDialog(QDialog):
         grid.addWidget(self.key_browse_button, 4, 2)
         grid.addWidget(self.passphrase_label, 5, 0, Qt.AlignRight)
         grid.addWidget(self.passphrase, 5, 1, 1, 2)
+        grid.addWidget(self._build_advanced(), 6, 0, 1, 3)
+        grid.addWidget(self._build_remote_kernels(), 7, 0, 1, 3)
         grid.setColumnStretch(1, 1)
+        self.hostname.textChanged.connect(self.reset_remote_kernels)
+        self.port.textChanged.connect(self.reset_remote_kernels)
+        self.username.textChanged.connect(self.reset_remote_kernels)
         return self.remote_group
+
+    def _build_advanced(self) -> QWidget:
+        """Remote interpreter and runtime dir: rarely changed, so folded away by default."""
+        self.advanced_button = QToolButton()
+        self.advanced_button.setObjectName("remote_advanced_button")
+        self.advanced_button.setText(_("Remote Python and runtime directory"))
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.RightArrow)
+        self.advanced_button.toggled.connect(self.show_advanced)
+
+        self.remote_python = QLineEdit(DEFAULT_REMOTE_PYTHON)
+        self.remote_python.setPlaceholderText(DEFAULT_REMOTE_PYTHON)
+        self.remote_python.setToolTip(
+            _(
+                "The Python on the remote host that starts new kernels (it needs "
+                "spyder-kernels) and is asked for the Jupyter runtime directory."
+            )
+        )
+        self.remote_runtime_dir = QLineEdit()
+        self.remote_runtime_dir.setPlaceholderText(_("Empty: ask the host (jupyter --runtime-dir)"))
+        self.remote_runtime_dir.setToolTip(
+            _("Where the kernels' connection files are on the remote host.")
+        )
+        self.advanced_widget = QWidget()
+        grid = QGridLayout(self.advanced_widget)
+        grid.setContentsMargins(18, 0, 0, 0)
+        grid.addWidget(QLabel(_("Remote Python:")), 0, 0)
+        grid.addWidget(self.remote_python, 0, 1)
+        grid.addWidget(QLabel(_("Runtime directory:")), 1, 0)
+        grid.addWidget(self.remote_runtime_dir, 1, 1)
+        grid.setColumnStretch(1, 1)
+        self.advanced_widget.hide()
+
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.advanced_button, 0, Qt.AlignLeft)
+        layout.addWidget(self.advanced_widget)
+        return box
+
+    def show_advanced(self, show: bool = True) -> None:
+        if self.advanced_button.isChecked() != show:
+            self.advanced_button.setChecked(show)  # comes back here through toggled
+            return
+        self.advanced_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
+        self.advanced_widget.setVisible(show)
+        QTimer.singleShot(0, self._fit_height)
+
+    def _build_remote_kernels(self) -> QWidget:
+        self.remote_kernels_label = QLabel(_("Kernels on this host (newest first):"))
+        self.remote_kernels_label.setWordWrap(True)
+        self.remote_refresh_button = QPushButton(_("List kernels"))
+        self.remote_refresh_button.setObjectName("remote_list_button")
+        self.remote_refresh_button.setIcon(ima.icon("refresh"))
+        self.remote_refresh_button.setToolTip(
+            _("Log in and list the kernels in the host's Jupyter runtime directory")
+        )
+        self.remote_refresh_button.clicked.connect(self.request_remote_list)
+        self.start_button = QPushButton(_("Start a new kernel on this host"))
+        self.start_button.setObjectName("start_remote_kernel_button")
+        self.start_button.setIcon(ima.icon("ipython_console"))
+        self.start_button.setToolTip(
+            _("Run <remote Python> -m spyder_kernels.console on the host, then connect to it")
+        )
+        self.start_button.clicked.connect(self.request_start)
+        self.remote_list = QListWidget()
+        self.remote_list.setObjectName("remote_kernels")
+        self.remote_list.setMinimumHeight(118)
+        self.remote_list.setMaximumHeight(118)
+        self.remote_list.setAlternatingRowColors(True)
+        self.remote_list.itemClicked.connect(self._on_remote_kernel_clicked)
+        self.remote_list.itemActivated.connect(self._on_remote_kernel_clicked)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remote_refresh_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.start_button)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.remote_kernels_label)
+        layout.addWidget(self.remote_list)
+        layout.addLayout(buttons)
+        self.reset_remote_kernels()
+        return box
 
     def _build_footer(self) -> QWidget:
         footer = QWidget()
@@ -300,6 +399,8 @@ class KernelConnectDialog(QDialog):
             key_file=self.key_file.text().strip(),
             password=self.password.text(),
             passphrase=self.passphrase.text(),
+            remote_python=self.remote_python.text().strip() or DEFAULT_REMOTE_PYTHON,
+            remote_runtime_dir=self.remote_runtime_dir.text().strip(),
         )
 
     def set_settings(self, settings: ConnectionSettings) -> None:
@@ -313,6 +414,11 @@ class KernelConnectDialog(QDialog):
         self.key_file.setText(settings.key_file)
         self.password.setText(settings.password)
         self.passphrase.setText(settings.passphrase)
+        self.remote_python.setText(settings.remote_python or DEFAULT_REMOTE_PYTHON)
+        self.remote_runtime_dir.setText(settings.remote_runtime_dir)
+        # Show the advanced fields when they hold something other than the defaults.
+        customised = settings.effective_remote_python != DEFAULT_REMOTE_PYTHON
+        self.show_advanced(customised or bool(settings.remote_runtime_dir.strip()))
         self._update_auth_fields()
         self.update_resolution()
 
@@ -325,6 +431,8 @@ class KernelConnectDialog(QDialog):
             "password": self.password,
             "key_file": self.key_file,
             "passphrase": self.passphrase,
+            "remote_python": self.remote_python,
+            "remote_runtime_dir": self.remote_runtime_dir,
         }.get(field, self.cf)
 
     def _show_local_list(self, remote: bool) -> None:
@@ -415,6 +523,91 @@ class KernelConnectDialog(QDialog):
             self.remote_group.setChecked(False)
             self.cf.setText(path)
             self.update_resolution()
+
+    # ---- Kernels on the SSH host (listed by the container, on a worker thread)
+    def _set_remote_placeholder(self, text: str) -> None:
+        self.remote_list.clear()
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.NoItemFlags)
+        item.setToolTip(text)
+        self.remote_list.addItem(item)
+
+    def reset_remote_kernels(self) -> None:
+        """Another host: what was listed before no longer applies."""
+        self.remote_kernels_label.setText(_("Kernels on this host (newest first):"))
+        self._set_remote_placeholder(
+            _("Press \u201cList kernels\u201d to see the kernels running on the host.")
+        )
+
+    def request_remote_list(self) -> None:
+        if self._busy:
+            return
+        self.clear_messages()
+        settings = self.settings()
+        problems = validate(settings, start=True)
+        if problems:
+            self.show_error(str(problems[0]), field=problems[0].field)
+            return
+        self._set_remote_placeholder(_("Looking for kernels on the host..."))
+        self.sig_remote_list_requested.emit(settings)
+
+    def show_remote_kernels(self, listing) -> None:
+        """``listing``: a connector.RemoteListing (host label, runtime dir, entries)."""
+        self.remote_kernels_label.setText(
+            _("Kernels on {} in {} (newest first):").format(listing.label, listing.runtime_dir)
+        )
+        self.remote_kernels_label.setToolTip(listing.runtime_dir)
+        self.remote_list.clear()
+        if not listing.entries:
+            self._set_remote_placeholder(
+                _("No kernel connection files there. Start one with the button above.")
+            )
+            return
+        for entry in listing.entries:
+            row = describe_kernel(entry, reason_in_text=True)
+            item = QListWidgetItem(row.text)
+            item.setToolTip(row.tooltip)
+            item.setData(Qt.UserRole, entry.path)
+            item.setIcon(ima.icon("ipython_console" if row.alive else "warning"))
+            if not row.selectable:
+                item.setFlags(Qt.NoItemFlags)
+            elif not row.alive:
+                item.setForeground(
+                    self.palette().brush(self.palette().Disabled, self.palette().Text)
+                )
+            self.remote_list.addItem(item)
+
+    def show_remote_list_failed(self) -> None:
+        self._set_remote_placeholder(_("Could not list the kernels (see the message below)."))
+
+    def _on_remote_kernel_clicked(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.UserRole)
+        if path and not self._busy:
+            self.cf.setText(path)
+            self.update_resolution()
+
+    def request_start(self) -> None:
+        if self._busy:
+            return
+        self.clear_messages()
+        settings = self.settings()
+        problems = validate(settings, start=True)
+        if problems:
+            self.show_error(str(problems[0]), field=problems[0].field)
+            return
+        save_as = self._save_as()
+        if save_as is None:
+            return
+        self.sig_start_requested.emit(settings, save_as)
+
+    def _save_as(self) -> str | None:
+        """The name to save the preset under ("" = do not save); None: the name is missing."""
+        save_as = self.save_name.text().strip() if self.save_check.isChecked() else ""
+        if self.save_check.isChecked() and not save_as:
+            self.show_error(_("Give the settings a name to save them, or untick the box."))
+            self.save_name.setFocus()
+            return None
+        return save_as
 
     # ---- Browsing
     def browse_connection_file(self) -> None:
@@ -531,10 +724,8 @@ class KernelConnectDialog(QDialog):
         if problems:
             self.show_error(str(problems[0]), field=problems[0].field)
             return
-        save_as = self.save_name.text().strip() if self.save_check.isChecked() else ""
-        if self.save_check.isChecked() and not save_as:
-            self.show_error(_("Give the settings a name to save them, or untick the box."))
-            self.save_name.setFocus()
+        save_as = self._save_as()
+        if save_as is None:
             return
         self.sig_connect_requested.emit(settings, save_as)
 
@@ -580,6 +771,8 @@ class KernelConnectDialog(QDialog):
             widget = self.field_widget(field)
             if field != "connection_file" and not self.remote_group.isChecked():
                 self.remote_group.setChecked(True)
+            if field in ("remote_python", "remote_runtime_dir"):
+                self.show_advanced(True)
             widget.setFocus()
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
