@@ -230,3 +230,49 @@ def test_ssh_target_is_built_by_the_engine():
     target = to_ssh_target(remote(port="2201", key_file=""))
     assert (target.host, target.user, target.port) == ("server", "me", 2201)
     assert target.identity_file is None
+
+
+def test_remote_kernel_options_per_preset(keyring_file):
+    from spyder_kernel_connect.presets import remote_kernel_options
+
+    assert ConnectionSettings().remote_python == "python3"
+    assert remote_kernel_options(remote(remote_python="  ")) == {
+        "remote_python": "python3",
+        "runtime_dir": None,
+    }
+    custom = remote(remote_python="/opt/py/bin/python", remote_runtime_dir=" ~/rt ")
+    assert remote_kernel_options(custom) == {
+        "remote_python": "/opt/py/bin/python",
+        "runtime_dir": "~/rt",
+    }
+    data: dict = {}
+    store = PresetStore(lambda: data, lambda new: data.update(new), SecretStore())
+    store.save("lab", custom)
+    loaded = store.load("lab")
+    assert (loaded.remote_python, loaded.remote_runtime_dir) == ("/opt/py/bin/python", " ~/rt ")
+    problems = validate(remote(remote_runtime_dir="relative/dir"))
+    assert fields_of(problems) == ["remote_runtime_dir"]
+    # Starting a kernel or listing the host needs no connection file.
+    assert validate(remote(connection_file=""), start=True) == []
+
+
+def test_remote_spec_is_looked_up_on_the_host_unless_it_is_a_local_file(runtime_dir, tmp_path):
+    (runtime_dir / "kernel-4321.json").write_text("{}")
+    status = describe_spec("4321", remote=True)
+    assert status.ok and status.path is None  # a local kernel with that ID does not count
+    copy = tmp_path / "kernel-copied.json"
+    copy.write_text("{}")
+    assert describe_spec(str(copy), remote=True).path == str(copy)
+
+
+def test_remote_rows_say_why_a_file_is_unreadable():
+    entry = KernelEntry(
+        "x",
+        "/r/kernel-x.json",
+        time.time(),
+        error="Remote connection file /r/kernel-x.json "
+        "is empty (the kernel may still be starting).",
+    )
+    row = describe_kernel(entry, reason_in_text=True)
+    assert row.text.endswith("unreadable: empty (the kernel may still be starting)")
+    assert describe_kernel(entry).text.endswith("unreadable")

@@ -151,8 +151,7 @@ def test_missing_spyder_kernels_on_the_host_gives_the_install_hint(sshd, trustin
 
     python = "/usr/bin/python3"
     if not os.path.exists(python) or (
-        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode
-        == 0
+        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode == 0
     ):
         pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
     settings = remote_settings(sshd, remote_python=python)

@@ -250,3 +250,106 @@ def test_host_key_dialog_decisions(qtbot):
         qtbot.mouseClick(getattr(dialog, button), Qt.LeftButton)
         assert dialog.decision is expected
         assert not dialog.isVisible()
+
+
+def test_remote_python_and_runtime_dir_fold_away_and_round_trip(dialog, qtbot, presets):
+    dialog.remote_group.setChecked(True)
+    assert not dialog.advanced_widget.isVisible()  # defaults: folded away, calm dialog
+    assert dialog.settings().remote_python == "python3"
+    assert dialog.settings().remote_runtime_dir == ""
+    qtbot.mouseClick(dialog.advanced_button, Qt.LeftButton)
+    assert dialog.advanced_widget.isVisible()
+    dialog.remote_python.setText("/opt/conda/bin/python")
+    dialog.remote_runtime_dir.setText("~/rt")
+    dialog.hostname.setText("lab")
+    presets.save("lab", dialog.settings())
+    stored = presets.backing.data["presets"]["lab"]
+    assert stored["remote_python"] == "/opt/conda/bin/python"
+    assert stored["remote_runtime_dir"] == "~/rt"
+
+    dialog.set_settings(ConnectionSettings(remote=True, hostname="other"))
+    assert not dialog.advanced_widget.isVisible()
+    assert dialog.remote_python.text() == "python3"
+    dialog.reload_presets()
+    combo = dialog.preset_combo
+    combo.setCurrentIndex(combo.findData("lab"))
+    combo.activated.emit(combo.currentIndex())
+    assert dialog.advanced_widget.isVisible()  # customised: shown
+    assert dialog.remote_python.text() == "/opt/conda/bin/python"
+    assert dialog.remote_runtime_dir.text() == "~/rt"
+
+
+def test_relative_remote_runtime_dir_is_refused_where_it_is_typed(dialog, qtbot):
+    dialog.remote_group.setChecked(True)
+    dialog.hostname.setText("lab")
+    dialog.remote_runtime_dir.setText("runtime")
+    with qtbot.assertNotEmitted(dialog.sig_remote_list_requested):
+        qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+    assert "must be an absolute path" in dialog.error_label.text()
+    assert dialog.advanced_widget.isVisible()
+    assert dialog.remote_runtime_dir.text() == "runtime"
+
+
+def test_list_and_start_need_a_host_but_no_connection_file(dialog, qtbot):
+    dialog.remote_group.setChecked(True)
+    with qtbot.assertNotEmitted(dialog.sig_start_requested):
+        qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    assert "Enter the hostname" in dialog.error_label.text()
+
+    dialog.hostname.setText("lab")
+    dialog.remote_python.setText("/opt/py/bin/python")
+    with qtbot.waitSignal(dialog.sig_remote_list_requested) as listed:
+        qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+    assert listed.args[0].hostname == "lab" and listed.args[0].connection_file == ""
+    assert "Looking for kernels" in dialog.remote_list.item(0).text()
+
+    dialog.save_check.setChecked(True)
+    dialog.save_name.setText("lab")
+    with qtbot.waitSignal(dialog.sig_start_requested) as started:
+        qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    settings, save_as = started.args
+    assert settings.remote_python == "/opt/py/bin/python" and save_as == "lab"
+
+
+def test_remote_list_rows_reasons_and_one_click_pick(dialog, qtbot):
+    import time
+
+    from spyder_kernel_connect.connection import KernelEntry
+    from spyder_kernel_connect.spyder.connector import RemoteListing
+
+    now = time.time()
+    path = "/home/ada/.local/share/jupyter/runtime/kernel-7781.json"
+    listing = RemoteListing(
+        "ada@lab:22",
+        "/home/ada/.local/share/jupyter/runtime",
+        [
+            KernelEntry("7781", path, now - 300, "python3", True),
+            KernelEntry(
+                "broken",
+                "/r/kernel-broken.json",
+                now - 4000,
+                error="Remote connection file /r/kernel-broken.json is not valid JSON: "
+                "Expecting value at line 1.",
+            ),
+            KernelEntry("4410", "/r/kernel-4410.json", now - 90000, "python3", False),
+        ],
+    )
+    dialog.remote_group.setChecked(True)
+    dialog.hostname.setText("lab")
+    dialog.show_remote_kernels(listing)
+    assert "ada@lab:22" in dialog.remote_kernels_label.text()
+    texts = [dialog.remote_list.item(i).text() for i in range(dialog.remote_list.count())]
+    assert texts[0].startswith("7781") and "python3" in texts[0] and "5 min ago" in texts[0]
+    assert texts[1].endswith("unreadable: not valid JSON: Expecting value at line 1")
+    assert texts[2].endswith("not responding")
+    assert not dialog.remote_list.item(1).flags() & Qt.ItemIsSelectable
+
+    rect = dialog.remote_list.visualItemRect(dialog.remote_list.item(0))
+    qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
+    assert dialog.cf.text() == path
+    assert dialog.remote_group.isChecked()  # still a remote kernel
+    assert "looked up on the remote host" in dialog.cf_status.text()
+
+    dialog.hostname.setText("another-host")  # what was listed no longer applies
+    assert dialog.remote_list.count() == 1
+    assert "List kernels" in dialog.remote_list.item(0).text()
