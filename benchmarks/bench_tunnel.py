@@ -118,15 +118,19 @@ def measure_connect(open_tunnel, repeats: int) -> float:
 def measure_traffic(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
     """Round trips and throughput, method after method, round after round.
 
-    Rounds interleave the methods, so each gets the same share of whatever else the
-    machine is doing; only one tunnel is open at a time, because the kernel sends iopub
-    to every connected client and idle clients would load the other tunnels.
+    Rounds interleave the methods (in a rotating order), so each gets the same share of
+    whatever else the machine is doing; only one tunnel is open at a time, because the
+    kernel sends iopub to every connected client and idle clients would load the others.
     """
     rtts: dict = {label: [] for label in open_tunnels}
     rates: dict = {label: [] for label in open_tunnels}
     intact = dict.fromkeys(open_tunnels, True)
-    for _ in range(rounds):
-        for label, open_tunnel in open_tunnels.items():
+    methods = list(open_tunnels.items())
+    for round_index in range(rounds):
+        # Each round starts one method later, so no method always follows the same one
+        # (a 20 MB transfer leaves garbage behind in the kernel and in this process).
+        shift = round_index % len(methods)
+        for label, open_tunnel in methods[shift:] + methods[:shift]:
             with open_tunnel() as path:
                 client = kernel_info(path)
                 try:
