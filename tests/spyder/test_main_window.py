@@ -6,9 +6,12 @@ own consoles and closes them. Kernels, sshd and Xvfb are stopped by their fixtur
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -336,6 +339,179 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
                 assert password not in handle.read(), path
     finally:
         container.presets.delete("pw-lab")
+
+
+@pytest.fixture
+def remote_dir(tmp_path):
+    """The "remote" host's runtime dir; the dialog's runtime-dir override points at it."""
+    path = tmp_path / "remote-runtime"
+    path.mkdir(mode=0o700)
+    return path
+
+
+@pytest.fixture
+def remote_pids(remote_dir):
+    """PIDs of kernels the plugin started on the "remote" side, killed at teardown.
+
+    Also catches one a failed test never saw: its command line names this test's own
+    remote dir (``-f <remote_dir>/kernel-….json``).
+    """
+    pids: list[int] = []
+    yield pids
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if str(remote_dir).encode() in handle.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    for pid in set(pids):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead too
+    except OSError:
+        return False
+
+
+def fill_remote_form(dialog, sshd, remote_dir, python=sys.executable):
+    dialog.remote_group.setChecked(True)
+    dialog.hostname.setText(sshd.host)
+    dialog.port.setText(str(sshd.port))
+    dialog.username.setText(sshd.user)
+    dialog.key_radio.setChecked(True)
+    dialog.key_file.setText(str(sshd.user_key))
+    dialog.passphrase.clear()
+    dialog.remote_python.setText(python)
+    dialog.remote_runtime_dir.setText(str(remote_dir))
+    dialog.save_check.setChecked(False)
+
+
+def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
+    """Press "Start a new kernel on this host"; the console that opens, and its kernel."""
+    container = plugin.get_container()
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    assert dialog.busy and dialog.progress_widget.isVisible()
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
+        timeout=90000,
+    )
+    if len(console.get_clients()) == before:
+        pytest.fail(dialog.error_label.text())
+    client = console.get_clients()[-1]
+    started = container.started_kernels[client]
+    remote_pids.append(started.pid)
+    return client, started
+
+
+@pytest.mark.sshd
+def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    container = plugin.get_container()
+    container.close_all_tunnels()
+    container._manager = None  # a fresh Spyder session: the host key is unknown again
+    km = kernel_factory(kernel_id="5150", directory=remote_dir)
+    (remote_dir / "kernel-garbled.json").write_text('{"shell_port": ')
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.clear()
+    logins = sshd.auth_count()
+    qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+    assert dialog.busy
+    qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
+    qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30000)
+    assert not dialog.error_label.isVisible(), dialog.error_label.text()
+    rows = [dialog.remote_list.item(i).text() for i in range(dialog.remote_list.count())]
+    assert len(rows) == 2, rows
+    assert any(row.startswith("5150") and "python3" in row for row in rows)
+    assert any(row.startswith("garbled") and "unreadable: not valid JSON" in row for row in rows)
+    assert str(remote_dir) in dialog.remote_kernels_label.text()
+
+    item = next(dialog.remote_list.item(i) for i in range(2) if rows[i].startswith("5150"))
+    rect = dialog.remote_list.visualItemRect(item)
+    qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
+    assert dialog.cf.text() == km.connection_file
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
+    assert sshd.auth_count() == logins + 1  # the list and the tunnel share one login
+    assert client not in container.started_kernels  # not ours: never offered to shut down
+
+
+@pytest.mark.sshd
+def test_start_kernel_on_host_runs_code_and_outlives_its_console_when_kept(
+    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids, close_new_consoles
+):
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    container = plugin.get_container()
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.clear()
+    client, started = start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids)
+    assert os.path.dirname(started.remote_path) == str(remote_dir)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {started.pid}")
+    tunnel, _label = container.tunnels[client]
+
+    console.close_client(client=client, ask_recursive=False)
+    qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
+    question = container.shutdown_question
+    assert question.defaultButton() is question.button(QMessageBox.No)  # keep is the default
+    qtbot.mouseClick(question.button(QMessageBox.No), Qt.LeftButton)
+    qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
+    qtbot.wait(1000)  # give a wrongly sent shutdown time to land
+    assert process_alive(started.pid)
+    assert os.path.exists(started.remote_path)
+
+
+@pytest.mark.sshd
+def test_start_kernel_on_host_then_shut_it_down_with_its_console(
+    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids, close_new_consoles
+):
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    container = plugin.get_container()
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    client, started = start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids)
+    run(qtbot, wait_ready(qtbot, client), "print(6 * 7)", "42")
+    tunnel, _label = container.tunnels[client]
+
+    console.close_client(client=client, ask_recursive=False)
+    qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
+    qtbot.mouseClick(container.shutdown_question.button(QMessageBox.Yes), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not process_alive(started.pid), timeout=30000)
+    qtbot.waitUntil(lambda: tunnel.closed and not container.stopping, timeout=20000)
+    assert not os.path.exists(started.remote_path)
+
+
+@pytest.mark.sshd
+def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
+    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids
+):
+    python = "/usr/bin/python3"
+    if not os.path.exists(python) or (
+        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode == 0
+    ):
+        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir, python=python)
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
+    assert "spyder-kernels is not installed" in dialog.error_label.text()
+    assert f"{python} -m pip install spyder-kernels" in dialog.error_label.text()
+    assert len(console.get_clients()) == before
+    assert dialog.remote_python.text() == python  # the form as typed
+    dialog.reject()
 
 
 def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, console, ssh_home):
