@@ -191,3 +191,19 @@ def test_target_parse():
     assert SSHTarget.parse("[::1]:22").host == "::1"
     with pytest.raises(SSHError, match="not a valid SSH target"):
         SSHTarget.parse("a@b@c:x")
+
+
+def test_server_nodelay_command_can_be_switched_off(sshd):
+    """The one no-op command after login (sshd then sets TCP_NODELAY) is optional."""
+
+    def commands_logged() -> int:
+        return sshd.log_text().count("Starting session: command")
+
+    for enabled, expected in ((True, 1), (False, 0)):
+        before = commands_logged()
+        with TunnelManager(server_nodelay=enabled) as mgr:
+            mgr.session(sshd.target())
+        deadline = time.monotonic() + 5
+        while commands_logged() - before < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert commands_logged() - before == expected

@@ -227,6 +227,7 @@ def open_transport(
     accepted_once: dict,
     cancel: threading.Event | None = None,
     sock_factory: Callable[[Deadline], object] | None = None,
+    server_nodelay: bool | None = None,
 ) -> paramiko.Transport:
     """Connect, check the host key, authenticate; the caller owns the returned Transport."""
     target = resolved.target
@@ -250,7 +251,7 @@ def open_transport(
             )
             deadline.check("waiting for")
             _authenticate(transport, resolved, deadline)
-        if USE_SERVER_NODELAY:
+        if USE_SERVER_NODELAY if server_nodelay is None else server_nodelay:
             _ask_server_for_nodelay(transport, deadline)
         ok = True
         return transport
