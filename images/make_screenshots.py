@@ -2,15 +2,18 @@
 
     .venv/bin/python images/make_screenshots.py [--theme light|dark] [--out images]
 
-Starts a private Xvfb, a real ipykernel, and Spyder (with a throwaway config dir), then
-drives the plugin to: the dialog (local and remote), the host-key prompt, the preferences
-UMR group and a console showing "Reloaded modules:". Everything it starts is stopped by PID.
+Starts a private Xvfb, real ipykernels, a real OpenSSH sshd on a loopback port standing in
+for the remote host (as the tests' sshd fixture does), and Spyder (with a throwaway config
+dir), then drives the plugin to: the dialog (local, and remote with the host's kernels
+listed over SSH), the host-key prompt, the preferences UMR group and a console showing
+"Reloaded modules:". Everything it starts is stopped by PID.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,7 @@ def main() -> int:
         JUPYTER_RUNTIME_DIR=os.path.join(work, "runtime"),
         HOME=os.path.join(work, "home"),
     )
+    os.environ.pop("SSH_AUTH_SOCK", None)  # only the key this script sets up
     os.makedirs(os.path.join(work, "home", ".ssh"), mode=0o700)
     try:
         return Shooter(args.out, args.theme, work).run()
@@ -74,6 +78,8 @@ class Shooter:
         self.theme = theme
         self.work = work
         self.kernels = []
+        self.sshd = None
+        self.remote_runtime = os.path.join(work, "remote", "runtime")
 
     def save(self, widget, name: str) -> None:
         settle()
@@ -109,6 +115,10 @@ class Shooter:
             for km in self.kernels:
                 km.shutdown_kernel(now=True)
                 km.cleanup_resources()
+            if self.sshd is not None:
+                from tests.sshd import stop_sshd
+
+                stop_sshd(self.sshd)
         return 0
 
     def start_kernels(self) -> None:
@@ -126,6 +136,36 @@ class Shooter:
                 '"hb_port": 5, "ip": "127.0.0.1", "key": "x", "transport": "tcp"}'
             )
         os.utime(os.path.join(runtime, "kernel-30117.json"), (time.time() - 7200,) * 2)
+        self.start_remote_host()
+
+    def start_remote_host(self) -> None:
+        """A real sshd on localhost with kernels in its own runtime dir: the "remote" host."""
+        from pathlib import Path
+
+        from tests.conftest import start_kernel
+        from tests.sshd import start_sshd
+
+        self.sshd = start_sshd(Path(self.work) / "sshd")
+        ssh_dir = os.path.join(os.environ["HOME"], ".ssh")
+        key = os.path.join(ssh_dir, "id_ed25519")
+        shutil.copyfile(self.sshd.user_key, key)
+        os.chmod(key, 0o600)
+        with open(os.path.join(ssh_dir, "known_hosts"), "w") as handle:
+            handle.write(self.sshd.host_key_line().replace(self.sshd.host, "localhost"))
+        os.makedirs(self.remote_runtime, mode=0o700)
+        kernels = ("kernel-7781.json", "kernel-7b2e41c9-3f0d-4a57-9f1e-0c6d2b8e5a13.json")
+        for name in kernels:
+            self.kernels.append(start_kernel(os.path.join(self.remote_runtime, name)))
+            time.sleep(1.1)
+        with open(os.path.join(self.remote_runtime, "kernel-6420.json"), "w") as handle:
+            handle.write('{"shell_port": 1, "iopub_port": 2, "stdin_port": 3,')
+        os.utime(os.path.join(self.remote_runtime, "kernel-6420.json"), (time.time() - 5400,) * 2)
+        with open(os.path.join(self.remote_runtime, "kernel-5991.json"), "w") as handle:
+            handle.write(
+                '{"shell_port": 9, "iopub_port": 9, "stdin_port": 9, "control_port": 9, '
+                '"hb_port": 9, "ip": "127.0.0.1", "key": "x", "transport": "tcp"}'
+            )
+        os.utime(os.path.join(self.remote_runtime, "kernel-5991.json"), (time.time() - 90000,) * 2)
 
     def shoot(self, window) -> None:
         from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
@@ -144,15 +184,28 @@ class Shooter:
         wait_until(lambda: "Resolves to" in dialog.cf_status.text(), what="resolution")
         self.save(dialog, "dialog-local")
 
-        # 2. The same dialog for a remote kernel, with a saved connection.
+        # 2. The same dialog for a remote kernel: the host's kernels listed over SSH (a real
+        # sshd on localhost), one picked, settings to be saved.
+        dialog.cf.clear()
         dialog.remote_group.setChecked(True)
-        dialog.cf.setText("kernel-7781.json")
-        dialog.hostname.setText("lab.example.org")
-        dialog.username.setText("ada")
+        dialog.hostname.setText("localhost")
+        dialog.port.setText(str(self.sshd.port))
+        dialog.username.setText(self.sshd.user)
         dialog.key_radio.setChecked(True)
         dialog.key_file.setText("~/.ssh/id_ed25519")
+        dialog.show_advanced(True)
+        dialog.remote_runtime_dir.setText(self.remote_runtime)
+        dialog.remote_refresh_button.click()
+        wait_until(lambda: not dialog.busy, what="remote kernel list")
+        if dialog.error_label.isVisible():
+            raise RuntimeError(dialog.error_label.text())
+        first = dialog.remote_list.item(0)
+        dialog.remote_list.setCurrentItem(first)
+        dialog.remote_list.itemClicked.emit(first)
         dialog.save_check.setChecked(True)
         dialog.save_name.setText("lab server")
+        settle()
+        dialog._fit_height()
         self.save(dialog, "dialog-remote")
 
         # 3. The unknown-host-key prompt, with a real key's fingerprint.

@@ -258,7 +258,8 @@ def describe_age(seconds: float) -> str:
         return f"{seconds // 60} min ago"
     if seconds < 86400:
         return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+    days = seconds // 86400
+    return "1 day ago" if days == 1 else f"{days} days ago"
 
 
 def describe_kernel(

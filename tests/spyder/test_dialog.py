@@ -348,7 +348,7 @@ def test_remote_list_rows_reasons_and_one_click_pick(dialog, qtbot):
     qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == path
     assert dialog.remote_group.isChecked()  # still a remote kernel
-    assert "looked up on the remote host" in dialog.cf_status.text()
+    assert dialog.cf_status.text() == f"On the remote host: {path}"
 
     dialog.hostname.setText("another-host")  # what was listed no longer applies
     assert dialog.remote_list.count() == 1

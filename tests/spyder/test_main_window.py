@@ -433,7 +433,7 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     assert len(rows) == 2, rows
     assert any(row.startswith("5150") and "python3" in row for row in rows)
     assert any(row.startswith("garbled") and "unreadable: not valid JSON" in row for row in rows)
-    assert str(remote_dir) in dialog.remote_kernels_label.text()
+    assert str(remote_dir) in dialog.remote_kernels_label.toolTip()
 
     item = next(dialog.remote_list.item(i) for i in range(2) if rows[i].startswith("5150"))
     rect = dialog.remote_list.visualItemRect(item)

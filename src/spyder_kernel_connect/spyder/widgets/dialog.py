@@ -116,6 +116,7 @@ class KernelConnectDialog(QDialog):
         self.cf.textChanged.connect(self._resolve_timer.start)
         self.remote_group.toggled.connect(self._resolve_timer.start)
         self.remote_group.toggled.connect(self._show_local_list)
+        self._show_local_list(self.remote_group.isChecked())
 
         self.reload_presets(select=presets.last)
         if presets.last:
@@ -218,7 +219,11 @@ class KernelConnectDialog(QDialog):
         self.passphrase.setEchoMode(QLineEdit.Password)
         self.passphrase.setPlaceholderText(_("Only if the key is encrypted"))
 
-        grid = QGridLayout(self.remote_group)
+        # The folded section and the kernel list sit below the grid, not in it: spanning
+        # grid rows under-allocate height to them (the list got squeezed under its buttons).
+        outer = QVBoxLayout(self.remote_group)
+        grid = QGridLayout()
+        outer.addLayout(grid)
         grid.addWidget(QLabel(_("Hostname:")), 0, 0)
         host_row = QHBoxLayout()
         host_row.addWidget(self.hostname, 1)
@@ -237,9 +242,11 @@ class KernelConnectDialog(QDialog):
         grid.addWidget(self.key_browse_button, 4, 2)
         grid.addWidget(self.passphrase_label, 5, 0, Qt.AlignRight)
         grid.addWidget(self.passphrase, 5, 1, 1, 2)
-        grid.addWidget(self._build_advanced(), 6, 0, 1, 3)
-        grid.addWidget(self._build_remote_kernels(), 7, 0, 1, 3)
         grid.setColumnStretch(1, 1)
+        self.advanced_box = self._build_advanced()
+        self.remote_kernels_box = self._build_remote_kernels()
+        outer.addWidget(self.advanced_box)
+        outer.addWidget(self.remote_kernels_box)
         self.hostname.textChanged.connect(self.reset_remote_kernels)
         self.port.textChanged.connect(self.reset_remote_kernels)
         self.username.textChanged.connect(self.reset_remote_kernels)
@@ -295,8 +302,8 @@ class KernelConnectDialog(QDialog):
         QTimer.singleShot(0, self._fit_height)
 
     def _build_remote_kernels(self) -> QWidget:
+        # No word wrap: a wrapping label here squeezes the list under it (height-for-width).
         self.remote_kernels_label = QLabel(_("Kernels on this host (newest first):"))
-        self.remote_kernels_label.setWordWrap(True)
         self.remote_refresh_button = QPushButton(_("List kernels"))
         self.remote_refresh_button.setObjectName("remote_list_button")
         self.remote_refresh_button.setIcon(ima.icon("refresh"))
@@ -316,6 +323,9 @@ class KernelConnectDialog(QDialog):
         self.remote_list.setMinimumHeight(118)
         self.remote_list.setMaximumHeight(118)
         self.remote_list.setAlternatingRowColors(True)
+        # Long rows end in "…" (the tooltip has everything) instead of a scroll bar.
+        self.remote_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.remote_list.setTextElideMode(Qt.ElideRight)
         self.remote_list.itemClicked.connect(self._on_remote_kernel_clicked)
         self.remote_list.itemActivated.connect(self._on_remote_kernel_clicked)
 
@@ -439,11 +449,18 @@ class KernelConnectDialog(QDialog):
         # Local kernels are no choice for a remote connection: keep the dialog short.
         for widget in (self.kernels_label, self.refresh_button, self.kernel_list):
             widget.setVisible(not remote)
+        # Likewise the host's kernels and its interpreter settings, for a local one.
+        self.advanced_box.setVisible(remote)
+        self.remote_kernels_box.setVisible(remote)
         QTimer.singleShot(0, self._fit_height)
 
     def _fit_height(self) -> None:
-        self.layout().activate()
-        self.resize(self.width(), self.minimumSizeHint().height())
+        layout = self.layout()
+        layout.activate()
+        height = self.minimumSizeHint().height()
+        if layout.hasHeightForWidth():  # wrapped labels: what this width really needs
+            height = max(height, layout.totalHeightForWidth(self.width()))
+        self.resize(self.width(), height)
 
     def _update_auth_fields(self) -> None:
         # Exactly one of the two ways to log in is editable, the other is greyed out.
@@ -458,7 +475,14 @@ class KernelConnectDialog(QDialog):
             widget.setEnabled(not use_password)
 
     def update_resolution(self) -> None:
-        status = describe_spec(self.cf.text(), remote=self.remote_group.isChecked())
+        remote = self.remote_group.isChecked()
+        if remote and self._picked_remote and self.cf.text().strip() == self._picked_remote:
+            text = _("On the remote host: {}").format(self._picked_remote)
+            self.cf_status.setStyleSheet(f"color: {SpyderPalette.COLOR_SUCCESS_2};")
+            self.cf_status.setText(text)
+            self.cf_status.setToolTip(text)
+            return
+        status = describe_spec(self.cf.text(), remote=remote)
         if status.path:
             color = SpyderPalette.COLOR_SUCCESS_2
         elif status.ok or not self.cf.text().strip():
@@ -534,6 +558,7 @@ class KernelConnectDialog(QDialog):
 
     def reset_remote_kernels(self) -> None:
         """Another host: what was listed before no longer applies."""
+        self._picked_remote = ""
         self.remote_kernels_label.setText(_("Kernels on this host (newest first):"))
         self._set_remote_placeholder(
             _("Press \u201cList kernels\u201d to see the kernels running on the host.")
@@ -553,10 +578,10 @@ class KernelConnectDialog(QDialog):
 
     def show_remote_kernels(self, listing) -> None:
         """``listing``: a connector.RemoteListing (host label, runtime dir, entries)."""
-        self.remote_kernels_label.setText(
-            _("Kernels on {} in {} (newest first):").format(listing.label, listing.runtime_dir)
-        )
-        self.remote_kernels_label.setToolTip(listing.runtime_dir)
+        self.remote_kernels_label.setText(_("Kernels on {} (newest first):").format(listing.label))
+        tip = _("Connection files in {}").format(listing.runtime_dir)
+        self.remote_kernels_label.setToolTip(tip)
+        self.remote_list.setToolTip(tip)
         self.remote_list.clear()
         if not listing.entries:
             self._set_remote_placeholder(
@@ -583,6 +608,7 @@ class KernelConnectDialog(QDialog):
     def _on_remote_kernel_clicked(self, item: QListWidgetItem) -> None:
         path = item.data(Qt.UserRole)
         if path and not self._busy:
+            self._picked_remote = path
             self.cf.setText(path)
             self.update_resolution()
 
