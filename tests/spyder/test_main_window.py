@@ -493,6 +493,39 @@ def test_start_kernel_on_host_then_shut_it_down_with_its_console(
 
 
 @pytest.mark.sshd
+def test_cancelling_a_start_leaves_no_kernel_behind(
+    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids
+):
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    before = len(console.get_clients())
+    qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
+    # Cancel once the kernel process exists on the host (or the attempt already ended).
+    qtbot.waitUntil(lambda: not dialog.busy or any(remote_dir.glob("kernel-*.log")), timeout=60000)
+    qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60000)
+    assert dialog.isVisible()
+    if len(console.get_clients()) > before:  # the start won the race: nothing to check
+        console.close_client(client=console.get_clients()[-1], ask_recursive=False)
+        pytest.skip("the kernel answered before Cancel was pressed")
+    assert "cancelled" in dialog.notice_label.text().lower()
+    assert not list(remote_dir.glob("kernel-*.json"))  # stopped and removed again
+
+    def kernels_left():
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError), open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if str(remote_dir).encode() in fh.read() and process_alive(int(entry)):
+                        found.append(int(entry))
+        return found
+
+    assert kernels_left() == []
+    dialog.reject()
+
+
+@pytest.mark.sshd
 def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids
 ):
