@@ -171,6 +171,7 @@ Host inner
 """
     )
     target = SSHTarget("inner", known_hosts=str(sshd.known_hosts), use_agent=False)
+    connections_before = set(sshd.connection_pids())
     with TunnelManager() as mgr:
         session = mgr.session(target)
         assert session.label == f"{sshd.user}@{sshd.host}:{sshd.port}"
@@ -178,6 +179,12 @@ Host inner
         # The jump host is a session of its own, and the target's transport rides inside it.
         assert len(mgr.sessions) == 2
         assert isinstance(session.transport.sock, paramiko.Channel)
+    # Closing must not leave either connection behind (nor reconnect the inner one through
+    # a new jump session while closing).
+    deadline = time.monotonic() + 10
+    while set(sshd.connection_pids()) - connections_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(sshd.connection_pids()) - connections_before
 
 
 def test_target_parse():

@@ -115,6 +115,7 @@ class TunnelManager:
         self._lock = threading.Lock()
         self._connect_locks: dict[tuple, threading.Lock] = {}
         self._accepted_once: dict[tuple[str, int], str] = {}
+        self._closing_all = False
         # Process exit closes everything, even if the owner forgot to.
         ref = weakref.ref(self)
         self._atexit = lambda: (m := ref()) is not None and m.close_all()
@@ -180,13 +181,21 @@ class TunnelManager:
 
     def close_all(self) -> None:
         """Close every tunnel and session; no thread, socket or file is left behind."""
-        for tunnel in self.tunnels:
-            tunnel.close()
         with self._lock:
-            sessions = list(self._sessions.values())
-            self._sessions.clear()
-        for session in sessions:
-            session.close()
+            self._closing_all = True  # a reconnect racing with us must not open new sessions
+        try:
+            for tunnel in self.tunnels:
+                tunnel.close()
+            with self._lock:
+                sessions = list(self._sessions.values())
+                self._sessions.clear()
+            # Newest first: a session riding on a jump host's session goes before that one,
+            # so it never sees its jump connection vanish and tries to reconnect through it.
+            for session in reversed(sessions):
+                session.close()
+        finally:
+            with self._lock:
+                self._closing_all = False
         atexit.unregister(self._atexit)
 
     def __enter__(self) -> TunnelManager:
@@ -205,6 +214,11 @@ class TunnelManager:
         # Two threads asking for the same host wait for one connection, not two.
         with connect_lock:
             with self._lock:
+                if self._closing_all:
+                    raise errors.SessionNotConnected(
+                        f"Not connecting to {resolved.label}: the tunnel manager is closing.",
+                        host=resolved.label,
+                    )
                 session = self._sessions.get(key)
                 if session is not None and not session.closed:
                     return session
