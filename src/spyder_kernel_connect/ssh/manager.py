@@ -251,9 +251,15 @@ class TunnelManager:
     def _jump_socket_factory(self, resolved: ResolvedTarget, cancel: threading.Event | None):
         """ProxyJump: the connection to the target runs in a channel of the jump host's session."""
         hops = [h.strip() for h in resolved.proxy_jump.split(",") if h.strip()]
-        jump_target = resolved.target.with_host(hops[-1])
-        if len(hops) > 1:
-            jump_target.ssh_config = None
+        if len(hops) != 1:
+            raise errors.SSHError(
+                f"ProxyJump {resolved.proxy_jump!r} for {resolved.label} has {len(hops)} hops; "
+                "only one jump host is supported.",
+                "Give the jump host its own ProxyJump in ~/.ssh/config instead of a chain.",
+                host=resolved.label,
+            )
+        # The jump host is resolved through ~/.ssh/config too, so its own ProxyJump applies.
+        jump_target = resolved.target.with_host(hops[0])
         jump = self._session_for(jump_target.resolve(), cancel)
         jump.pinned = True  # lives as long as the manager: the target depends on it
 
