@@ -21,6 +21,15 @@ def runtime_dir(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture
+def remote_dir(tmp_path):
+    """The "remote" host's runtime dir (the host is this machine through the sshd fixture);
+    tests point the runtime-dir override at it, as a user would."""
+    path = tmp_path / "remote-runtime"
+    path.mkdir(mode=0o700)
+    return path
+
+
 def start_kernel(connection_file: str, extra_env: dict | None = None) -> KernelManager:
     """Start a real ipykernel writing ``connection_file``; wait until it answers."""
     env = dict(os.environ, **(extra_env or {}))

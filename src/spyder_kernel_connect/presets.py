@@ -292,9 +292,8 @@ def describe_kernel(
 def _short_reason(entry: KernelEntry) -> str:
     """The error without the file's path, which the row already names by its kernel ID."""
     reason = (entry.error or "").split("\n")[0]
-    for prefix in (f"Remote connection file {entry.path} is ", f"{entry.path} is "):
-        if reason.startswith(prefix):
-            return reason[len(prefix) :].rstrip(".")
+    if f"{entry.path} is " in reason:
+        return reason.split(f"{entry.path} is ", 1)[1].rstrip(".")
     if f"{entry.path}: " in reason:
         return reason.split(f"{entry.path}: ", 1)[1].rstrip(".")
     return reason.rstrip(".")

@@ -342,14 +342,6 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
 
 
 @pytest.fixture
-def remote_dir(tmp_path):
-    """The "remote" host's runtime dir; the dialog's runtime-dir override points at it."""
-    path = tmp_path / "remote-runtime"
-    path.mkdir(mode=0o700)
-    return path
-
-
-@pytest.fixture
 def remote_pids(remote_dir):
     """PIDs of kernels the plugin started on the "remote" side, killed at teardown.
 

@@ -19,13 +19,6 @@ pytestmark = pytest.mark.sshd
 
 
 @pytest.fixture
-def remote_dir(tmp_path):
-    path = tmp_path / "remote-runtime"
-    path.mkdir(mode=0o700)
-    return path
-
-
-@pytest.fixture
 def host_args(sshd, remote_dir):
     return [
         sshd.address,

@@ -39,13 +39,6 @@ pytestmark = pytest.mark.sshd
 
 
 @pytest.fixture
-def remote_dir(tmp_path):
-    path = tmp_path / "remote-runtime"
-    path.mkdir(mode=0o700)
-    return path
-
-
-@pytest.fixture
 def session(sshd, manager):
     return manager.session(sshd.target())
 

@@ -100,7 +100,9 @@ def test_dropped_connection_recovers_on_same_ports(sshd, remote_kernel, tmp_path
             assert sshd.kill_connections()  # sshd's side of the connection dies
             wait_for(lambda: TunnelState.RECONNECTING in [e.state for e in events], 15, "loss")
             wait_for(lambda: events[-1].state is TunnelState.UP, 30, "reconnect")
-            assert sshd.auth_count() == auths + 1
+            # It logged in again (on a loaded machine a slow first attempt may be retried,
+            # so the count can exceed one; sshd is shared by the whole session).
+            assert sshd.auth_count() >= auths + 1
             assert tunnel.local_info.ports == ports
             assert read_connection_file(tunnel.local_connection_file).ports == ports
             # The same client, with no action: ZMQ reconnects to the same local ports. Wait

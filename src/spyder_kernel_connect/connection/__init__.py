@@ -10,12 +10,14 @@ from spyder_kernel_connect.connection.errors import (
 from spyder_kernel_connect.connection.info import (
     PORT_NAMES,
     ConnectionInfo,
+    decode_connection_file,
     parse_connection_info,
     read_connection_file,
     write_connection_file,
 )
 from spyder_kernel_connect.connection.listing import (
     KernelEntry,
+    build_entries,
     kernel_id_from_path,
     list_kernels,
     probe_heartbeats,
@@ -38,7 +40,9 @@ __all__ = [
     "ConnectionFileUnreadable",
     "ConnectionInfo",
     "KernelEntry",
+    "build_entries",
     "candidate_names",
+    "decode_connection_file",
     "default_search_dirs",
     "exact_match",
     "fuzzy_matches",

@@ -72,7 +72,25 @@ class ConnectionInfo:
 def read_connection_file(path: str | os.PathLike[str]) -> ConnectionInfo:
     """Read and validate ``path``; every failure raises a ConnectionFileError subclass."""
     path = os.path.abspath(os.fspath(path))
-    text = _read_text(path)
+    return decode_connection_file(_read_bytes(path), path)
+
+
+def decode_connection_file(raw: bytes, path: str) -> ConnectionInfo:
+    """Validate a connection file's bytes, however they were read (disk, SFTP)."""
+    if len(raw) > MAX_FILE_SIZE:
+        raise ConnectionFileInvalid(
+            f"{path} is larger than 1 MiB, far too large to be a connection file.",
+            "Pick the kernel-<id>.json file the kernel wrote.",
+            path=path,
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConnectionFileInvalid(
+            f"Connection file {path} is not UTF-8 text (bad byte at offset {err.start}).",
+            "It is probably not a connection file.",
+            path=path,
+        ) from None
     if not text.strip():
         raise ConnectionFileInvalid(
             f"Connection file {path} is empty.",
@@ -170,10 +188,10 @@ def write_connection_file(path: str | os.PathLike[str], info: ConnectionInfo) ->
     return path
 
 
-def _read_text(path: str) -> str:
+def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_SIZE + 1)
+            return handle.read(MAX_FILE_SIZE + 1)
     except FileNotFoundError:
         raise ConnectionFileNotFound(path, [os.path.dirname(path)]) from None
     except PermissionError:
@@ -193,18 +211,4 @@ def _read_text(path: str) -> str:
         reason = os.strerror(err.errno) if err.errno else str(err)
         raise ConnectionFileUnreadable(
             f"Cannot read connection file {path}: {reason}.", "", path=path
-        ) from None
-    if len(raw) > MAX_FILE_SIZE:
-        raise ConnectionFileInvalid(
-            f"{path} is larger than 1 MiB, far too large to be a connection file.",
-            "Pick the kernel-<id>.json file the kernel wrote.",
-            path=path,
-        )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ConnectionFileInvalid(
-            f"Connection file {path} is not UTF-8 text (bad byte at offset {err.start}).",
-            "It is probably not a connection file.",
-            path=path,
         ) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import zmq
@@ -54,24 +54,41 @@ def list_kernels(
 ) -> list[KernelEntry]:
     """Kernels in ``runtime_dir`` (default: Jupyter's), newest first, each probed for life."""
     directory = runtime_dir or jupyter_runtime_dir()
-    entries = []
+    files = []
     for path in glob.glob(os.path.join(glob.escape(directory), "kernel-*.json")):
         try:
-            mtime = os.stat(path).st_mtime
+            files.append((os.path.abspath(path), os.stat(path).st_mtime))
         except OSError:
             continue  # removed while listing: the kernel just exited
-        entry = KernelEntry(kernel_id_from_path(path), os.path.abspath(path), mtime)
+    prober = (
+        (lambda entries: probe_heartbeats([e.info for e in entries], timeout)) if probe else None
+    )
+    return build_entries(files, read_connection_file, prober)
+
+
+def build_entries(
+    files: Iterable[tuple[str, float]],
+    read: Callable[[str], ConnectionInfo],
+    probe: Callable[[list[KernelEntry]], list[bool]] | None,
+) -> list[KernelEntry]:
+    """Entries for (path, mtime) pairs, newest first: read each, then probe the readable ones.
+
+    A file that cannot be read is kept with its reason; ``probe`` gets the readable entries
+    all at once (so it can ping them concurrently) and answers alive/dead for each.
+    """
+    entries = []
+    for path, mtime in files:
+        entry = KernelEntry(kernel_id_from_path(path), path, mtime)
         try:
-            entry.info = read_connection_file(path)
+            entry.info = read(path)
             entry.kernel_name = entry.info.kernel_name
         except ConnectionFileError as err:
             entry.error = str(err)
         entries.append(entry)
     entries.sort(key=lambda e: e.mtime, reverse=True)
-    if probe:
+    if probe is not None:
         readable = [e for e in entries if e.info is not None]
-        answers = probe_heartbeats([e.info for e in readable], timeout)
-        for entry, alive in zip(readable, answers, strict=True):
+        for entry, alive in zip(readable, probe(readable), strict=True):
             entry.alive = alive
     return entries
 

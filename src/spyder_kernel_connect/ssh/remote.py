@@ -8,7 +8,6 @@ Remote commands are POSIX ``sh`` (Linux and macOS hosts).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import posixpath
 import shlex
@@ -20,15 +19,15 @@ from collections.abc import Sequence
 
 from spyder_kernel_connect.connection import (
     ConnectionFileError,
-    ConnectionFileInvalid,
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
     ConnectionInfo,
     KernelEntry,
+    build_entries,
+    decode_connection_file,
     exact_match,
     fuzzy_matches,
     kernel_id_from_path,
-    parse_connection_info,
     pick_one,
     probe_heartbeats,
     write_connection_file,
@@ -130,29 +129,20 @@ def list_remote_kernels(
             "Check the remote runtime directory setting.",
             host=session.label,
         ) from None
-    entries = []
-    for attr in attrs:
-        name = attr.filename
-        if not (name.startswith("kernel-") and name.endswith(".json")):
-            continue
-        if attr.st_mode is not None and not stat.S_ISREG(attr.st_mode):
-            continue
-        path = posixpath.join(runtime_dir, name)
-        entry = KernelEntry(kernel_id_from_path(name), path, float(attr.st_mtime or 0))
-        try:
-            entry.info = read_remote_connection_file(session, path, attr.st_size)
-            entry.kernel_name = entry.info.kernel_name
-        except ConnectionFileError as err:
-            entry.error = str(err)
-        entries.append(entry)
-    entries.sort(key=lambda e: e.mtime, reverse=True)
-    if probe:
-        readable = [e for e in entries if e.info is not None]
-        for entry, alive in zip(
-            readable, probe_remote_heartbeats(session, readable, timeout), strict=True
-        ):
-            entry.alive = alive
-    return entries
+    files = [
+        (posixpath.join(runtime_dir, attr.filename), float(attr.st_mtime or 0))
+        for attr in attrs
+        if attr.filename.startswith("kernel-")
+        and attr.filename.endswith(".json")
+        and (attr.st_mode is None or stat.S_ISREG(attr.st_mode))
+    ]
+
+    def probe_all(entries: list[KernelEntry]) -> list[bool]:
+        return probe_remote_heartbeats(session, entries, timeout)
+
+    return build_entries(
+        files, lambda path: read_remote_connection_file(session, path), probe_all if probe else None
+    )
 
 
 def probe_remote_heartbeats(
@@ -176,12 +166,8 @@ def probe_remote_heartbeats(
             forward.close()
 
 
-def read_remote_connection_file(
-    session: SSHSession, path: str, size: int | None = None
-) -> ConnectionInfo:
+def read_remote_connection_file(session: SSHSession, path: str) -> ConnectionInfo:
     """Read and validate a remote connection file over SFTP."""
-    if size is not None and size > MAX_FILE_SIZE:
-        raise _invalid(path, "is larger than 1 MiB, far too large to be a connection file")
     try:
         with session.sftp().open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
@@ -191,15 +177,7 @@ def read_remote_connection_file(
         raise _unreadable(path, "permission denied") from None
     except OSError as err:
         raise _unreadable(path, err.strerror or str(err)) from None
-    if not raw.strip():
-        raise _invalid(path, "is empty (the kernel may still be starting)")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _invalid(path, "is not UTF-8 text") from None
-    except json.JSONDecodeError as err:
-        raise _invalid(path, f"is not valid JSON: {err.msg} at line {err.lineno}") from None
-    return parse_connection_info(data, path=path)
+    return decode_connection_file(raw, path)
 
 
 def resolve_remote_spec(session: SSHSession, spec: str, runtime_dir: str) -> str:
@@ -400,14 +378,6 @@ def _expand_home(session: SSHSession, path: str) -> str:
         return path
     home = session.sftp().normalize(".")
     return posixpath.join(home, path[2:]) if path != "~" else home
-
-
-def _invalid(path: str, problem: str) -> ConnectionFileError:
-    return ConnectionFileInvalid(
-        f"Remote connection file {path} {problem}.",
-        "Pick another kernel, or start a new one.",
-        path=path,
-    )
 
 
 def _unreadable(path: str, reason: str) -> ConnectionFileError:
