@@ -190,3 +190,13 @@ def test_any_file_loads_or_raises_our_error(tmp_path, content):
     else:
         assert all(1 <= p <= 65535 for p in info.ports.values())
         assert info.transport in ("tcp", "ipc")
+
+
+@pytest.mark.parametrize(
+    ("ip", "reachable"),
+    [("0.0.0.0", "127.0.0.1"), ("::", "127.0.0.1"), ("*", "127.0.0.1"),
+     ("10.1.2.3", "10.1.2.3"), ("127.0.0.1", "127.0.0.1"), ("node7", "node7")],
+)  # fmt: skip
+def test_reachable_ip_maps_wildcards_to_loopback(ip, reachable):
+    """A kernel listening on every interface is reached on its own loopback."""
+    assert parse_connection_info(dict(GOOD, ip=ip)).reachable_ip == reachable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from spyder_kernel_connect.connection.errors import (
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 TRANSPORTS = ("tcp", "ipc")
+LOOPBACK = "127.0.0.1"
 # A real connection file is a few hundred bytes; refuse to slurp a huge file by mistake.
 MAX_FILE_SIZE = 1024 * 1024
 
@@ -60,6 +62,19 @@ class ConnectionInfo:
             signature_scheme=self.signature_scheme,
         )
         return data
+
+    @property
+    def reachable_ip(self) -> str:
+        """Where to reach the kernel on its own machine: a wildcard listen address
+        (``0.0.0.0``, ``::``, ``*``) means the kernel listens on every interface,
+        loopback included."""
+        if self.ip in ("", "*"):
+            return LOOPBACK
+        try:
+            unspecified = ipaddress.ip_address(self.ip).is_unspecified
+        except ValueError:
+            return self.ip  # a host name
+        return LOOPBACK if unspecified else self.ip
 
     def address(self, port_name: str) -> str:
         """The ZMQ address of one channel, e.g. ``tcp://127.0.0.1:5555``."""

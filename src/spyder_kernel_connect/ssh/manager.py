@@ -31,9 +31,6 @@ from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
 
 log = logging.getLogger(__name__)
 
-# Addresses a kernel may listen on that mean "this machine" when seen from the SSH host.
-_ANY_ADDRESS = {"0.0.0.0", "*", "", "::"}
-
 
 class KernelTunnel:
     """The five forwards of one kernel and the local connection file pointing at them."""
@@ -143,7 +140,7 @@ class TunnelManager:
                 "This kernel uses the 'ipc' transport (Unix sockets), which cannot be forwarded.",
                 "Start the remote kernel with the tcp transport.",
             )
-        remote_host = "127.0.0.1" if remote_info.ip in _ANY_ADDRESS else remote_info.ip
+        remote_host = remote_info.reachable_ip
         session = self._session_for(target.resolve(), cancel)
         with self._lock:
             session.users += 1

@@ -37,8 +37,6 @@ from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.session import SSHSession
 
 DEFAULT_REMOTE_PYTHON = "python3"
-# Addresses meaning "this machine" when seen from the SSH host.
-_ANY_ADDRESS = {"0.0.0.0", "*", "", "::"}
 
 # Printed by the remote shell when Jupyter has nothing to say: enough to compute the
 # platform default the way jupyter_core does.
@@ -153,7 +151,7 @@ def probe_remote_heartbeats(
     try:
         for entry in entries:
             info = entry.info
-            forward = session.open_forward(_reachable_ip(info), info.hb_port)
+            forward = session.open_forward(info.reachable_ip, info.hb_port)
             forwards.append(forward)
             local_infos.append(
                 dataclasses.replace(
@@ -366,10 +364,6 @@ def _wait_for_kernel(
 def _check_cancel(session: SSHSession, cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise errors.Cancelled(f"Cancelled while working on {session.label}.", host=session.label)
-
-
-def _reachable_ip(info: ConnectionInfo) -> str:
-    return "127.0.0.1" if info.ip in _ANY_ADDRESS else info.ip
 
 
 def _expand_home(session: SSHSession, path: str) -> str:
