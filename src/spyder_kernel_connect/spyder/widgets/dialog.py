@@ -528,18 +528,20 @@ class KernelConnectDialog(QDialog):
             self.kernel_list.addItem(item)
             return
         for entry in entries:
-            row = describe_kernel(entry)
-            item = QListWidgetItem(row.text)
-            item.setToolTip(row.tooltip)
-            item.setData(Qt.UserRole, entry.path)
-            item.setIcon(ima.icon("ipython_console" if row.alive else "warning"))
-            if not row.selectable:
-                item.setFlags(Qt.NoItemFlags)
-            elif not row.alive:
-                item.setForeground(
-                    self.palette().brush(self.palette().Disabled, self.palette().Text)
-                )
-            self.kernel_list.addItem(item)
+            self.kernel_list.addItem(self._kernel_item(entry))
+
+    def _kernel_item(self, entry, reason_in_text: bool = False) -> QListWidgetItem:
+        """A list row for a kernel: dead ones greyed, unreadable ones not selectable."""
+        row = describe_kernel(entry, reason_in_text=reason_in_text)
+        item = QListWidgetItem(row.text)
+        item.setToolTip(row.tooltip)
+        item.setData(Qt.UserRole, entry.path)
+        item.setIcon(ima.icon("ipython_console" if row.alive else "warning"))
+        if not row.selectable:
+            item.setFlags(Qt.NoItemFlags)
+        elif not row.alive:
+            item.setForeground(self.palette().brush(self.palette().Disabled, self.palette().Text))
+        return item
 
     def _on_kernel_clicked(self, item: QListWidgetItem) -> None:
         path = item.data(Qt.UserRole)
@@ -589,18 +591,7 @@ class KernelConnectDialog(QDialog):
             )
             return
         for entry in listing.entries:
-            row = describe_kernel(entry, reason_in_text=True)
-            item = QListWidgetItem(row.text)
-            item.setToolTip(row.tooltip)
-            item.setData(Qt.UserRole, entry.path)
-            item.setIcon(ima.icon("ipython_console" if row.alive else "warning"))
-            if not row.selectable:
-                item.setFlags(Qt.NoItemFlags)
-            elif not row.alive:
-                item.setForeground(
-                    self.palette().brush(self.palette().Disabled, self.palette().Text)
-                )
-            self.remote_list.addItem(item)
+            self.remote_list.addItem(self._kernel_item(entry, reason_in_text=True))
 
     def show_remote_list_failed(self) -> None:
         self._set_remote_placeholder(_("Could not list the kernels (see the message below)."))
