@@ -4,16 +4,23 @@
 
 Starts a private Xvfb, real ipykernels, a real OpenSSH sshd on a loopback port standing in
 for the remote host (as the tests' sshd fixture does), and Spyder (with a throwaway config
-dir), then drives the plugin to: the dialog (local, and remote with the host's kernels
-listed over SSH), the host-key prompt, the preferences UMR group and a console showing
-"Reloaded modules:". Everything it starts is stopped by PID.
+dir), then drives the plugin to: the Consoles menu, the dialog (local, an ambiguous
+kernel ID, and remote with the host's kernels listed over SSH), the host-key prompt, the
+preferences UMR group, a console showing "Reloaded modules:", a console on a kernel reached
+through the SSH tunnel, and its tab while the SSH connection is re-established.
+Everything it starts is stopped by PID.
+
+Run as root, it works in a private mount namespace with empty /home and /srv, so the
+pictures show /home/ada/... and /srv/jupyter/... instead of temporary paths.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,24 +37,73 @@ def main() -> int:
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--out", default=os.path.join(ROOT, "images"))
     args = parser.parse_args()
+    args.out = os.path.abspath(args.out)
     work = tempfile.mkdtemp(prefix="skc-shots-")
+    home, srv = (
+        ("/home/ada", "/srv")
+        if private_home_and_srv()
+        else (os.path.join(work, "home"), os.path.join(work, "srv"))
+    )
     xvfb = Xvfb(size="1400x900x24")
     os.environ.update(
         DISPLAY=xvfb.start(),
         QT_QPA_PLATFORM="xcb",
         SPYDER_PYTEST="True",  # Spyder returns its window instead of running its own loop
         QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox",
-        JUPYTER_RUNTIME_DIR=os.path.join(work, "runtime"),
-        HOME=os.path.join(work, "home"),
+        JUPYTER_RUNTIME_DIR=os.path.join(home, ".local", "share", "jupyter", "runtime"),
+        HOME=home,
     )
     os.environ.pop("SSH_AUTH_SOCK", None)  # only the key this script sets up
-    os.makedirs(os.path.join(work, "home", ".ssh"), mode=0o700)
+    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
     try:
-        return Shooter(args.out, args.theme, work).run()
+        return Shooter(args.out, args.theme, work, srv).run()
     finally:
         # Spyder replaced the standard streams with its console's; give them back.
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         xvfb.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def private_home_and_srv() -> bool:
+    """Empty tmpfs on /home and /srv, seen only by this process and its children.
+
+    Must run while the process is single-threaded (unshare of the mount namespace).
+    Needs root; without it the pictures show temporary paths instead.
+    """
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    clone_newns = 0x00020000
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(clone_newns) != 0:
+        return False
+    mounts = (
+        ["mount", "--make-rprivate", "/"],  # nothing below leaks to the host's namespace
+        ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/home"],
+        ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/srv"],
+    )
+    return all(subprocess.run(cmd, check=False).returncode == 0 for cmd in mounts)
+
+
+def start_kernel(connection_file: str):
+    """A kernel as the guide tells users to start one: ``python -m spyder_kernels.console``."""
+    from jupyter_client import KernelManager
+
+    km = KernelManager(connection_file=connection_file, kernel_name="python3")
+    km.kernel_spec.argv[:] = [
+        sys.executable,
+        "-m",
+        "spyder_kernels.console",
+        "-f",
+        "{connection_file}",
+    ]
+    km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+    finally:
+        client.stop_channels()
+    return km
 
 
 def wait_until(condition, timeout: float = 60.0, what: str = "") -> None:
@@ -72,14 +128,14 @@ def settle(seconds: float = 0.6) -> None:
 
 
 class Shooter:
-    def __init__(self, out: str, theme: str, work: str) -> None:
+    def __init__(self, out: str, theme: str, work: str, srv: str) -> None:
         self.out = out
         self.suffix = "" if theme == "light" else "-dark"
         self.theme = theme
         self.work = work
         self.kernels = []
         self.sshd = None
-        self.remote_runtime = os.path.join(work, "remote", "runtime")
+        self.remote_runtime = os.path.join(srv, "jupyter", "runtime")
 
     def save(self, widget, name: str) -> None:
         settle()
@@ -122,27 +178,25 @@ class Shooter:
         return 0
 
     def start_kernels(self) -> None:
-        from tests.conftest import start_kernel
-
         runtime = os.environ["JUPYTER_RUNTIME_DIR"]
         os.makedirs(runtime, mode=0o700, exist_ok=True)
         self.kernels.append(start_kernel(os.path.join(runtime, "kernel-48213.json")))
         time.sleep(1.1)
         self.kernels.append(start_kernel(os.path.join(runtime, "kernel-51977.json")))
-        # A kernel that exited without removing its file, to show how dead ones look.
-        with open(os.path.join(runtime, "kernel-30117.json"), "w") as handle:
+        # A kernel that exited without removing its file, to show how dead ones look; its
+        # ID shares "4821" with a live one, for the ambiguous-ID picture.
+        with open(os.path.join(runtime, "kernel-48217.json"), "w") as handle:
             handle.write(
                 '{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, '
                 '"hb_port": 5, "ip": "127.0.0.1", "key": "x", "transport": "tcp"}'
             )
-        os.utime(os.path.join(runtime, "kernel-30117.json"), (time.time() - 7200,) * 2)
+        os.utime(os.path.join(runtime, "kernel-48217.json"), (time.time() - 7200,) * 2)
         self.start_remote_host()
 
     def start_remote_host(self) -> None:
         """A real sshd on localhost with kernels in its own runtime dir: the "remote" host."""
         from pathlib import Path
 
-        from tests.conftest import start_kernel
         from tests.sshd import start_sshd
 
         self.sshd = start_sshd(Path(self.work) / "sshd")
@@ -152,7 +206,7 @@ class Shooter:
         os.chmod(key, 0o600)
         with open(os.path.join(ssh_dir, "known_hosts"), "w") as handle:
             handle.write(self.sshd.host_key_line().replace(self.sshd.host, "localhost"))
-        os.makedirs(self.remote_runtime, mode=0o700)
+        os.makedirs(self.remote_runtime, mode=0o700, exist_ok=True)
         kernels = ("kernel-7781.json", "kernel-7b2e41c9-3f0d-4a57-9f1e-0c6d2b8e5a13.json")
         for name in kernels:
             self.kernels.append(start_kernel(os.path.join(self.remote_runtime, name)))
@@ -175,6 +229,10 @@ class Shooter:
         console = window.get_plugin(Plugins.IPythonConsole)
         container = plugin.get_container()
         wait_until(lambda: console.get_clients(), what="the first console")
+        # Under SPYDER_PYTEST the console makes a status widget for tests in its own top
+        # left corner, over the tabs; a user never sees it.
+        if getattr(console.get_widget(), "matplotlib_status", None) is not None:
+            console.get_widget().matplotlib_status.hide()
 
         # 1. The dialog, local kernel by bare ID.
         container.connect_action.trigger()
@@ -183,6 +241,13 @@ class Shooter:
         dialog.cf.setText("48213")
         wait_until(lambda: "Resolves to" in dialog.cf_status.text(), what="resolution")
         self.save(dialog, "dialog-local")
+
+        # 1b. A partial ID that fits two kernels: the dialog names both instead of guessing.
+        dialog.cf.setText("4821")
+        wait_until(lambda: "matches" in dialog.cf_status.text(), what="ambiguity")
+        dialog._fit_height()
+        dialog.kernel_list.scrollToBottom()  # both candidates in view
+        self.save(dialog, "dialog-error")
 
         # 2. The same dialog for a remote kernel: the host's kernels listed over SSH (a real
         # sshd on localhost), one picked, settings to be saved.
@@ -241,7 +306,7 @@ class Shooter:
         shell = client.shellwidget
         wait_until(lambda: shell._prompt_html is not None, what="prompt")
         settle(1)
-        project = os.path.join(self.work, "project")
+        project = os.path.expanduser("~/project")
         os.makedirs(project)
         module = os.path.join(project, "analysis.py")
         with open(module, "w") as handle:
@@ -261,6 +326,89 @@ class Shooter:
         window.resize(1000, 560)
         settle(1)
         self.save(window, "console-reloaded")
+
+        # The Consoles menu with our entry in the place of Spyder's, over that console.
+        self.shoot_consoles_menu(window, container.connect_action)
+
+        # 6. A console on a kernel on the "remote" host, through the SSH tunnel.
+        self.shoot_remote_console(window, console, container)
+
+    def shoot_consoles_menu(self, window, action) -> None:
+        from qtpy.QtCore import QRect
+        from qtpy.QtWidgets import QApplication
+        from spyder.api.plugins import Plugins
+        from spyder.plugins.mainmenu.api import ApplicationMenus
+
+        menu = window.get_plugin(Plugins.MainMenu).get_application_menu(ApplicationMenus.Consoles)
+        window.activateWindow()
+        window.menuBar().setActiveAction(menu.menuAction())
+        wait_until(menu.isVisible, what="Consoles menu")
+        settle(0.5)
+        menu.setActiveAction(action)
+        settle()
+        # The menu is a window of its own: grab the screen where window and menu are.
+        top_left = window.geometry().topLeft()
+        popup = menu.geometry()
+        area = QRect(top_left, popup.bottomRight()).adjusted(0, 0, 24, 24)
+        area = area.intersected(window.geometry())
+        image = QApplication.primaryScreen().grabWindow(
+            0, area.x(), area.y(), area.width(), area.height()
+        )
+        path = os.path.join(self.out, f"consoles-menu{self.suffix}.png")
+        image.save(path)
+        print("wrote", path, file=sys.__stdout__, flush=True)
+        menu.hide()
+        window.menuBar().setActiveAction(None)
+        settle()
+
+    def shoot_remote_console(self, window, console, container) -> None:
+        container.connect_action.trigger()
+        dialog = container.dialog
+        wait_until(lambda: dialog.refresh_button.isEnabled())
+        dialog.cf.clear()
+        dialog.remote_group.setChecked(True)
+        dialog.hostname.setText("localhost")
+        dialog.port.setText(str(self.sshd.port))
+        dialog.username.setText(self.sshd.user)
+        dialog.key_radio.setChecked(True)
+        dialog.key_file.setText("~/.ssh/id_ed25519")
+        dialog.remote_runtime_dir.setText(self.remote_runtime)
+        dialog.remote_refresh_button.click()
+        wait_until(lambda: not dialog.busy, what="remote kernel list")
+        if dialog.error_label.isVisible():
+            raise RuntimeError(dialog.error_label.text())
+        rows = [dialog.remote_list.item(i) for i in range(dialog.remote_list.count())]
+        row = next(item for item in rows if item.text().startswith("7781"))
+        dialog.remote_list.setCurrentItem(row)
+        dialog.remote_list.itemClicked.emit(row)
+        before = len(console.get_clients())
+        dialog.ok_button.click()
+        wait_until(lambda: len(console.get_clients()) > before, timeout=120, what="remote console")
+        client = console.get_clients()[-1]
+        shell = client.shellwidget
+        wait_until(lambda: shell._prompt_html is not None, what="remote prompt")
+        settle(1)
+        self.execute(shell, "import os, platform")
+        self.execute(shell, "platform.node(), os.getpid()")
+        self.execute(shell, "sum(x * x for x in range(10))")
+        shell._control.setFocus()
+        settle(1)
+        self.save(window, "console-remote")
+
+        # 7. The SSH connection drops: kill sshd's per-connection processes (as the tests'
+        # kill_connections does) and hold the listener for a moment, so the plugin is seen
+        # re-establishing the connection; then let it through again.
+        listener = self.sshd.process.pid
+        os.kill(listener, signal.SIGSTOP)
+        try:
+            self.sshd.kill_connections()
+            wait_until(lambda: "reconnecting" in client.get_name(), timeout=30, what="reconnect")
+            settle(1)
+            self.save(window, "tab-reconnecting")
+        finally:
+            os.kill(listener, signal.SIGCONT)
+        wait_until(lambda: "reconnecting" not in client.get_name(), timeout=90, what="reconnected")
+        self.execute(shell, "sum(x * x for x in range(10))")
 
     def execute(self, shell, code: str) -> None:
         wait_until(lambda: not shell._executing)
