@@ -2,13 +2,13 @@
 
     .venv/bin/python images/make_screenshots.py [--theme light|dark] [--out images]
 
-Starts a private Xvfb, real ipykernels, a real OpenSSH sshd on a loopback port standing in
-for the remote host (as the tests' sshd fixture does), and Spyder (with a throwaway config
-dir), then drives the plugin to: the Consoles menu, the dialog (local, an ambiguous
-kernel ID, and remote with the host's kernels listed over SSH), the host-key prompt, the
-preferences UMR group, a console showing "Reloaded modules:", a console on a kernel reached
-through the SSH tunnel, and its tab while the SSH connection is re-established.
-Everything it starts is stopped by PID.
+Starts a private Xvfb, real kernels (``python -m spyder_kernels.console``), a real OpenSSH
+sshd on a loopback port standing in for the remote host (as the tests' sshd fixture does),
+and Spyder (with a throwaway config dir), then drives the plugin to: the Consoles menu, the
+dialog (local, an ambiguous kernel ID, and remote with the host's kernels listed over SSH),
+the host-key prompt, the preferences UMR group, a console showing "Reloaded modules:", a
+console on a kernel reached through the SSH tunnel, and its tab while the SSH connection is
+re-established. Everything it starts is stopped by PID.
 
 Run as root, it works in a private mount namespace with empty /home and /srv, so the
 pictures show /home/ada/... and /srv/jupyter/... instead of temporary paths.
