@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -19,6 +20,7 @@ from spyder_kernel_connect.presets import (
     describe_kernel,
     describe_spec,
     ssh_target_kwargs,
+    to_ssh_target,
     validate,
 )
 from tests.keyrings import file_keyring, no_keyring
@@ -87,11 +89,22 @@ def test_password_and_key_are_exclusive_in_the_target(tmp_path):
     assert by_password["passphrase"] is None
 
 
-def test_empty_key_file_and_user_mean_agent_and_ssh_config():
-    kwargs = ssh_target_kwargs(remote(username="", key_file=""))
+def test_empty_key_file_user_and_port_mean_agent_and_ssh_config():
+    kwargs = ssh_target_kwargs(remote(username="", key_file="", port=""))
     assert kwargs["user"] is None
     assert kwargs["identity_file"] is None
-    assert kwargs["port"] == 22
+    assert kwargs["port"] is None
+
+
+def test_empty_port_takes_the_alias_port_from_ssh_config(tmp_path):
+    """An alias with `Port 2222` in ~/.ssh/config must not be dialled on 22."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host lab\n  HostName lab.example.org\n  Port 2222\n  User ada\n")
+    target = to_ssh_target(remote(hostname="lab", username="", key_file="", port=""))
+    resolved = dataclasses.replace(target, ssh_config=str(config)).resolve()
+    assert (resolved.hostname, resolved.port, resolved.user) == ("lab.example.org", 2222, "ada")
+    typed = to_ssh_target(remote(hostname="lab", port="2200"))
+    assert dataclasses.replace(typed, ssh_config=str(config)).resolve().port == 2200
 
 
 def test_bare_id_resolves_in_the_runtime_dir(runtime_dir):
@@ -222,11 +235,6 @@ def test_clean_module_names():
 
 
 def test_ssh_target_is_built_by_the_engine():
-    ssh = pytest.importorskip("spyder_kernel_connect.ssh")
-    if not hasattr(ssh, "SSHTarget"):
-        pytest.skip("the ssh engine does not export SSHTarget yet")
-    from spyder_kernel_connect.presets import to_ssh_target
-
     target = to_ssh_target(remote(port="2201", key_file=""))
     assert (target.host, target.user, target.port) == ("server", "me", 2201)
     assert target.identity_file is None

@@ -36,7 +36,7 @@ class ConnectionSettings:
     remote: bool = False
     hostname: str = ""
     username: str = ""
-    port: str = "22"
+    port: str = ""  # empty: the host's Port in ~/.ssh/config, else 22
     auth: str = AUTH_KEY
     key_file: str = ""
     password: str = ""
@@ -89,8 +89,11 @@ class InvalidPresetName(KernelConnectError):
     pass
 
 
-def parse_port(text: str) -> int:
-    text = str(text).strip() or "22"
+def parse_port(text: str) -> int | None:
+    """The port typed, or None when empty (then ~/.ssh/config decides, else 22)."""
+    text = str(text).strip()
+    if not text:
+        return None
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise InvalidSettings(
             "port", f"The SSH port must be a whole number from 1 to 65535, not {text!r}."

@@ -231,9 +231,7 @@ def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyri
 
 
 def test_host_key_dialog_decisions(qtbot):
-    ssh = pytest.importorskip("spyder_kernel_connect.ssh")
-    if not hasattr(ssh, "HostKeyInfo"):
-        pytest.skip("the ssh engine does not export HostKeyInfo yet")
+    from spyder_kernel_connect import ssh
     from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
 
     info = ssh.HostKeyInfo("server", 2222, "ssh-ed25519", "SHA256:abc", "/root/.ssh/known_hosts")

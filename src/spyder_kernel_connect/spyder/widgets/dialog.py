@@ -194,7 +194,9 @@ class KernelConnectDialog(QDialog):
 
         self.hostname = QLineEdit()
         self.hostname.setPlaceholderText(_("server.example.org or a ~/.ssh/config alias"))
-        self.port = QLineEdit("22")
+        self.port = QLineEdit()
+        self.port.setPlaceholderText("22")
+        self.port.setToolTip(_("Empty: the Port of this host in ~/.ssh/config, else 22"))
         self.port.setMaximumWidth(70)
         self.username = QLineEdit()
         self.username.setPlaceholderText(_("Default: from ~/.ssh/config, else your login name"))
@@ -404,7 +406,7 @@ class KernelConnectDialog(QDialog):
             remote=self.remote_group.isChecked(),
             hostname=self.hostname.text().strip(),
             username=self.username.text().strip(),
-            port=self.port.text().strip() or "22",
+            port=self.port.text().strip(),
             auth=AUTH_PASSWORD if self.password_radio.isChecked() else AUTH_KEY,
             key_file=self.key_file.text().strip(),
             password=self.password.text(),
@@ -418,7 +420,7 @@ class KernelConnectDialog(QDialog):
         self.remote_group.setChecked(settings.remote)
         self.hostname.setText(settings.hostname)
         self.username.setText(settings.username)
-        self.port.setText(settings.port or "22")
+        self.port.setText(settings.port)
         self.password_radio.setChecked(settings.auth == AUTH_PASSWORD)
         self.key_radio.setChecked(settings.auth != AUTH_PASSWORD)
         self.key_file.setText(settings.key_file)
