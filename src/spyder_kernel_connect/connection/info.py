@@ -66,7 +66,7 @@ class ConnectionInfo:
     @property
     def reachable_ip(self) -> str:
         """Where to reach the kernel on its own machine: a wildcard listen address
-        (``0.0.0.0``, ``::``, ``*``) means the kernel listens on every interface,
+        (the IPv4 or IPv6 wildcard, or ``*``) means the kernel listens on every interface,
         loopback included."""
         if self.ip in ("", "*"):
             return LOOPBACK

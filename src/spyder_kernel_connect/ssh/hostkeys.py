@@ -1,7 +1,8 @@
 """Host key verification against known_hosts files, with a caller-supplied decision for new keys.
 
-Never paramiko's AutoAddPolicy/WarningPolicy: an unknown key goes to the decider (the GUI
-asks the user, the CLI refuses unless told otherwise), a changed key is always refused.
+Never a paramiko policy that adds or merely warns about unknown keys: an unknown key goes to
+the decider (the GUI asks the user, the CLI refuses unless told otherwise), a changed key is
+always refused.
 """
 
 from __future__ import annotations

@@ -568,14 +568,21 @@ class KernelConnectDialog(QDialog):
             _("Press \u201cList kernels\u201d to see the kernels running on the host.")
         )
 
-    def request_remote_list(self) -> None:
+    def _host_settings(self) -> ConnectionSettings | None:
+        """The form's settings if they are enough to log in to the host, else show why."""
         if self._busy:
-            return
+            return None
         self.clear_messages()
         settings = self.settings()
         problems = validate(settings, start=True)
         if problems:
             self.show_error(str(problems[0]), field=problems[0].field)
+            return None
+        return settings
+
+    def request_remote_list(self) -> None:
+        settings = self._host_settings()
+        if settings is None:
             return
         self._set_remote_placeholder(_("Looking for kernels on the host..."))
         self.sig_remote_list_requested.emit(settings)
@@ -606,13 +613,8 @@ class KernelConnectDialog(QDialog):
             self.update_resolution()
 
     def request_start(self) -> None:
-        if self._busy:
-            return
-        self.clear_messages()
-        settings = self.settings()
-        problems = validate(settings, start=True)
-        if problems:
-            self.show_error(str(problems[0]), field=problems[0].field)
+        settings = self._host_settings()
+        if settings is None:
             return
         save_as = self._save_as()
         if save_as is None:
