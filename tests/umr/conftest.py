@@ -14,6 +14,17 @@ from jupyter_client import KernelManager
 SRC_DIR = str(Path(__file__).resolve().parents[2] / "src")
 
 
+@pytest.fixture(autouse=True)
+def _bytecode_as_users_have_it(monkeypatch):
+    """Kernels and imports write .pyc files, as on a user's machine.
+
+    Some environments set PYTHONDONTWRITEBYTECODE; with it, a stale .pyc (same size, same
+    second) could never be read, and a reload that loaded old bytecode would go unseen.
+    """
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
 class Kernel:
     """A started kernel plus a blocking client; ``run`` returns what the cell printed."""
 

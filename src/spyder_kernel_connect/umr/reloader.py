@@ -338,6 +338,21 @@ _LOCAL_FILESYSTEMS = frozenset(
 )
 
 
+def _drop_bytecode(source: str) -> None:
+    """Delete a module's cached bytecode before reloading it.
+
+    Python trusts a .pyc whose recorded source mtime (whole seconds) and size match the
+    file, so an edit saved within the same second that keeps the size would load the old
+    code. The change itself was seen by its digest; this makes the reload read the source.
+    """
+    try:
+        cached = importlib.util.cache_from_source(source)
+    except (NotImplementedError, ValueError):
+        return  # no bytecode cache for this interpreter or file
+    with contextlib.suppress(OSError):
+        os.remove(cached)
+
+
 def _mount_types() -> list:
     """[(mount point, filesystem type)], longest mount point first; [] if unknown."""
     mounts = []
@@ -685,6 +700,7 @@ class UserModuleReloader:
         keep = ("__name__", "__loader__", "__spec__", "__file__", "__path__", "__package__")
         module.__dict__.clear()
         module.__dict__.update({k: old_dict[k] for k in keep if k in old_dict})
+        _drop_bytecode(record.path)
         try:
             importlib.reload(module)
         except BaseException as error:  # SyntaxError, ImportError, anything the module raises
