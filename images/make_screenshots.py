@@ -86,24 +86,9 @@ def private_home_and_srv() -> bool:
 
 def start_kernel(connection_file: str):
     """A kernel as the guide tells users to start one: ``python -m spyder_kernels.console``."""
-    from jupyter_client import KernelManager
+    from tests.conftest import start_kernel as start_real_kernel
 
-    km = KernelManager(connection_file=connection_file, kernel_name="python3")
-    km.kernel_spec.argv[:] = [
-        sys.executable,
-        "-m",
-        "spyder_kernels.console",
-        "-f",
-        "{connection_file}",
-    ]
-    km.start_kernel()
-    client = km.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-    finally:
-        client.stop_channels()
-    return km
+    return start_real_kernel(connection_file, module="spyder_kernels.console")
 
 
 def wait_until(condition, timeout: float = 60.0, what: str = "") -> None:
@@ -251,15 +236,8 @@ class Shooter:
 
         # 2. The same dialog for a remote kernel: the host's kernels listed over SSH (a real
         # sshd on localhost), one picked, settings to be saved.
-        dialog.cf.clear()
-        dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("localhost")
-        dialog.port.setText(str(self.sshd.port))
-        dialog.username.setText(self.sshd.user)
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.setText("~/.ssh/id_ed25519")
+        self.fill_remote(dialog)
         dialog.show_advanced(True)
-        dialog.remote_runtime_dir.setText(self.remote_runtime)
         dialog.remote_refresh_button.click()
         wait_until(lambda: not dialog.busy, what="remote kernel list")
         if dialog.error_label.isVisible():
@@ -361,10 +339,8 @@ class Shooter:
         window.menuBar().setActiveAction(None)
         settle()
 
-    def shoot_remote_console(self, window, console, container) -> None:
-        container.connect_action.trigger()
-        dialog = container.dialog
-        wait_until(lambda: dialog.refresh_button.isEnabled())
+    def fill_remote(self, dialog) -> None:
+        """The SSH part of the form, for the local sshd standing in for a lab server."""
         dialog.cf.clear()
         dialog.remote_group.setChecked(True)
         dialog.hostname.setText("localhost")
@@ -373,6 +349,12 @@ class Shooter:
         dialog.key_radio.setChecked(True)
         dialog.key_file.setText("~/.ssh/id_ed25519")
         dialog.remote_runtime_dir.setText(self.remote_runtime)
+
+    def shoot_remote_console(self, window, console, container) -> None:
+        container.connect_action.trigger()
+        dialog = container.dialog
+        wait_until(lambda: dialog.refresh_button.isEnabled())
+        self.fill_remote(dialog)
         dialog.remote_refresh_button.click()
         wait_until(lambda: not dialog.busy, what="remote kernel list")
         if dialog.error_label.isVisible():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 
@@ -30,12 +31,26 @@ def remote_dir(tmp_path):
     return path
 
 
-def start_kernel(connection_file: str, extra_env: dict | None = None) -> KernelManager:
-    """Start a real ipykernel writing ``connection_file``; wait until it answers."""
+@pytest.fixture
+def python_without_spyder_kernels() -> str:
+    """An interpreter lacking spyder-kernels (Debian's own python3), for the install hint."""
+    python = "/usr/bin/python3"
+    if not os.path.exists(python) or (
+        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode == 0
+    ):
+        pytest.skip(f"needs a Python without spyder-kernels at {python}")
+    return python
+
+
+def start_kernel(
+    connection_file: str, extra_env: dict | None = None, module: str = "ipykernel_launcher"
+) -> KernelManager:
+    """Start a real kernel (``python -m <module>``) writing ``connection_file``; wait until
+    it answers. ``module="spyder_kernels.console"`` starts one as the guide tells users to."""
     env = dict(os.environ, **(extra_env or {}))
     km = KernelManager(connection_file=connection_file, kernel_name="python3")
     # Use this interpreter, not whatever `python3` the kernelspec would find on PATH.
-    km.kernel_spec.argv[0] = sys.executable
+    km.kernel_spec.argv[:] = [sys.executable, "-m", module, "-f", "{connection_file}"]
     km.start_kernel(env=env)
     client = km.client()
     client.start_channels()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 
@@ -146,14 +145,12 @@ def test_remote_listing_uses_the_runtime_dir_override_and_one_login(
 
 
 @pytest.mark.sshd
-def test_missing_spyder_kernels_on_the_host_gives_the_install_hint(sshd, trusting_manager):
+def test_missing_spyder_kernels_on_the_host_gives_the_install_hint(
+    sshd, trusting_manager, python_without_spyder_kernels
+):
     from spyder_kernel_connect.ssh.remote import RemoteSpyderKernelsMissing
 
-    python = "/usr/bin/python3"
-    if not os.path.exists(python) or (
-        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode == 0
-    ):
-        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+    python = python_without_spyder_kernels
     settings = remote_settings(sshd, remote_python=python)
     with pytest.raises(RemoteSpyderKernelsMissing) as info:
         connect_blocking(settings, threading.Event(), print, lambda: trusting_manager, start=True)

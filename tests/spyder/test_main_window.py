@@ -11,7 +11,6 @@ import glob
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -285,8 +284,6 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     keyring_file,
     close_new_consoles,
 ):
-    from spyder.config.base import get_conf_path
-
     container = plugin.get_container()
     container.close_all_tunnels()
     container._manager = None  # a fresh Spyder session: nothing accepted "once" yet
@@ -332,11 +329,7 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
         assert container.presets.load("pw-lab").password == password  # from the keyring
         stored = keyring_file.get_password("spyder_kernel_connect", "preset/pw-lab/password")
         assert stored == password
-        ini_files = glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True)
-        assert ini_files
-        for path in ini_files:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                assert password not in handle.read(), path
+        assert assert_not_in_spyder_ini_files(password)
     finally:
         container.presets.delete("pw-lab")
 
@@ -519,13 +512,9 @@ def test_cancelling_a_start_leaves_no_kernel_behind(
 
 @pytest.mark.sshd
 def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
-    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids
+    qtbot, plugin, console, sshd, ssh_home, remote_dir, remote_pids, python_without_spyder_kernels
 ):
-    python = "/usr/bin/python3"
-    if not os.path.exists(python) or (
-        subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode == 0
-    ):
-        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+    python = python_without_spyder_kernels
     (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
     dialog = open_dialog(qtbot, plugin)
     fill_remote_form(dialog, sshd, remote_dir, python=python)
@@ -668,7 +657,6 @@ def test_preferences_page_umr_group(qtbot, main_window, plugin):
 
 
 def test_secrets_never_reach_spyders_ini_files(qtbot, plugin, keyring_file, tmp_path):
-    from spyder.config.base import get_conf_path
 
     from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
 
@@ -685,17 +673,24 @@ def test_secrets_never_reach_spyders_ini_files(qtbot, plugin, keyring_file, tmp_
     container.save_after_success(settings, "lab-secret-test")
     try:
         assert container.presets.load("lab-secret-test").password == secret
-        ini_files = glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True)
+        ini_files = assert_not_in_spyder_ini_files(secret)
         assert any("spyder_kernel_connect" in path for path in ini_files)
-        for path in ini_files:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                assert secret not in handle.read(), path
     finally:
         container.presets.delete("lab-secret-test")
 
 
-def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_keyring):
+def assert_not_in_spyder_ini_files(secret: str) -> list[str]:
+    """Grep every ini file of Spyder's configuration for ``secret``; return the files read."""
     from spyder.config.base import get_conf_path
+
+    ini_files = glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True)
+    for path in ini_files:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            assert secret not in handle.read(), path
+    return ini_files
+
+
+def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_keyring):
 
     from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
 
@@ -716,9 +711,7 @@ def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_ke
         assert "No system keyring" in box.text()
         box.accept()
         assert container.presets.load("no-keyring-test").password == ""
-        for path in glob.glob(os.path.join(get_conf_path(), "**", "*.ini"), recursive=True):
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                assert secret not in handle.read(), path
+        assert_not_in_spyder_ini_files(secret)
     finally:
         container.presets.delete("no-keyring-test")
 

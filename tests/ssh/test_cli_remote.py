@@ -113,14 +113,10 @@ def test_tunnel_start_with_shutdown_on_exit(ssh_home, host_args, remote_dir, tmp
     assert list(remote_dir.glob("kernel-*.json")) == []
 
 
-def test_tunnel_start_without_spyder_kernels_says_what_to_install(ssh_home, sshd, remote_dir):
-    python = "/usr/bin/python3"
-    if (
-        not os.path.exists(python)
-        or subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode
-        == 0
-    ):
-        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+def test_tunnel_start_without_spyder_kernels_says_what_to_install(
+    ssh_home, sshd, remote_dir, python_without_spyder_kernels
+):
+    python = python_without_spyder_kernels
     result = run_cli(
         ssh_home, "tunnel", sshd.address, "--start", "-i", sshd.user_key,
         "--known-hosts", sshd.known_hosts, "--remote-python", python,

@@ -170,14 +170,8 @@ def test_start_kernel_connect_and_it_outlives_ssh(sshd, manager, remote_dir, kil
     assert not os.path.exists(started.remote_path)
 
 
-def test_missing_spyder_kernels_says_what_to_install(session):
-    python = "/usr/bin/python3"
-    if (
-        not os.path.exists(python)
-        or subprocess.run([python, "-c", "import spyder_kernels"], capture_output=True).returncode
-        == 0
-    ):
-        pytest.skip("needs a Python without spyder-kernels at /usr/bin/python3")
+def test_missing_spyder_kernels_says_what_to_install(session, python_without_spyder_kernels):
+    python = python_without_spyder_kernels
     with pytest.raises(RemoteSpyderKernelsMissing) as info:
         check_remote_python(session, python)
     assert f"{python} -m pip install spyder-kernels" in str(info.value)
