@@ -48,7 +48,9 @@ def test_embedded_source_works_where_the_package_is_missing(start_umr_kernel):
     )
     assert status.stdout == f"{EMBEDDED_MODULE_NAME} True True False\n"
     # The whole package was shipped: every kernel-side module, under the embedded name.
-    shipped = k.run(f"print(sorted(m for m in sys.modules if m.startswith({EMBEDDED_MODULE_NAME!r})))")
+    shipped = k.run(
+        f"print(sorted(m for m in sys.modules if m.startswith({EMBEDDED_MODULE_NAME!r})))"
+    )
     expected = sorted(
         EMBEDDED_MODULE_NAME + ("" if name == "__init__" else "." + name) for name in KERNEL_MODULES
     )
