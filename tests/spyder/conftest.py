@@ -106,7 +106,13 @@ def main_window(qapp):
     """
     from qtpy.QtWidgets import QApplication
     from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+
+    # Importing spyder.app.start drops PYTHONPATH's entries from sys.path; put them back,
+    # or a worktree's tests would load the plugin from the editable install instead.
+    sys_path = list(sys.path)
     from spyder.app import start
+
+    sys.path[:] = sys_path
     from spyder.config.manager import CONF
 
     cwd = os.getcwd()
