@@ -9,6 +9,7 @@ Typical use (from a worker thread)::
     tunnel.close()          # or manager.close_all()
 """
 
+from spyder_kernel_connect.logs import quiet_library_logging
 from spyder_kernel_connect.ssh.errors import (
     AuthenticationFailed,
     Cancelled,
@@ -35,6 +36,7 @@ from spyder_kernel_connect.ssh.hostkeys import (
     known_hosts_name,
     save_host_key,
 )
+from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
@@ -56,6 +58,7 @@ __all__ = [
     "KeyFileError",
     "KeyPassphraseRequired",
     "KeyPassphraseWrong",
+    "LatencyOptions",
     "ResolvedTarget",
     "SSHError",
     "SSHProtocolError",
@@ -70,3 +73,6 @@ __all__ = [
     "known_hosts_name",
     "save_host_key",
 ]
+
+# paramiko's thread logs handled failures with tracebacks; never on the user's stderr.
+quiet_library_logging()
