@@ -71,3 +71,15 @@ class TunnelUnsupported(SSHError):
 
 class SessionNotConnected(SSHError):
     """The SSH connection is down or closed (reconnecting, or closed by the caller)."""
+
+
+class AuthenticationCancelled(Cancelled):
+    """The user cancelled a login prompt (a one-time code, a password)."""
+
+
+class InteractiveLoginRequired(AuthenticationFailed):
+    """The server asks questions (2FA, PAM) and nobody is there to answer them."""
+
+
+class ProxyCommandFailed(SSHError):
+    """The ProxyCommand could not be started or exited before the SSH login completed."""
