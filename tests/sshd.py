@@ -126,7 +126,8 @@ def keygen(path: Path, passphrase: str = "", comment: str = "test") -> Path:
     return path
 
 
-def start_sshd(directory: Path) -> SSHServer:
+def start_sshd(directory: Path, extra_config: str = "") -> SSHServer:
+    """Start sshd in ``directory``; ``extra_config`` lines are appended to its sshd_config."""
     if not os.path.exists(SSHD):
         pytest.skip("OpenSSH sshd is not installed (Debian package openssh-server)")
     directory.mkdir(parents=True, exist_ok=True)
@@ -164,6 +165,7 @@ MaxStartups 100:30:200
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 """
+        + extra_config
     )
     # -D: stay in the foreground, so the fixture owns exactly this PID; -E: log to a file.
     process = subprocess.Popen(

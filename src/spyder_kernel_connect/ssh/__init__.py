@@ -35,6 +35,7 @@ from spyder_kernel_connect.ssh.hostkeys import (
     known_hosts_name,
     save_host_key,
 )
+from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
@@ -56,6 +57,7 @@ __all__ = [
     "KeyFileError",
     "KeyPassphraseRequired",
     "KeyPassphraseWrong",
+    "LatencyOptions",
     "ResolvedTarget",
     "SSHError",
     "SSHProtocolError",

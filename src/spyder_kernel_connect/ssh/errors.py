@@ -73,6 +73,22 @@ class SessionNotConnected(SSHError):
     """The SSH connection is down or closed (reconnecting, or closed by the caller)."""
 
 
+class RemoteCommandError(SSHError):
+    """A command run on the SSH host for this plugin failed."""
+
+
+class RemotePythonMissing(RemoteCommandError):
+    """The remote interpreter does not exist on the SSH host."""
+
+
+class RemoteSpyderKernelsMissing(RemoteCommandError):
+    """The remote interpreter lacks spyder-kernels, so it cannot start a kernel."""
+
+
+class RemoteKernelStartFailed(RemoteCommandError):
+    """A kernel started on the SSH host exited or did not answer in time."""
+
+
 class AuthenticationCancelled(Cancelled):
     """The user cancelled a login prompt (a one-time code, a password)."""
 

@@ -26,6 +26,7 @@ from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.connect import open_transport
 from spyder_kernel_connect.ssh.forward import Forward
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
+from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
 
@@ -96,17 +97,16 @@ class TunnelManager:
         keepalive_interval: float = 15.0,
         keepalive_timeout: float = 10.0,
         reconnect_timeout: float | None = 600.0,
-        server_nodelay: bool | None = None,
+        latency: LatencyOptions | None = None,
     ) -> None:
-        """``server_nodelay`` (default on): run one no-op command after login so sshd turns
-        Nagle off (removes a 40 ms stall per round trip); pass False for accounts where any
-        command has side effects (a ForceCommand or a ``command=`` key)."""
+        """``latency``: the TCP and sshd Nagle switches of every connection (see
+        LatencyOptions; all on by default)."""
         self.host_key_decider = host_key_decider
         self.on_state = on_state
         self.keepalive_interval = keepalive_interval
         self.keepalive_timeout = keepalive_timeout
         self.reconnect_timeout = reconnect_timeout
-        self.server_nodelay = server_nodelay
+        self.latency = latency or LatencyOptions()
         self._sessions: dict[tuple, SSHSession] = {}
         self._tunnels: list[KernelTunnel] = []
         self._lock = threading.Lock()
@@ -242,7 +242,7 @@ class TunnelManager:
             accepted_once=self._accepted_once,
             cancel=cancel,
             sock_factory=sock_factory,
-            server_nodelay=self.server_nodelay,
+            latency=self.latency,
         )
 
     def _jump_socket_factory(self, resolved: ResolvedTarget, cancel: threading.Event | None):

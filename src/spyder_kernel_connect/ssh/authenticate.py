@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 import paramiko
 
 from spyder_kernel_connect.ssh import errors
-from spyder_kernel_connect.ssh.connect import DEFAULT_KEY_FILES, Deadline, load_key
+from spyder_kernel_connect.ssh.dial import POLL, Deadline
+from spyder_kernel_connect.ssh.keys import DEFAULT_KEY_FILES, load_key, try_load_key
 from spyder_kernel_connect.ssh.prompts import (
     LoginPrompt,
     LoginRequest,
@@ -32,7 +33,6 @@ from spyder_kernel_connect.ssh.target import ResolvedTarget
 MAX_ROUNDS = 3
 # Once a person has answered, the server may wait on them (a Duo push to approve).
 HUMAN_WAIT = 120.0
-_POLL = 0.05
 
 
 class _Stop(EOFError):
@@ -105,7 +105,7 @@ class _Login:
                 load_key(target.identity_file, target.passphrase, self.label),
             )
         for path in self.resolved.config_identity_files:
-            key = _try_load_key(path, target.passphrase)
+            key = try_load_key(path, target.passphrase)
             if key is not None:
                 yield f"key {path}", key
         if target.use_agent and os.environ.get("SSH_AUTH_SOCK"):
@@ -117,7 +117,7 @@ class _Login:
                 agent.close()
         if target.look_for_keys and not target.identity_file:
             for path in DEFAULT_KEY_FILES:
-                key = _try_load_key(os.path.expanduser(path), target.passphrase)
+                key = try_load_key(os.path.expanduser(path), target.passphrase)
                 if key is not None:
                     yield f"key {path}", key
 
@@ -343,14 +343,14 @@ class _Watchdog:
 
     def _watch(self) -> None:
         login = self.round.login
-        while not self.done.wait(_POLL):
+        while not self.done.wait(POLL):
             cancel = login.deadline.cancel
             if cancel is not None and cancel.is_set():
                 login.transport.close()
                 return
             if self.round.busy.is_set():
                 # The clock of the deadline stops while a person answers.
-                login.deadline.end = max(login.deadline.end, time.monotonic() + _POLL * 2)
+                login.deadline.end = max(login.deadline.end, time.monotonic() + POLL * 2)
                 continue
             if login.deadline.remaining() <= 0:
                 self.round.timed_out = True
@@ -361,9 +361,3 @@ class _Watchdog:
         self.done.set()
         self.thread.join()
 
-
-def _try_load_key(path: str, passphrase: str | None) -> paramiko.PKey | None:
-    try:
-        return paramiko.PKey.from_path(path, passphrase.encode() if passphrase else None)
-    except Exception:  # default keys that are absent, encrypted or odd are simply skipped
-        return None
