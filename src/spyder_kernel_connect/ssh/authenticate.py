@@ -11,6 +11,7 @@ Answers pass straight from the handler to paramiko and are never kept or logged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -31,8 +32,10 @@ from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 # Rounds of keyboard-interactive / asked passwords before giving up (OpenSSH: 3 prompts).
 MAX_ROUNDS = 3
-# Once a person has answered, the server may wait on them (a Duo push to approve).
+# Once a person is in the loop, the server may wait on them (a Duo push to approve).
 HUMAN_WAIT = 120.0
+# Silence this long inside a keyboard-interactive round: tell the user we are waiting.
+WAIT_NOTICE_AFTER = 1.5
 
 
 class _Stop(EOFError):
@@ -134,6 +137,8 @@ class _Login:
             if self.allowed is not None and not {"publickey", "password"} & set(self.allowed):
                 self._no_one_to_answer()  # only questions can get us in: say so plainly
             return False
+        if self.handler is not None:
+            self._waited_for_person()  # someone is there: the server may wait on them
         for _ in range(MAX_ROUNDS):
             login_round = _Round(self)
             done = self._attempt(
@@ -243,11 +248,13 @@ class _Round:
         self.login = login
         self.asked = False
         self.busy = threading.Event()  # a person is answering: the watchdog waits
+        self.answered = threading.Event()  # the server asked something since the last look
         self.timed_out = False
         self.reason: BaseException | None = None
 
     def answer(self, title: str, instructions: str, prompt_list) -> list[str]:
         login = self.login
+        self.answered.set()
         prompts = tuple(LoginPrompt(str(text), bool(echo)) for text, echo in prompt_list)
         self.asked = self.asked or bool(prompts)
         request = LoginRequest(login.label, title or "", instructions or "", prompts)
@@ -260,6 +267,8 @@ class _Round:
         ):
             login.password_used = True
             return [password] * len(prompts)
+        if not prompts and not request.text:
+            return []  # OpenSSH ends a PAM conversation with an empty round: nothing to show
         if login.handler is None:
             if not prompts:
                 return []
@@ -276,6 +285,21 @@ class _Round:
         if prompts:
             login._waited_for_person()
         return list(answers)
+
+    def notify_waiting(self) -> None:
+        """The server is silent mid-login: it waits on the user (a push to approve)."""
+        login = self.login
+        request = LoginRequest(
+            login.label,
+            "",
+            f"Waiting for {login.label} to complete the login - approve the request on "
+            "your device if you received one.",
+            (),
+            waiting=True,
+        )
+        # A notice that cannot be shown changes nothing in the login.
+        with contextlib.suppress(Exception):
+            login.handler(request)
 
     def raise_reason(self) -> None:
         if self.reason is not None:
@@ -343,7 +367,14 @@ class _Watchdog:
 
     def _watch(self) -> None:
         login = self.round.login
+        notice_at = time.monotonic() + WAIT_NOTICE_AFTER
         while not self.done.wait(POLL):
+            if self.round.busy.is_set() or self.round.answered.is_set():
+                self.round.answered.clear()
+                notice_at = time.monotonic() + WAIT_NOTICE_AFTER
+            elif notice_at and time.monotonic() >= notice_at and login.handler is not None:
+                notice_at = 0.0  # once per silence
+                self.round.notify_waiting()
             cancel = login.deadline.cancel
             if cancel is not None and cancel.is_set():
                 login.transport.close()
@@ -360,4 +391,3 @@ class _Watchdog:
     def __exit__(self, *exc) -> None:
         self.done.set()
         self.thread.join()
-

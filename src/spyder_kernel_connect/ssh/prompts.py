@@ -26,15 +26,19 @@ class LoginRequest:
     """One keyboard-interactive round from the server, as the server worded it.
 
     ``host`` is the ``user@host:port`` asking (with jump hosts, the hop asking).
-    ``prompts`` may be empty: then it is a message only (e.g. "Duo push sent"), the
-    handler should show it and return ``[]`` at once; the server then waits for the user
-    to act elsewhere (approve on a phone) and the engine keeps waiting with it.
+    ``prompts`` may be empty: then it is a message only (e.g. "Duo push sent", or the
+    engine's own ``waiting`` notice), the handler should show it and return ``[]`` at
+    once; the server then waits for the user to act elsewhere (approve on a phone) and
+    the engine keeps waiting with it (the connect timeout is extended by HUMAN_WAIT).
     """
 
     host: str
     title: str
     instructions: str
     prompts: tuple[LoginPrompt, ...]
+    # Not from the server: the engine noticed the server has been silent mid-login (it
+    # waits on the user, e.g. for a push to be approved); UIs show it as "waiting…".
+    waiting: bool = False
 
     @property
     def text(self) -> str:

@@ -95,7 +95,7 @@ class ProxyCommandSocket(paramiko.ProxyCommand):
                 return b""
             ready, _, _ = select.select([self.process.stdout], [], [], self.timeout)
             if not ready:
-                raise socket.timeout()
+                raise TimeoutError()
             data = os.read(self.process.stdout.fileno(), _READ_SIZE)
             if not data:
                 self.eof = True  # paramiko turns an empty read into EOFError

@@ -96,10 +96,6 @@ class SSHTarget:
             hop_depth=self.hop_depth + 1,
         )
 
-    def with_host(self, text: str) -> SSHTarget:
-        """The same options for another ``[user@]host[:port]`` (a ProxyJump hop)."""
-        return self.for_hop(text)
-
 
 @dataclass(frozen=True)
 class ResolvedTarget:
