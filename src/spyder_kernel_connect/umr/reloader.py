@@ -55,6 +55,9 @@ class UserModuleReloader:
         self.last_reloaded: list = []
         self.last_failed: dict = {}  # name -> one-line error
         self._others = OtherReloaders(shell)
+        # Spyder's UMR and %autoreload stay off while ours is off too ("off" = nothing
+        # reloads, the plugin's meaning); only `%umr off` typed by hand gives them back.
+        self.hold_others = True
         self.scan_new_modules()
 
     # -- classification: once per module name, only when sys.modules gained entries
@@ -318,7 +321,12 @@ class UserModuleReloader:
     # -- IPython hooks
 
     def pre_run_cell(self, info=None) -> None:
-        if not self.enabled or getattr(info, "silent", False):
+        if getattr(info, "silent", False):
+            return
+        if not self.enabled:
+            if self.hold_others:
+                with contextlib.suppress(Exception):
+                    self._others.keep_disabled()
             return
         try:
             self._others.keep_disabled()
@@ -365,7 +373,8 @@ class UserModuleReloader:
             self.verbose = bool(verbose)
         if enabled is not None:
             self.enabled = bool(enabled)
-        if self.enabled:
+            self.hold_others = True
+        if self.enabled or self.hold_others:
             self._others.disable()
         else:
             self._others.restore()
@@ -395,6 +404,9 @@ class UserModuleReloader:
         rest = words[1:]
         if command in ("on", "off") and not rest:
             self.configure(enabled=command == "on")
+            if command == "off":  # by hand: the IDE's own reloaders come back
+                self.hold_others = False
+                self._others.restore()
         elif command == "verbose" and len(rest) == 1 and rest[0].lower() in ("on", "off"):
             self.configure(verbose=rest[0].lower() == "on")
         elif command == "exclude" and rest:
