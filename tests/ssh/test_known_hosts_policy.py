@@ -49,8 +49,11 @@ def ssh_accept_new(sshd, known_hosts) -> subprocess.CompletedProcess:
         "GlobalKnownHostsFile": "/dev/null",
     }
     login = ["-i", str(sshd.user_key), "-p", str(sshd.port), f"{sshd.user}@{sshd.host}"]
+    # The sftp subsystem (EOF on stdin ends it) proves the login without running the
+    # account's shell and its rc files.
     return subprocess.run(
-        [SSH, "-F", "/dev/null", *(f"-o{k}={v}" for k, v in options.items()), *login, "true"],
+        [SSH, "-F", "/dev/null", *(f"-o{k}={v}" for k, v in options.items()), "-s", *login, "sftp"],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
@@ -62,7 +65,7 @@ def ours(sshd, known_hosts) -> Exception | None:
     decide = lambda info: HostKeyDecision.ACCEPT_AND_SAVE  # noqa: E731
     try:
         with TunnelManager(host_key_decider=decide) as manager:
-            manager.session(sshd.target(known_hosts=str(known_hosts))).run("true")
+            manager.session(sshd.target(known_hosts=str(known_hosts))).sftp().normalize(".")
     except SSHError as err:
         return err
     return None
@@ -201,11 +204,11 @@ def test_key_swapped_during_a_session_is_refused_on_reconnect(swap_sshd, tmp_pat
     )
     try:
         session = manager.session(swap_sshd.target(known_hosts=str(path)))
-        assert session.run("echo ok")[1] == "ok\n"
+        assert session.sftp().normalize(".")
         swap_host_key(swap_sshd, tmp_path)
         assert down.wait(60), [e.message for e in events]
         assert "CHANGED" in events[-1].message
-        with pytest.raises(SSHError):
-            session.run("echo still-there", timeout=5)
+        with pytest.raises(SSHError, match="down"):
+            session.transport  # noqa: B018 - no traffic over a key that changed
     finally:
         manager.close_all()
