@@ -60,6 +60,18 @@ def _class_state(old_entry, new_entry) -> set:
     return keep
 
 
+def _keep_function(old, new, node, pairs: dict) -> bool:
+    """A plain function whose signature changed: give the old object the new defaults (its
+    code is patched with the others) so every reference to it, not only the module's, is new."""
+    if node.decorator_list or not isinstance(old, types.FunctionType):
+        return False
+    if not isinstance(new, types.FunctionType) or pairs.get(old.__code__) is not new.__code__:
+        return False
+    old.__defaults__, old.__kwdefaults__ = new.__defaults__, new.__kwdefaults__
+    old.__annotations__, old.__doc__ = new.__annotations__, new.__doc__
+    return True
+
+
 def update_module(module, path: str, old_source, new_source, codes, upstream: dict, full=None):
     """Apply the edit from ``old_source`` to ``new_source`` to the live ``module``.
 
@@ -152,6 +164,11 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
             before = dict(namespace) if star else {n: namespace.get(n, MISSING) for n in names}
             exec(code, namespace)
             outcome.ran += 1
+            if action == RUN and entry.key[0] == "def" and entry.old is not None:
+                name = entry.node.name
+                if _keep_function(before.get(name), namespace.get(name), entry.node, pairs):
+                    namespace[name] = before[name]  # new defaults, same function object
+                    called.add(name)
             if action == CLASS and entry.old is not None:
                 name = entry.node.name
                 old_cls, new_cls = before.get(name), namespace.get(name)
