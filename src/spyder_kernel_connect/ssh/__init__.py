@@ -9,6 +9,7 @@ Typical use (from a worker thread)::
     tunnel.close()          # or manager.close_all()
 """
 
+from spyder_kernel_connect.logs import quiet_library_logging
 from spyder_kernel_connect.ssh.errors import (
     AuthenticationFailed,
     Cancelled,
@@ -72,3 +73,6 @@ __all__ = [
     "known_hosts_name",
     "save_host_key",
 ]
+
+# paramiko's thread logs handled failures with tracebacks; never on the user's stderr.
+quiet_library_logging()
