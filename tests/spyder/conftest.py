@@ -17,6 +17,10 @@ os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 import pytest
 from qtpy import QtWebEngineWidgets  # noqa: F401  (must be imported before the QApplication)
 
+# Before spyder.app.start, which removes PYTHONPATH's entries from sys.path: the plugin
+# (and every submodule it imports later) then comes from the tree under test, not from
+# wherever the venv's editable install points.
+import spyder_kernel_connect  # noqa: F401
 from tests.keyrings import file_keyring, no_keyring
 from tests.spyder.xvfb import Xvfb
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QApplication, QMessageBox
+from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
 pytestmark = pytest.mark.gui
 
@@ -99,6 +99,14 @@ def write_module(directory, name, value):
     return path
 
 
+def test_spyder_runs_the_plugin_from_the_tree_under_test(plugin):
+    """Spyder drops PYTHONPATH from sys.path when it starts; conftest imports us first."""
+    import inspect
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert inspect.getfile(type(plugin)).startswith(os.path.join(root, "src") + os.sep)
+
+
 def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
     from spyder.api.plugins import Plugins
     from spyder.plugins.ipythonconsole.api import IPythonConsoleWidgetActions
@@ -151,39 +159,87 @@ def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
     assert plugin.get_conf("last_settings")["connection_file"] == "31337"
 
 
-def test_preferences_apply_to_open_consoles_at_once(
-    qtbot, plugin, console, kernel_factory, close_new_consoles, tmp_path
-):
-    km = kernel_factory()
-    client = console.create_client_for_kernel(km.connection_file)
-    shell = wait_ready(qtbot, client)
-    umr = plugin.get_container().umr
-    qtbot.waitUntil(lambda: shell in umr._sent_to)
-    write_module(tmp_path, "skc_quiet", "before")
-    run(
-        qtbot,
-        shell,
-        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import skc_quiet",
-        "",
-    )
-    sent = umr.sent_count
-    try:
-        plugin.set_conf("umr/verbose", False)
-        qtbot.waitUntil(lambda: umr.sent_count > sent)
-        write_module(tmp_path, "skc_quiet", "after")
-        text = run(qtbot, shell, "print('quiet', skc_quiet.value())", "quiet after")
-        assert "Reloaded modules: skc_quiet" not in text  # reloaded, but silently now
+def set_umr_option(plugin, option, value):
+    """What Preferences -> Python interpreter -> User Module Reloader writes on Apply."""
+    plugin.set_conf(option, value, section="main_interpreter")
 
+
+def run_and_capture(qtbot, shell, code, expected, timeout=30000):
+    """Run ``code``; return only what it printed (the console text that came after it)."""
+    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
+    start = len(shell._control.toPlainText())
+    run(qtbot, shell, code, expected, timeout)
+    return shell._control.toPlainText()[start:]
+
+
+@pytest.mark.sshd
+def test_spyders_umr_options_are_the_one_switch_in_every_console(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, tmp_path, close_new_consoles
+):
+    """Preferences -> Python interpreter -> UMR: enabled, verbose and the excluded modules,
+    each both ways, in open consoles: a Spyder console (whose own UMR and %autoreload
+    would reload too) and a remote one through sshd. Off means nothing reloads."""
+    umr = plugin.get_container().umr
+    # A Spyder console: spyder-kernels, its own UMR on runfile and %autoreload on.
+    console.create_new_client(give_focus=True)
+    spyder_shell = wait_ready(qtbot, console.get_clients()[-1], timeout=120000)
+    # A remote console: an ipykernel behind the real sshd.
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    remote_shell = wait_ready(qtbot, connect_and_wait(qtbot, plugin, console, dialog))
+    qtbot.waitUntil(lambda: spyder_shell in umr._sent_to and remote_shell in umr._sent_to)
+
+    consoles = []
+    for name, shell in (("skc_sw_spyder", spyder_shell), ("skc_sw_remote", remote_shell)):
+        directory = tmp_path / name
+        directory.mkdir()
+        write_module(directory, name, "before")
+        script = directory / f"{name}_main.py"
+        script.write_text(f"import {name}\nprint('{name}', {name}.value())\n")
+        run(qtbot, shell, f"import sys; sys.path.insert(0, {str(directory)!r})", "")
+        # runfile in Spyder's console: the command Spyder's own UMR acts on.
+        code = (
+            f"runfile({str(script)!r})"
+            if shell is spyder_shell
+            else f"exec(open({str(script)!r}).read())"
+        )
+        run(qtbot, shell, code, f"{name} before")
+        consoles.append((name, shell, directory, code))
+
+    def switch(option, value):
         sent = umr.sent_count
-        plugin.set_conf("umr/exclude", ["skc_quiet"])
-        plugin.set_conf("umr/verbose", True)
-        qtbot.waitUntil(lambda: umr.sent_count > sent)
-        write_module(tmp_path, "skc_quiet", "excluded")
-        text = run(qtbot, shell, "print('still', skc_quiet.value())", "still after")
-        assert "Reloaded modules: skc_quiet" not in text
+        set_umr_option(plugin, option, value)
+        qtbot.waitUntil(lambda: umr.sent_count >= sent + 2)  # both consoles, at once
+        for name, shell, *_ in consoles:  # the kernels applied it (one queue per console)
+            run(qtbot, shell, f"print('applied', {option!r}, {name!r})", f"applied {option} {name}")
+
+    def edit_and_run(value, expect_value, expect_line):
+        for name, shell, directory, code in consoles:
+            write_module(directory, name, value)
+            text = run_and_capture(qtbot, shell, code, f"{name} {expect_value}")
+            assert f"{name} {expect_value}" in text, (name, text)
+            assert text.count("Reloaded modules") == (1 if expect_line else 0), (name, text)
+
+    try:
+        switch("umr/enabled", False)
+        edit_and_run("off", "before", expect_line=False)  # nothing reloaded, by anyone
+        switch("umr/enabled", True)
+        edit_and_run("on", "on", expect_line=True)  # ours, once
+        switch("umr/verbose", False)
+        edit_and_run("quiet", "quiet", expect_line=False)  # reloaded, silently
+        switch("umr/verbose", True)
+        edit_and_run("loud", "loud", expect_line=True)
+        switch("umr/namelist", [name for name, *_ in consoles])
+        edit_and_run("excluded", "loud", expect_line=False)  # excluded: kept as it was
+        switch("umr/namelist", [])
+        edit_and_run("included", "included", expect_line=True)
     finally:
-        plugin.set_conf("umr/verbose", True)
-        plugin.set_conf("umr/exclude", [])
+        set_umr_option(plugin, "umr/enabled", True)
+        set_umr_option(plugin, "umr/verbose", True)
+        set_umr_option(plugin, "umr/namelist", [])
 
 
 def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, close_new_consoles):
@@ -621,7 +677,7 @@ def test_cancel_stops_an_attempt_and_keeps_the_form(qtbot, plugin, ssh_home):
         listener.close()
 
 
-def test_preferences_page_umr_group(qtbot, main_window, plugin):
+def test_preferences_page_says_where_the_umr_switch_is(qtbot, main_window, plugin):
     from spyder.api.plugins import Plugins
 
     preferences = main_window.get_plugin(Plugins.Preferences)
@@ -634,23 +690,12 @@ def test_preferences_page_umr_group(qtbot, main_window, plugin):
         assert index is not None
         config_dialog.set_current_index(index)
         page = config_dialog.get_page(index)
-        assert page.enabled_box.checkbox.isChecked()
-        assert page.verbose_box.checkbox.isChecked()
-        umr = plugin.get_container().umr
-        sent = umr.sent_count
-        page.add_module()
-        item = page.exclude_list.item(page.exclude_list.count() - 1)
-        page.exclude_list.closePersistentEditor(item)
-        item.setText("numpy")
-        page.apply_changes()
-        assert plugin.get_conf("umr/exclude") == ["numpy"]
-        if umr._sent_to:
-            qtbot.waitUntil(lambda: umr.sent_count > sent)
-        page.exclude_list.setCurrentItem(item)
-        item.setSelected(True)
-        page.remove_selected()
-        page.apply_changes()
-        assert plugin.get_conf("umr/exclude") == []
+        text = " ".join(label.text() for label in page.findChildren(QLabel))
+        assert "Python interpreter" in text and "User Module Reloader" in text
+        assert "Now: <b>on</b>" in page.state_label.text()
+        assert not page.findChildren(QCheckBox)  # no switch of its own: the one is Spyder's
+        qtbot.mouseClick(page.open_button, Qt.LeftButton)
+        assert config_dialog.get_page().CONF_SECTION == "main_interpreter"
     finally:
         config_dialog.close()
         QApplication.processEvents()

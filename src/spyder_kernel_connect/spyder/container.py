@@ -6,9 +6,8 @@ import logging
 import threading
 from typing import Any
 
-from qtpy.QtCore import QTimer, Signal
+from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
-from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
 from spyder.api.widgets.main_container import PluginMainContainer
 
@@ -62,7 +61,7 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_host_key_question.connect(self.ask_host_key)
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
-        self.umr = ConsoleUMR(self.umr_options, self)
+        self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
         self._manager: Any = None
@@ -76,8 +75,6 @@ class KernelConnectContainer(PluginMainContainer):
         self.started_kernels: dict[Any, Any] = {}
         self.shutdown_question: QMessageBox | None = None
         self._stopping: list[Any] = []
-        self._umr_timer = QTimer(self, singleShot=True, interval=0)
-        self._umr_timer.timeout.connect(self.umr.resend_all)
 
     def update_actions(self) -> None:
         pass
@@ -88,17 +85,6 @@ class KernelConnectContainer(PluginMainContainer):
 
     def _write_presets(self, data: dict) -> None:
         self.set_conf("presets", data)
-
-    def umr_options(self) -> dict:
-        return {
-            "enabled": self.get_conf("umr/enabled", True),
-            "verbose": self.get_conf("umr/verbose", True),
-            "exclude": self.get_conf("umr/exclude", []),
-        }
-
-    @on_conf_change(option=["umr/enabled", "umr/verbose", "umr/exclude"])
-    def _on_umr_option_changed(self, option, value) -> None:
-        self._umr_timer.start()  # several options change at once on Apply: send once
 
     # ---- Dialog
     def show_dialog(self) -> KernelConnectDialog:

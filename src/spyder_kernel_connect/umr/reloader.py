@@ -60,6 +60,9 @@ class UserModuleReloader(ShellHooks):
         self.last_changed: dict = {}  # name -> {attribute: (old value, new value)}
         self.last_failed: dict = {}  # name -> one-line error
         self._others = OtherReloaders(shell)
+        # Spyder's UMR and %autoreload stay off while ours is off too ("off" = nothing
+        # reloads, the plugin's meaning); only `%umr off` typed by hand gives them back.
+        self.hold_others = True
         self.scan_new_modules()
 
     # -- classification: once per module name, only when sys.modules gained entries

@@ -27,7 +27,12 @@ class ShellHooks:
     # -- IPython hooks
 
     def pre_run_cell(self, info=None) -> None:
-        if not self.enabled or getattr(info, "silent", False):
+        if getattr(info, "silent", False):
+            return
+        if not self.enabled:
+            if self.hold_others:
+                with contextlib.suppress(Exception):
+                    self._others.keep_disabled()
             return
         try:
             self._others.keep_disabled()
@@ -125,7 +130,8 @@ class ShellHooks:
                 setattr(self, name, bool(value))
         if enabled is not None:
             self.enabled = bool(enabled)
-        if self.enabled:
+            self.hold_others = True
+        if self.enabled or self.hold_others:
             self._others.disable()
         else:
             self._others.restore()
@@ -162,6 +168,9 @@ class ShellHooks:
         rest = words[1:]
         if command in ("on", "off") and not rest:
             self.configure(enabled=command == "on")
+            if command == "off":  # by hand: the IDE's own reloaders come back
+                self.hold_others = False
+                self._others.restore()
         elif command in _SWITCHES and len(rest) == 1 and rest[0].lower() in ("on", "off"):
             self.configure(**{command: rest[0].lower() == "on"})
         elif command == "exclude" and rest:
