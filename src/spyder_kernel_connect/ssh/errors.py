@@ -61,6 +61,14 @@ class HostKeyChanged(SSHError):
     """The host key differs from the one in known_hosts: possible man-in-the-middle attack."""
 
 
+class HostKeyRevoked(HostKeyChanged):
+    """The host key is marked @revoked in known_hosts: refused, like ``ssh`` does."""
+
+
+class KnownHostsError(SSHError):
+    """A known_hosts file cannot be used (a directory, a FIFO, binary data, too large)."""
+
+
 class KernelUnreachable(SSHError):
     """The SSH host cannot reach the kernel's ports (kernel dead, wrong ip or port)."""
 
