@@ -19,6 +19,8 @@ import pytest
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
+from spyder_kernel_connect.connection import kernel_id_from_path
+
 pytestmark = pytest.mark.gui
 
 READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
@@ -276,6 +278,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     dialog.remote_group.passphrase.setText(KEY_PASSPHRASE)
     container = plugin.get_container()
     before = len(console.get_clients())
+    settings = dialog.settings()
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
     assert dialog.progress_widget.isVisible()
 
@@ -292,7 +295,8 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     tunnel, label = container.tunnels[client]
-    assert label == f"{sshd.user}@{sshd.host}"
+    # The tab names the host and the kernel: two consoles on one host do not look alike.
+    assert label == f"{sshd.user}@{sshd.host} {kernel_id_from_path(km.connection_file)[:8]}"
     assert client.get_name().startswith(label)
     # Spyder talks to our tunnel's local file; it does not open an SSH tunnel of its own.
     assert client.connection_file == tunnel.local_connection_file
@@ -301,12 +305,41 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     assert not os.path.exists(os.path.expanduser("~/.ssh/known_hosts"))  # accepted once
 
-    # A dropped SSH link shows in the tab while the tunnel reconnects, then goes away.
-    labels = []
-    container.sig_tab_label_changed.connect(lambda _client, text: labels.append(text))
+    # A second console on the same host, to another kernel: another name.
+    other = kernel_factory()
+    dialog = open_dialog(qtbot, plugin)
+    dialog.set_settings(settings)
+    dialog.cf.setText(other.connection_file)
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before + 1 or container.host_key_dialog is not None,
+        timeout=60000,
+    )
+    if container.host_key_dialog is not None:  # "once" was for the first connection
+        qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(console.get_clients()) > before + 1, timeout=60000)
+    second = console.get_clients()[-1]
+    assert container.tunnels[second][1] != label
+    assert kernel_id_from_path(other.connection_file)[:8] in second.get_name()
+    console.close_client(client=second, ask_recursive=False)
+
+    # A dropped SSH link shows at the END of the tab's name while the tunnel reconnects.
+    tabs = console.get_widget().tabwidget
+    texts, suffixes = [], []
+
+    def on_label(changed, _label, suffix):
+        suffixes.append(suffix)
+        texts.append(tabs.tabText(console.get_widget().get_client_index_from_id(id(changed))))
+
+    container.sig_tab_label_changed.connect(on_label)
     sshd.kill_connections()
-    qtbot.waitUntil(lambda: any("(reconnecting...)" in text for text in labels), timeout=60000)
-    qtbot.waitUntil(lambda: labels and labels[-1] == label, timeout=90000)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in "".join(suffixes), timeout=60000)
+    reconnecting = texts[suffixes.index(" (reconnecting...)")]
+    assert reconnecting == client.get_name() + " (reconnecting...)"
+    qtbot.waitUntil(lambda: suffixes and suffixes[-1] == "", timeout=90000)
+    assert tabs.tabText(console.get_widget().get_client_index_from_id(id(client))) == (
+        client.get_name()
+    )
     assert client.get_name().startswith(label + " ")
     # ZMQ re-subscribes iopub a moment after the tunnel is back: output printed in that
     # moment is lost (PUB/SUB), so ask again until the console shows it, within 60 s.

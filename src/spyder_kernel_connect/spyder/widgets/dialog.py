@@ -438,7 +438,9 @@ class KernelConnectDialog(QDialog):
             message = _("Unexpected error while connecting: {}: {}").format(
                 type(error).__name__, error
             )
-        self.show_error(message, field=field_for_error(error, self.remote_group.isChecked()))
+        group = self.remote_group
+        field = field_for_error(error, group.isChecked(), group.password_radio.isChecked())
+        self.show_error(message, field=field)
 
     def show_error(self, message: str, field: str | None = None) -> None:
         """
