@@ -617,6 +617,8 @@ def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
     assert "spyder-kernels is not installed" in dialog.error_label.plain_text()
     assert f"{python} -m pip install spyder-kernels" in dialog.error_label.plain_text()
+    assert "`" not in dialog.error_label.plain_text()  # no markup in the GUI
+    assert dialog.focusWidget() is dialog.remote_group.remote_python  # the field to fix
     assert len(console.get_clients()) == before
     assert dialog.remote_group.remote_python.text() == python  # the form as typed
     dialog.reject()

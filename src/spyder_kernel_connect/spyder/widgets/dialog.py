@@ -41,7 +41,6 @@ from spyder_kernel_connect.spyder.widgets.messages import (
     MessageArea,
     ProgressRow,
     field_for_error,
-    gui_text,
 )
 from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar, SaveAsRow
 from spyder_kernel_connect.spyder.widgets.ssh_settings import SSHSettingsGroup
@@ -433,7 +432,7 @@ class KernelConnectDialog(QDialog):
             The error of the attempt (a ``KernelConnectError`` for all a user can cause).
         """
         if isinstance(error, KernelConnectError):
-            message = gui_text(error)
+            message = error.gui_text()
         else:
             message = _("Unexpected error while connecting: {}: {}").format(
                 type(error).__name__, error

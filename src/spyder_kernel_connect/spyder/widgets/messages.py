@@ -23,7 +23,6 @@ from qtpy.QtWidgets import (
 from spyder.utils.palette import SpyderPalette
 
 from spyder_kernel_connect.connection import ConnectionFileError
-from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.spyder.widgets.colors import style
 
 # Beyond this many lines of text the messages scroll instead of growing the dialog.
@@ -39,14 +38,6 @@ def keep_paths_whole(text: str) -> str:
     slash at the end of a line. A word joiner there keeps it with the next directory.
     """
     return _LEADING_SLASH.sub(lambda m: f"{m.group(1)}/{WORD_JOINER}", text)
-
-
-def gui_text(error: KernelConnectError) -> str:
-    """The text of ``error`` for the dialog: its message and the hint meant for the GUI."""
-    hint = getattr(error, "gui_hint", None)
-    if hint is None:
-        return str(error)
-    return f"{error.message} {hint}".strip()
 
 
 def field_for_error(error: BaseException, remote: bool, password: bool = False) -> str | None:

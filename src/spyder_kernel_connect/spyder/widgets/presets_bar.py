@@ -149,10 +149,12 @@ class PresetsBar(QWidget):
         dialog.setTextValue(old)
         # Wide enough that window managers show the whole title, not "Renam... ction".
         title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
-        dialog.setMinimumWidth(title_width + 160)
         dialog.textValueSelected.connect(lambda new: self.rename(old, new))
         self.rename_dialog = dialog
         dialog.open()
+        # QInputDialog sizes itself when shown: widen it afterwards.
+        dialog.setMinimumWidth(title_width + 160)
+        dialog.resize(max(dialog.width(), title_width + 160), dialog.height())
 
     def rename(self, old: str, new: str) -> bool:
         """
