@@ -73,7 +73,7 @@ def run(qtbot, shell, code, expected, timeout=30000):
 def open_dialog(qtbot, plugin):
     plugin.get_container().connect_action.trigger()
     dialog = plugin.get_container().dialog
-    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.refresh_button.isEnabled())
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.local_kernels.refresh_button.isEnabled())
     return dialog
 
 
@@ -85,7 +85,7 @@ def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
         timeout=timeout,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     return console.get_clients()[-1]
 
 
@@ -135,7 +135,7 @@ def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
     dialog.remote_group.setChecked(False)
     dialog.cf.clear()
     qtbot.keyClicks(dialog.cf, "31337")
-    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.text())
+    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.plain_text())
     client = connect_and_wait(qtbot, plugin, console, dialog)
     assert plugin.get_container().dialog is None  # closed on success
     shell = wait_ready(qtbot, client)
@@ -268,12 +268,12 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     dialog = open_dialog(qtbot, plugin)
     dialog.cf.setText(km.connection_file)
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(sshd.user)
-    dialog.key_radio.setChecked(True)
-    dialog.key_file.setText(str(sshd.passphrase_key))
-    dialog.passphrase.setText(KEY_PASSPHRASE)
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(sshd.user)
+    dialog.remote_group.key_radio.setChecked(True)
+    dialog.remote_group.key_file.setText(str(sshd.passphrase_key))
+    dialog.remote_group.passphrase.setText(KEY_PASSPHRASE)
     container = plugin.get_container()
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
@@ -289,7 +289,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         timeout=60000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     tunnel, label = container.tunnels[client]
     assert label == f"{sshd.user}@{sshd.host}"
@@ -424,11 +424,11 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     dialog = open_dialog(qtbot, plugin)
     dialog.cf.setText(km.connection_file)
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(user)
-    qtbot.mouseClick(dialog.password_radio, Qt.LeftButton)
-    dialog.password.setText(password)
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(user)
+    qtbot.mouseClick(dialog.remote_group.password_radio, Qt.LeftButton)
+    dialog.remote_group.password.setText(password)
     dialog.save_check.setChecked(True)
     dialog.save_name.setText("pw-lab")
 
@@ -437,8 +437,11 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
     qtbot.mouseClick(container.host_key_dialog.refuse_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
-    assert "not accepted" in dialog.error_label.text()
-    assert dialog.password.text() == password and dialog.username.text() == user
+    assert "not accepted" in dialog.error_label.plain_text()
+    assert (
+        dialog.remote_group.password.text() == password
+        and dialog.remote_group.username.text() == user
+    )
     assert "pw-lab" not in container.presets.names()
 
     # Accept and remember: connects, writes known_hosts, saves the preset.
@@ -451,7 +454,7 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
         timeout=60000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     shell = wait_ready(qtbot, console.get_clients()[-1])
     run(qtbot, shell, "print(7 * 6)", "42")
     known_hosts = ssh_home / ".ssh" / "known_hosts"
@@ -498,14 +501,14 @@ def process_alive(pid: int) -> bool:
 
 def fill_remote_form(dialog, sshd, remote_dir, python=sys.executable):
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(sshd.user)
-    dialog.key_radio.setChecked(True)
-    dialog.key_file.setText(str(sshd.user_key))
-    dialog.passphrase.clear()
-    dialog.remote_python.setText(python)
-    dialog.remote_runtime_dir.setText(str(remote_dir))
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(sshd.user)
+    dialog.remote_group.key_radio.setChecked(True)
+    dialog.remote_group.key_file.setText(str(sshd.user_key))
+    dialog.remote_group.passphrase.clear()
+    dialog.remote_group.remote_python.setText(python)
+    dialog.remote_group.remote_runtime_dir.setText(str(remote_dir))
     dialog.save_check.setChecked(False)
 
 
@@ -520,7 +523,7 @@ def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
         timeout=90000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     started = container.started_kernels[client]
     remote_pids.append(started.pid)
@@ -540,21 +543,23 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     fill_remote_form(dialog, sshd, remote_dir)
     dialog.cf.clear()
     logins = sshd.auth_count()
-    qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.remote_kernels.refresh_button, Qt.LeftButton)
     assert dialog.busy
     qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
     qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not dialog.busy, timeout=30000)
-    assert not dialog.error_label.isVisible(), dialog.error_label.text()
-    rows = [dialog.remote_list.item(i).text() for i in range(dialog.remote_list.count())]
+    assert not dialog.error_label.isVisible(), dialog.error_label.plain_text()
+    rows = [
+        dialog.remote_kernels.list.item(i).text() for i in range(dialog.remote_kernels.list.count())
+    ]
     assert len(rows) == 2, rows
     assert any(row.startswith("5150") and "python3" in row for row in rows)
     assert any(row.startswith("garbled") and "unreadable: not valid JSON" in row for row in rows)
-    assert str(remote_dir) in dialog.remote_kernels_label.toolTip()
+    assert str(remote_dir) in dialog.remote_kernels.title_label.toolTip()
 
-    item = next(dialog.remote_list.item(i) for i in range(2) if rows[i].startswith("5150"))
-    rect = dialog.remote_list.visualItemRect(item)
-    qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
+    item = next(dialog.remote_kernels.list.item(i) for i in range(2) if rows[i].startswith("5150"))
+    rect = dialog.remote_kernels.list.visualItemRect(item)
+    qtbot.mouseClick(dialog.remote_kernels.list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == km.connection_file
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
@@ -626,7 +631,7 @@ def test_cancelling_a_start_leaves_no_kernel_behind(
     if len(console.get_clients()) > before:  # the start won the race: nothing to check
         console.close_client(client=console.get_clients()[-1], ask_recursive=False)
         pytest.skip("the kernel answered before Cancel was pressed")
-    assert "cancelled" in dialog.notice_label.text().lower()
+    assert "cancelled" in dialog.notice_label.plain_text().lower()
     assert not list(remote_dir.glob("kernel-*.json"))  # stopped and removed again
 
     def kernels_left():
@@ -653,10 +658,10 @@ def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
-    assert "spyder-kernels is not installed" in dialog.error_label.text()
-    assert f"{python} -m pip install spyder-kernels" in dialog.error_label.text()
+    assert "spyder-kernels is not installed" in dialog.error_label.plain_text()
+    assert f"{python} -m pip install spyder-kernels" in dialog.error_label.plain_text()
     assert len(console.get_clients()) == before
-    assert dialog.remote_python.text() == python  # the form as typed
+    assert dialog.remote_group.remote_python.text() == python  # the form as typed
     dialog.reject()
 
 
@@ -697,19 +702,19 @@ def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, cons
         dialog = open_dialog(qtbot, plugin)
         dialog.cf.setText("/nonexistent/kernel-1.json")
         dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("127.0.0.1")
-        dialog.port.setText(str(listener.getsockname()[1]))
-        dialog.username.setText("nobody")
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.clear()
+        dialog.remote_group.hostname.setText("127.0.0.1")
+        dialog.remote_group.port.setText(str(listener.getsockname()[1]))
+        dialog.remote_group.username.setText("nobody")
+        dialog.remote_group.key_radio.setChecked(True)
+        dialog.remote_group.key_file.clear()
         last[0] = time.monotonic()
         timer.start()
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=90000)
         timer.stop()
         assert accepted, "the attempt never reached the silent listener"
-        assert "127.0.0.1" in dialog.error_label.text()
-        assert dialog.hostname.text() == "127.0.0.1"  # what the user typed is kept
+        assert "127.0.0.1" in dialog.error_label.plain_text()
+        assert dialog.remote_group.hostname.text() == "127.0.0.1"  # what the user typed is kept
         assert dialog.ok_button.isEnabled()
         saved = plugin.get_conf("last_settings").get("connection_file")
         assert saved != "/nonexistent/kernel-1.json"  # a failed attempt saves nothing
@@ -736,17 +741,17 @@ def test_cancel_stops_an_attempt_and_keeps_the_form(qtbot, plugin, ssh_home):
         dialog = open_dialog(qtbot, plugin)
         dialog.cf.setText("/nonexistent/kernel-2.json")
         dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("127.0.0.1")
-        dialog.port.setText(str(listener.getsockname()[1]))
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.clear()
+        dialog.remote_group.hostname.setText("127.0.0.1")
+        dialog.remote_group.port.setText(str(listener.getsockname()[1]))
+        dialog.remote_group.key_radio.setChecked(True)
+        dialog.remote_group.key_file.clear()
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-        assert dialog.busy, dialog.error_label.text()
+        assert dialog.busy, dialog.error_label.plain_text()
         qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: not dialog.busy, timeout=20000)
         assert dialog.isVisible()
-        assert "cancelled" in dialog.notice_label.text()
-        assert dialog.hostname.text() == "127.0.0.1"
+        assert "cancelled" in dialog.notice_label.plain_text()
+        assert dialog.remote_group.hostname.text() == "127.0.0.1"
         dialog.reject()
         assert not dialog.isVisible()
     finally:

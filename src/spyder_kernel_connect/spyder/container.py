@@ -8,6 +8,7 @@ from typing import Any
 
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
+from spyder.api.plugins import Plugins
 from spyder.api.translations import _
 from spyder.api.widgets.main_container import PluginMainContainer
 
@@ -99,6 +100,7 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_connect_requested.connect(self.start_connection)
         dialog.sig_start_requested.connect(self.start_remote_kernel)
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
+        dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
@@ -132,6 +134,31 @@ class KernelConnectContainer(PluginMainContainer):
 
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
+
+    def list_local_kernels(self) -> None:
+        """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
+        from spyder_kernel_connect.connection import list_kernels
+
+        def done(entries: list) -> None:
+            if self.dialog is not None:
+                self.dialog.show_local_kernels(entries, self.console_files())
+
+        def failed(error: BaseException) -> None:
+            if self.dialog is not None:
+                self.dialog.show_local_list_failed(error)
+
+        self._local_listing = run_in_thread(self, list_kernels, done, failed)
+
+    def console_files(self) -> dict[str, str]:
+        """Connection file -> tab name of each console open in Spyder (ours included)."""
+        console = self._plugin.get_plugin(Plugins.IPythonConsole, error=False)
+        if console is None:
+            return {}
+        return {
+            client.connection_file: client.get_name()
+            for client in console.get_clients()
+            if getattr(client, "connection_file", None)
+        }
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""
@@ -215,13 +242,10 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.show_remote_list_failed()
         if isinstance(error, (ConnectionCancelled, *_engine_cancelled())):
             self.dialog.show_notice(_("Connection cancelled."))
-        elif isinstance(error, KernelConnectError):
-            self.dialog.show_error(str(error))
-        else:
+            return
+        if not isinstance(error, KernelConnectError):
             logger.error("Unexpected error while connecting", exc_info=error)
-            self.dialog.show_error(
-                _("Unexpected error while connecting: {}: {}").format(type(error).__name__, error)
-            )
+        self.dialog.show_failure(error)
 
     def save_after_success(self, settings: ConnectionSettings, save_as: str) -> None:
         """Only a connection that worked is remembered; secrets only in the keyring."""
