@@ -95,3 +95,15 @@ class RemoteSpyderKernelsMissing(RemoteCommandError):
 
 class RemoteKernelStartFailed(RemoteCommandError):
     """A kernel started on the SSH host exited or did not answer in time."""
+
+
+class AuthenticationCancelled(Cancelled):
+    """The user cancelled a login prompt (a one-time code, a password)."""
+
+
+class InteractiveLoginRequired(AuthenticationFailed):
+    """The server asks questions (2FA, PAM) and nobody is there to answer them."""
+
+
+class ProxyCommandFailed(SSHError):
+    """The ProxyCommand could not be started or exited before the SSH login completed."""
