@@ -27,19 +27,10 @@ class KernelConnect(SpyderPluginV2):
     CONF_WIDGET_CLASS = KernelConnectConfigPage
     CONF_SECTION = NAME
     CONF_FILE = True
-    CONF_VERSION = "1.0.0"
-    CONF_DEFAULTS: ClassVar[list] = [
-        (
-            NAME,
-            {
-                "umr/enabled": True,
-                "umr/verbose": True,
-                "umr/exclude": [],
-                "presets": {},
-                "last_settings": {},
-            },
-        )
-    ]
+    # 1.1.0: the UMR options moved to Spyder's own (main_interpreter section); the minor
+    # bump drops this section's old umr/* keys from the user's ini file.
+    CONF_VERSION = "1.1.0"
+    CONF_DEFAULTS: ClassVar[list] = [(NAME, {"presets": {}, "last_settings": {}})]
 
     @staticmethod
     def get_name() -> str:
