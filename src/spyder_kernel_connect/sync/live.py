@@ -80,15 +80,25 @@ class LiveSync:
             self._thread.join(timeout=30)
 
     def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Poll the project and notify every added, changed or removed file until ``stop``."""
-        before = scan_project(self.project.local_dir, self.project.max_file_size).files
-        while not stop.wait(interval):
-            now = scan_project(self.project.local_dir, self.project.max_file_size).files
-            changed = [rel for rel, f in now.items() if before.get(rel) != f]
+        """Poll the project and notify every added, changed or removed file until ``stop``.
+
+        The first look compares with the record of the last push, so a change made between
+        that push and this call is not missed."""
+        project = self.project
+        before = {
+            rel: (record.local_size, record.local_mtime_ns)
+            for rel, record in dict(project.manifest.files).items()  # a copy: pushes may run
+        }
+        while True:
+            files = scan_project(project.local_dir, project.max_file_size).files
+            now = {rel: (f.size, f.mtime_ns) for rel, f in files.items()}
+            changed = [rel for rel, state in now.items() if before.get(rel) != state]
             changed += [rel for rel in before if rel not in now]
             if changed:
-                self.notify_saved(*(self.project.local_path(rel) for rel in changed))
+                self.notify_saved(*(project.local_path(rel) for rel in changed))
             before = now
+            if stop.wait(interval):
+                return
 
     def _work(self) -> None:
         while True:
