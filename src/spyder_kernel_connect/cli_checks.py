@@ -51,13 +51,11 @@ def check_key_file(path: str) -> None:
 
 
 def check_known_hosts(path: str) -> None:
-    """``--known-hosts``: absent is fine (new keys are saved there), else a small text file."""
-    problem = describe_path(os.path.expanduser(path), must_exist=False)
-    if problem:
-        raise ArgumentError(
-            f"Known-hosts file {path} {problem}.",
-            "Give an OpenSSH known_hosts file (or a new path, where accepted keys are saved).",
-        )
+    """``--known-hosts``: absent is fine (new keys are saved there), else a readable
+    known_hosts file (a directory, FIFO or binary file raises KnownHostsError)."""
+    from spyder_kernel_connect.ssh.known_hosts import read_known_hosts  # loads paramiko
+
+    read_known_hosts(os.path.abspath(os.path.expanduser(path)))
 
 
 def check_local_dir(path: str) -> None:

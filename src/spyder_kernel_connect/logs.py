@@ -11,19 +11,22 @@ say what failed; the library's records are for ``--debug`` (or Spyder's debug mo
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 LIBRARY_LOGGERS = ("paramiko",)
 DEBUG_FORMAT = "%(asctime)s %(name)s: %(message)s"
+_debug_requested = False  # set by --debug; importing the SSH engine later must not undo it
 
 
 def quiet_library_logging() -> None:
-    """Records of the SSH library go nowhere unless the application asked for debug logs.
+    """Records of the SSH library go nowhere unless Spyder runs in debug mode.
 
-    A root logger set below WARNING is such a request (Spyder's debug mode does it): the
-    records then propagate to the application's handlers as usual.
+    ``SPYDER_DEBUG`` 2 or 3 is Spyder's request for logs (spyder.config.base's
+    get_debug_level): the records then propagate to Spyder's debug handlers as usual.
     """
-    debugging = logging.getLogger().getEffectiveLevel() < logging.WARNING
+    level = os.environ.get("SPYDER_DEBUG", "")
+    debugging = _debug_requested or (level.isdigit() and int(level) >= 2)
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
@@ -33,9 +36,11 @@ def quiet_library_logging() -> None:
 
 def library_logging(debug: bool) -> None:
     """The CLI's setting: quiet, or with ``--debug`` every record on stderr."""
+    global _debug_requested
     if not debug:
         quiet_library_logging()
         return
+    _debug_requested = True
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(DEBUG_FORMAT))
     root = logging.getLogger()

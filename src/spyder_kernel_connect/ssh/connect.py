@@ -22,6 +22,7 @@ from spyder_kernel_connect.ssh.hostkeys import (
     verify_host_key,
 )
 from spyder_kernel_connect.ssh.latency import LatencyOptions
+from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 # Big receive window: fewer window-adjust round trips on fast links (paramiko's is 2 MiB).
@@ -66,8 +67,12 @@ def open_transport(
     cancel: threading.Event | None = None,
     sock_factory: Callable[[Deadline], object] | None = None,
     latency: LatencyOptions | None = None,
+    prompt_handler: PromptHandler | None = None,
 ) -> paramiko.Transport:
-    """Connect, check the host key, authenticate; the caller owns the returned Transport."""
+    """Connect, check the host key, authenticate; the caller owns the returned Transport.
+
+    ``prompt_handler`` answers the server's login questions (2FA codes); without one, a
+    host that asks them fails with InteractiveLoginRequired."""
     target = resolved.target
     latency = latency or LatencyOptions()
     deadline = Deadline(target.connect_timeout, cancel, resolved.label)
@@ -89,7 +94,7 @@ def open_transport(
                 accepted_once,
             )
             deadline.check("waiting for")
-            authenticate(transport, resolved, deadline)
+            authenticate(transport, resolved, deadline, prompt_handler)
         if latency.server_nodelay:
             _ask_server_for_nodelay(transport, deadline)
         ok = True

@@ -16,7 +16,20 @@ from pathlib import Path
 from .reloader import API_VERSION
 
 # The kernel-side modules, each after the modules it imports; the package __init__ last.
-KERNEL_MODULES = ("tracker", "inotify", "migrate", "interop", "reloader", "extension", "__init__")
+KERNEL_MODULES = (
+    "tracker",
+    "inotify",
+    "codeindex",
+    "classpatch",
+    "diffing",
+    "update",
+    "report",
+    "interop",
+    "shell",
+    "reloader",
+    "extension",
+    "__init__",
+)
 
 EMBEDDED_MODULE_NAME = "_spyder_kernel_connect_umr"
 

@@ -7,17 +7,15 @@ Keep it that way: relative imports within the package only, no dataclasses, Pyth
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import sys
-import traceback
+import threading
 import types
-import weakref
 
 from .inotify import make_watcher
 from .interop import OtherReloaders
-from .migrate import migrate_instances, update_generic
+from .report import describe_failure
+from .shell import ShellHooks
 from .tracker import (
     ModuleRecord,
     default_exclude,
@@ -25,24 +23,29 @@ from .tracker import (
     is_library_path,
     library_roots,
     parse_imports,
+    read_bytes,
     source_file,
 )
+from .update import UNCHANGED_KIND, update_module
 
 API_VERSION = 2
 SHELL_ATTR = "_spyder_kernel_connect_umr"  # where the one reloader of a shell lives
-# Bright red: readable on Spyder's light and dark console themes alike (plain 31 is a dark
-# red that nearly vanishes on the dark background).
-RED = "\x1b[91m"
-RESET = "\x1b[0m"
 
 
-class UserModuleReloader:
-    """Tracks user modules of one shell and reloads the changed ones before each run."""
+class UserModuleReloader(ShellHooks):
+    """Tracks user modules of one shell and updates the changed ones before each run."""
+
+    API_VERSION = API_VERSION
 
     def __init__(self, shell=None) -> None:
         self.shell = shell
         self.enabled = True
         self.verbose = True
+        self.watch = False  # apply edits from a thread as soon as files are saved
+        self.rebind = False  # rebind the console's stale `from m import name` names
+        self.lock = threading.RLock()  # one check at a time (pre-run hook, watcher thread)
+        self._thread = None
+        self._stop_event = None
         self.exclude = default_exclude()
         self._roots = library_roots()
         self._records: dict = {}  # name -> ModuleRecord, user modules only
@@ -51,10 +54,15 @@ class UserModuleReloader:
         self._by_path: dict = {}  # file path -> names of watched records
         self._classified: set = set()  # names looked at once (user or not)
         self._fingerprint = None  # cheap summary of sys.modules to notice new entries
-        self._old_objects: dict = {}  # module -> {name: [weakref of every old version]}
         self.last_reloaded: list = []
+        self.last_kinds: dict = {}  # name -> "patched" | "reloaded"
+        self.last_notes: list = []  # fallbacks and what could not be reached
+        self.last_changed: dict = {}  # name -> {attribute: (old value, new value)}
         self.last_failed: dict = {}  # name -> one-line error
         self._others = OtherReloaders(shell)
+        # Spyder's UMR and %autoreload stay off while ours is off too ("off" = nothing
+        # reloads, the plugin's meaning); only `%umr off` typed by hand gives them back.
+        self.hold_others = True
         self.scan_new_modules()
 
     # -- classification: once per module name, only when sys.modules gained entries
@@ -82,7 +90,7 @@ class UserModuleReloader:
                 self._classified.discard(name)
             elif module is not record.module:
                 record.module = module  # re-imported by someone: that is the new baseline
-                record.snapshot()
+                record.source, record.codes = record.snapshot(), None
         for name in list(modules.keys() - self._classified):
             self._classify(name)
 
@@ -198,32 +206,70 @@ class UserModuleReloader:
         return changed, gone
 
     def check(self) -> list:
-        """Reload what changed (and its dependents); return the names reloaded."""
-        self.scan_new_modules()
-        changed, _gone = self.changed_modules()
-        self.last_reloaded = []
-        if not changed:
-            return []
-        order, changed_set = self._reload_order(changed)
-        reloaded, failed = [], {}
-        done = set()
-        migrated: dict = {}
-        for name in order:
-            record = self._records.get(name)
-            if record is None:
-                continue
-            if name not in changed_set and not (record.deps & done):
-                continue  # its dependencies failed to reload: nothing new to see
-            error = self._reload(record, migrated)
-            if error is None:
-                done.add(name)
-                reloaded.append(name)
-            else:
-                failed[name] = error
-        migrate_instances(migrated)
-        self.last_reloaded = reloaded
-        self.last_failed = failed
-        return reloaded
+        """Bring what changed (and its dependents) up to date; return the modules that changed
+        visibly (a comment or line move changes nothing visible)."""
+        with self.lock:
+            self.scan_new_modules()
+            changed, _gone = self.changed_modules()
+            self.last_reloaded, self.last_kinds, self.last_notes = [], {}, []
+            self.last_changed = {}
+            if not changed:
+                return []
+            order, changed_set = self._reload_order(changed)
+            upstream: dict = {}  # module name -> (names rebound, ids of objects patched)
+            failed = {}
+            for name in order:
+                record = self._records.get(name)
+                if record is None:
+                    continue
+                if name not in changed_set and not any(
+                    any(upstream.get(dep, ())) for dep in record.deps
+                ):
+                    continue  # nothing it imports changed
+                outcome, error = self._update(record, upstream, name in changed_set)
+                if error is not None:
+                    failed[name] = error
+                elif outcome.kind != UNCHANGED_KIND:
+                    self.last_reloaded.append(name)
+                    self.last_kinds[name] = outcome.kind
+                    if outcome.reason:
+                        self.last_notes.append(f"{name}: ran again in full, as {outcome.reason}")
+                    self.last_notes.extend(f"{name}: {note}" for note in outcome.notes)
+                    if outcome.changed:
+                        self.last_changed[name] = outcome.changed
+            self.last_failed = failed
+            return list(self.last_reloaded)
+
+    def _update(self, record: ModuleRecord, upstream: dict, edited: bool) -> tuple:
+        """Update one module from its own file; on failure the previous version stays."""
+        name = record.name
+        data = read_bytes(record.path) if edited else record.source
+        if data is None:
+            return None, "its file cannot be read"
+        if edited:
+            drop_bytecode(record.path)  # a fresh import later must not load stale bytecode
+        try:
+            outcome = update_module(
+                record.module, record.path, record.source or b"", data, record.codes, upstream
+            )
+        except BaseException as error:  # SyntaxError, ImportError, anything the module raises
+            if edited:
+                record.snapshot(data)  # do not retry until the file changes again
+            record.failed = True
+            message = describe_failure(name, record.path, error)
+            print(message, file=sys.stderr)
+            if isinstance(error, KeyboardInterrupt):
+                raise  # the user interrupted: abort this run, the old version is back
+            return None, message
+        record.failed = False
+        if edited:
+            record.snapshot(data)
+            record.source = data
+        record.codes = outcome.codes
+        upstream[name] = (set(outcome.changed), outcome.touched)
+        if record.module.__dict__.get("__umr_exclude__") is True:
+            self._untrack(name)  # it opted out in this version
+        return outcome, None
 
     def _deps(self, record: ModuleRecord) -> frozenset:
         if record.deps_sig != record.sig:
@@ -262,181 +308,3 @@ class UserModuleReloader:
             for deps in pending.values():
                 deps.difference_update(ready)
         return order, set(changed)
-
-    def _reload(self, record: ModuleRecord, migrated: dict) -> str | None:
-        """Reload one module in place; on failure keep the old one and return the message."""
-        module = record.module
-        name = record.name
-        old_dict = dict(module.__dict__)
-        versions = self._old_objects.setdefault(name, {})
-        for key, obj in old_dict.items():
-            if getattr(obj, "__module__", None) == name and isinstance(
-                obj, (type, types.FunctionType)
-            ):
-                refs = versions.setdefault(key, [])
-                if not any(ref() is obj for ref in refs):
-                    with contextlib.suppress(TypeError):
-                        refs.append(weakref.ref(obj))
-        keep = ("__name__", "__loader__", "__spec__", "__file__", "__path__", "__package__")
-        module.__dict__.clear()
-        module.__dict__.update({k: old_dict[k] for k in keep if k in old_dict})
-        drop_bytecode(record.path)
-        try:
-            importlib.reload(module)
-        except BaseException as error:  # SyntaxError, ImportError, anything the module raises
-            module.__dict__.clear()
-            module.__dict__.update(old_dict)
-            record.snapshot()  # do not retry until the file changes again
-            record.failed = True
-            message = describe_failure(name, record.path, error)
-            print(message, file=sys.stderr)
-            if isinstance(error, KeyboardInterrupt):
-                raise  # the user interrupted: abort this run, the old module is back
-            return message
-        record.failed = False
-        record.snapshot()
-        new_dict = module.__dict__
-        if new_dict.get("__umr_exclude__") is True:
-            self._untrack(name)  # it opted out in this version
-        for key, obj in old_dict.items():
-            # Submodules bound by the import system, not by the package's code: keep them.
-            if key not in new_dict and sys.modules.get(name + "." + key) is obj:
-                new_dict[key] = obj
-        for key, refs in list(versions.items()):
-            alive = [ref for ref in refs if ref() is not None]
-            new_obj = new_dict.get(key)
-            if new_obj is None or not alive:
-                del versions[key]
-                continue
-            for ref in alive:
-                old_obj = ref()
-                if old_obj is not new_obj:
-                    update_generic(old_obj, new_obj, migrated)
-            versions[key] = alive
-        return None
-
-    # -- IPython hooks
-
-    def pre_run_cell(self, info=None) -> None:
-        if not self.enabled or getattr(info, "silent", False):
-            return
-        try:
-            self._others.keep_disabled()
-            reloaded = self.check()
-        except Exception as error:  # the user's code must run whatever happens here
-            print(f"UMR: internal error, nothing reloaded: {error!r}", file=sys.stderr)
-            return
-        if reloaded and self.verbose:
-            print(f"{RED}Reloaded modules: {', '.join(reloaded)}{RESET}", flush=True)
-
-    def post_execute(self) -> None:
-        # Record modules imported by the run now, so edits before the next run are seen.
-        with contextlib.suppress(Exception):  # never disturb the kernel's execution loop
-            self.scan_new_modules()
-
-    def register(self) -> None:
-        events = self.shell.events
-        events.register("pre_run_cell", self.pre_run_cell)
-        events.register("post_execute", self.post_execute)
-        self.shell.register_magic_function(self.magic, "line", "umr")
-
-    def unregister(self) -> None:
-        events = self.shell.events
-        for event, callback in (
-            ("pre_run_cell", self.pre_run_cell),
-            ("post_execute", self.post_execute),
-        ):
-            with contextlib.suppress(ValueError):
-                events.unregister(event, callback)
-        self.shell.magics_manager.magics["line"].pop("umr", None)
-        self._others.restore()
-        if self._watcher is not None:
-            self._watcher.close()
-            self._watcher = None
-
-    # -- settings
-
-    def configure(self, enabled=None, verbose=None, exclude=None) -> dict:
-        if exclude is not None:
-            if isinstance(exclude, str):
-                exclude = exclude.split(",")
-            self.set_exclude(exclude, replace_user_list=True)
-        if verbose is not None:
-            self.verbose = bool(verbose)
-        if enabled is not None:
-            self.enabled = bool(enabled)
-        if self.enabled:
-            self._others.disable()
-        else:
-            self._others.restore()
-        return self.status()
-
-    def status(self) -> dict:
-        return {
-            "loaded": True,
-            "enabled": self.enabled,
-            "verbose": self.verbose,
-            "exclude": sorted(self.exclude),
-            "user_modules": sorted(self._records),
-            "watching": "inotify" if self._watcher is not None else "poll",
-            "polled_modules": sorted(self._polled),
-            "failed": sorted(name for name, r in self._records.items() if r.failed),
-            "last_reloaded": list(self.last_reloaded),
-            "spyder_umr_disabled": self._others.spyder_disabled,
-            "autoreload_disabled": self._others.autoreload_disabled,
-            "implementation": __name__.rpartition(".")[0],
-            "api_version": API_VERSION,
-        }
-
-    def magic(self, line: str = "") -> None:
-        """%umr [on|off] | verbose on|off | exclude NAME[,NAME...] | include NAME[,NAME...]"""
-        words = line.replace(",", " ").split()
-        command = words[0].lower() if words else "status"
-        rest = words[1:]
-        if command in ("on", "off") and not rest:
-            self.configure(enabled=command == "on")
-        elif command == "verbose" and len(rest) == 1 and rest[0].lower() in ("on", "off"):
-            self.configure(verbose=rest[0].lower() == "on")
-        elif command == "exclude" and rest:
-            self.set_exclude(rest)
-        elif command == "include" and rest:
-            self.set_include(rest)
-        elif command != "status" or rest:
-            print(
-                "Usage: %umr [on|off] | %umr verbose on|off | "
-                "%umr exclude NAME[,NAME...] | %umr include NAME[,NAME...]",
-                file=sys.stderr,
-            )
-            return
-        print(self.describe())
-
-    def describe(self) -> str:
-        status = self.status()
-        lines = [
-            "User Module Reloader: {}, verbose {}".format(
-                "on" if status["enabled"] else "off", "on" if status["verbose"] else "off"
-            ),
-            "Excluded: " + ", ".join(status["exclude"]),
-            f"Tracked user modules: {len(status['user_modules'])}",
-        ]
-        if status["failed"]:
-            lines.append("Failed to reload (fix and run again): " + ", ".join(status["failed"]))
-        return "\n".join(lines)
-
-
-def describe_failure(name: str, path: str, error: BaseException) -> str:
-    """One clear line: which module, which file and line, what went wrong."""
-    filename, lineno = path, None
-    if isinstance(error, SyntaxError) and error.filename:
-        filename, lineno = error.filename, error.lineno
-    else:
-        frames = traceback.extract_tb(error.__traceback__)
-        user_frames = [f for f in frames if "importlib" not in f.filename] or frames
-        if user_frames:
-            filename, lineno = user_frames[-1].filename, user_frames[-1].lineno
-    where = f"{filename}, line {lineno}" if lineno else filename
-    detail = error.msg if isinstance(error, SyntaxError) else str(error)
-    return (
-        f"{RED}UMR: could not reload {name} ({where}): {type(error).__name__}: {detail}. "
-        f"The previous version stays loaded; fix the file and run again.{RESET}"
-    )

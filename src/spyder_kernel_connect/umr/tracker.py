@@ -90,12 +90,17 @@ def source_file(module) -> str | None:
     return path if path.endswith(".py") else None
 
 
-def file_digest(path: str) -> bytes | None:
+def read_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return hashlib.blake2b(handle.read(), digest_size=16).digest()
+            return handle.read()
     except OSError:
         return None
+
+
+def file_digest(path: str, data: bytes | None = None) -> bytes | None:
+    data = read_bytes(path) if data is None else data
+    return None if data is None else hashlib.blake2b(data, digest_size=16).digest()
 
 
 def file_stat(path: str):
@@ -112,6 +117,7 @@ class ModuleRecord:
 
     __slots__ = (
         "ambiguous",
+        "codes",
         "deps",
         "deps_sig",
         "digest",
@@ -120,6 +126,7 @@ class ModuleRecord:
         "name",
         "path",
         "sig",
+        "source",
     )
 
     def __init__(self, name: str, module, path: str) -> None:
@@ -129,15 +136,21 @@ class ModuleRecord:
         self.deps: frozenset = frozenset()
         self.deps_sig = None  # the signature the dependencies were parsed at
         self.failed = False
-        self.snapshot()
+        self.codes = None  # {path: code object} its functions run, once an update knows them
+        # The source of the version that is loaded: what the next edit is compared with.
+        self.source = self.snapshot()
 
-    def snapshot(self) -> None:
-        """Take the file's current state as the loaded version."""
+    def snapshot(self, data: bytes | None = None) -> bytes | None:
+        """Take the file's current state (or ``data``, just read from it) as seen; return the
+        bytes the digest was computed from."""
         self.sig = file_stat(self.path)
+        if self.sig is not None and data is None:
+            data = read_bytes(self.path)
         # The digest tells a real edit from a touch, and catches a second save within the same
         # timestamp tick (same mtime and size) while the mtime is recent ("ambiguous").
-        self.digest = file_digest(self.path) if self.sig is not None else None
+        self.digest = file_digest(self.path, data) if data is not None else None
         self.ambiguous = self.sig is not None and mtime_is_recent(self.sig)
+        return data
 
     def changed(self, notified: bool = False) -> bool | None:
         """True if the file differs from the loaded version, None if the file is gone.
