@@ -3,7 +3,8 @@
 A session owns: the paramiko Transport (replaced on reconnect), the ForwardLoop that
 serves all its forwards (listeners survive reconnects, so local ports never change), and
 a supervisor thread that sends keepalives which wait for the server's answer and
-reconnects with backoff when the connection is dead.
+reconnects with backoff when the connection is dead. The supervisor sleeps on an event
+that the transport's thread sets when it ends: a dropped connection is handled at once.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import paramiko
 
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.forward import Forward, ForwardLoop
+from spyder_kernel_connect.ssh.nodelay import CLOSE_GRACE
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 log = logging.getLogger(__name__)
 
-# How often the supervisor looks at the transport (a dead TCP connection is noticed this fast).
-WATCH_INTERVAL = 0.25
 # Retrying these cannot help: the user must act.
 PERMANENT_FAILURES = (errors.AuthenticationFailed, errors.HostKeyChanged, errors.HostKeyRejected)
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
@@ -75,6 +75,7 @@ class SSHSession:
         self._sftp: paramiko.SFTPClient | None = None
         self._lock = threading.RLock()
         self._closing = threading.Event()
+        self._wake = threading.Event()  # the transport died, or close() was called
         self._loop: ForwardLoop | None = None
         self._supervisor: threading.Thread | None = None
         self.users = 0  # open KernelTunnels on this session
@@ -92,6 +93,7 @@ class SSHSession:
             raise
         with self._lock:
             self._transport = transport
+        _on_death(transport, self._wake.set)
         self._loop = ForwardLoop(self.resolved.hostname, self._live_transport)
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"ssh-keepalive-{self.resolved.hostname}", daemon=True
@@ -104,6 +106,7 @@ class SSHSession:
         if self._closing.is_set():
             return
         self._closing.set()
+        self._wake.set()
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join()
         if self._loop is not None:
@@ -115,6 +118,8 @@ class SSHSession:
             sftp.close()
         if transport is not None:
             _close_transport(transport)
+        if self._loop is not None:
+            self._loop.join_openers()  # their opens ended with the transport
         self._set_state(TunnelState.CLOSED, f"Closed connection to {self.label}")
 
     @property
@@ -195,23 +200,40 @@ class SSHSession:
             raise errors.SessionNotConnected(f"The SSH session to {self.label} is closed.")
         return self._loop.add_forward(remote_host, remote_port)
 
+    def open_forwards(
+        self, remote_host: str, remote_ports: list[int], timeout: float = 10.0
+    ) -> list[Forward]:
+        """One forward per port, their channels opened together (one round trip).
+
+        The opens double as the check that the host reaches the kernel: the error is
+        clear now instead of a console that never answers. Each pre-opened channel serves
+        its port's first local connection, so a client connecting at once waits for none.
+        """
+        forwards = [self.open_forward(remote_host, port) for port in remote_ports]
+        try:
+            errors_ = self._loop.preopen(forwards, timeout)
+            for forward, error in zip(forwards, errors_, strict=True):
+                if error is not None:
+                    raise _open_error(self.label, remote_host, forward.remote_port, error)
+        except BaseException:
+            for forward in forwards:
+                forward.close()
+            raise
+        return forwards
+
+    @property
+    def opens_in_flight(self) -> int:
+        """Channel opens of local connections still waiting for the server (diagnostics)."""
+        return self._loop.opens_in_flight if self._loop is not None else 0
+
     def check_reachable(self, remote_host: str, remote_port: int, timeout: float = 10.0) -> None:
         """Open and close one direct-tcpip channel: can the host reach that port?"""
         try:
             chan = self.transport.open_channel(
                 "direct-tcpip", (remote_host, remote_port), ("127.0.0.1", 0), timeout=timeout
             )
-        except paramiko.ChannelException as err:
-            raise errors.KernelUnreachable(
-                f"{self.label} cannot connect to {remote_host}:{remote_port} "
-                f"({err.text or 'connect failed'}).",
-                "Is the kernel still running there, and is its connection file current?",
-                host=self.label,
-            ) from None
         except (paramiko.SSHException, OSError, EOFError) as err:
-            raise errors.SSHError(
-                f"Cannot open a forward on {self.label}: {err}.", host=self.label
-            ) from None
+            raise _open_error(self.label, remote_host, remote_port, err) from None
         chan.close()
 
     def kill_connection(self) -> None:
@@ -240,7 +262,12 @@ class SSHSession:
 
     def _supervise(self) -> None:
         next_keepalive = time.monotonic() + self.keepalive_interval
-        while not self._closing.wait(WATCH_INTERVAL):
+        while not self._closing.is_set():
+            timeout = max(next_keepalive - time.monotonic(), 0) if self.keepalive_interval else None
+            self._wake.wait(timeout)
+            self._wake.clear()  # cleared before looking: a death after the look wakes us again
+            if self._closing.is_set():
+                return
             transport = self._transport
             alive = transport is not None and transport.is_active()
             if alive and self.keepalive_interval and time.monotonic() >= next_keepalive:
@@ -305,8 +332,21 @@ class SSHSession:
                     _close_transport(transport)
                     return
                 self._transport = transport
+            _on_death(transport, self._wake.set)
+            if self._loop is not None:
+                self._loop.resume()  # local connections that waited get their channels
             self._set_state(TunnelState.UP, f"Reconnected to {self.label}")
             return
+
+
+def _open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHError:
+    if isinstance(err, paramiko.ChannelException):
+        return errors.KernelUnreachable(
+            f"{label} cannot connect to {host}:{port} ({err.text or 'connect failed'}).",
+            "Is the kernel still running there, and is its connection file current?",
+            host=label,
+        )
+    return errors.SSHError(f"Cannot open a forward on {label}: {err}.", host=label)
 
 
 def _drain(chan: paramiko.Channel, out: bytearray, err_out: bytearray) -> bool:
@@ -324,7 +364,17 @@ def _drain(chan: paramiko.Channel, out: bytearray, err_out: bytearray) -> bool:
     return got
 
 
+def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> None:
+    # Transports from open_transport report their end; any other is found by keepalives.
+    if hasattr(transport, "on_death"):
+        transport.on_death(callback)
+
+
 def _close_transport(transport: paramiko.Transport) -> None:
+    nodelay = getattr(transport, "nodelay", None)
+    if nodelay is not None and transport.is_active():
+        # Let the no-op command (and the rc files its shell reads) finish, not cut it off.
+        nodelay.wait(CLOSE_GRACE)
     transport.close()
     sock = transport.sock
     if hasattr(sock, "close"):
@@ -332,3 +382,5 @@ def _close_transport(transport: paramiko.Transport) -> None:
     # paramiko's thread ends within its 0.1 s socket timeout; wait so no thread outlives us.
     if transport.is_alive() and transport is not threading.current_thread():
         transport.join(5)
+    if nodelay is not None:
+        nodelay.join()  # ends with its channel, closed with the transport
