@@ -2,9 +2,7 @@
 
 One thread per SSH connection moves the bytes of every forward of every kernel on that
 host (instead of paramiko's demo design: one thread per socket, `send` without checking
-how much was sent). Each direction keeps a buffer: what a non-blocking send could not
-take now is sent later, and reading from the other side pauses meanwhile (back-pressure),
-so no byte is ever dropped and memory stays bounded.
+how much was sent); the transfers themselves, with back-pressure, are in bridge.py.
 
 Opening a channel takes a round trip (paramiko's open_channel waits for the reply), so it
 never happens in the loop thread: a small pool of opener threads does it while the loop
@@ -26,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
 
+from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO
+
 log = logging.getLogger(__name__)
 
-READ_SIZE = 256 * 1024
 CHANNEL_OPEN_TIMEOUT = 10.0
 # How often a pending channel write is retried while the peer's window is full
 # (a channel has no fd that signals "writable").
@@ -52,7 +51,7 @@ class Forward:
         self.sock = sock
         self.local_port: int = sock.getsockname()[1]
         self.remote_host, self.remote_port = remote
-        self.bridges: set[_Bridge] = set()
+        self.bridges: set[Bridge] = set()
         self.parked: list[tuple[paramiko.Channel, float]] = []  # pre-opened, with open time
         self.waiting: list[socket.socket] = []  # accepted while the SSH connection is down
         self.closed = False
@@ -65,22 +64,7 @@ class Forward:
         return f"<Forward {LOCALHOST}:{self.local_port} -> {self.remote_host}:{self.remote_port}>"
 
 
-class _Bridge:
-    """One accepted local socket joined to one direct-tcpip channel."""
-
-    def __init__(self, forward: Forward, sock: socket.socket, chan: paramiko.Channel) -> None:
-        self.forward = forward
-        self.sock = sock
-        self.chan = chan
-        self.chan_fd = chan.fileno()
-        self.to_local = bytearray()  # from the channel, not yet taken by the local socket
-        self.to_chan = bytearray()  # from the local socket, not yet taken by the channel
-        self.local_eof = False
-        self.chan_eof = False
-        self.closed = False
-
-
-class ForwardLoop:
+class ForwardLoop(BridgeIO):
     """The selector thread of one SSH connection; ``transport_getter`` gives the live one."""
 
     def __init__(self, name: str, transport_getter: Callable[[], paramiko.Transport | None]):
@@ -93,7 +77,7 @@ class ForwardLoop:
         self._calls: list[tuple[Callable, tuple, threading.Event]] = []
         self._lock = threading.Lock()
         self._forwards: set[Forward] = set()
-        self._bridges: set[_Bridge] = set()
+        self._bridges: set[Bridge] = set()
         self._masks: dict[int, int] = {}
         self._stopping = False
         self._in_flight: set[socket.socket] = set()  # local sockets whose channel is opening
@@ -357,7 +341,7 @@ class ForwardLoop:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         chan.settimeout(0.0)
-        bridge = _Bridge(forward, sock, chan)
+        bridge = Bridge(forward, sock, chan)
         forward.bridges.add(bridge)
         self._bridges.add(bridge)
         self._update(bridge)
@@ -375,131 +359,6 @@ class ForwardLoop:
                 self._bridge(forward, sock, chan)
             else:
                 self._start_open(forward, sock)
-
-    def _read_local(self, bridge: _Bridge) -> None:
-        try:
-            data = bridge.sock.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:
-            bridge.local_eof = True
-            if not bridge.to_chan:
-                self._finish_local_eof(bridge)
-            self._update(bridge)
-            return
-        bridge.to_chan += data
-        self._flush_to_chan(bridge)
-
-    def _flush_to_chan(self, bridge: _Bridge) -> None:
-        try:
-            while bridge.to_chan:
-                sent = bridge.chan.send(bytes(bridge.to_chan[:READ_SIZE]))
-                if sent <= 0:
-                    break
-                del bridge.to_chan[:sent]
-        except TimeoutError:
-            pass  # window full: retried on the next loop turn
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if not bridge.to_chan and bridge.local_eof:
-            self._finish_local_eof(bridge)
-        self._update(bridge)
-
-    def _finish_local_eof(self, bridge: _Bridge) -> None:
-        with contextlib.suppress(OSError, EOFError):
-            bridge.chan.shutdown_write()
-        if bridge.chan_eof and not bridge.to_local:
-            self._close_bridge(bridge)
-
-    def _read_chan(self, bridge: _Bridge) -> None:
-        try:
-            data = bridge.chan.recv(READ_SIZE)
-        except TimeoutError:
-            return  # woken by the pipe before the data: nothing yet
-        except (OSError, EOFError):
-            data = b""
-        if not data:
-            bridge.chan_eof = True
-            if not bridge.to_local:
-                self._finish_chan_eof(bridge)
-            if not bridge.closed:
-                self._update(bridge)
-            return
-        # Channel reads are only enabled while to_local is empty: send straight from `data`
-        # and buffer only what the socket did not take (no copy on the common path).
-        try:
-            sent = bridge.sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if sent < len(data):
-            bridge.to_local += memoryview(data)[sent:]
-        self._update(bridge)
-
-    def _flush_to_local(self, bridge: _Bridge) -> None:
-        try:
-            while bridge.to_local:
-                sent = bridge.sock.send(bridge.to_local)
-                if sent <= 0:
-                    break
-                del bridge.to_local[:sent]
-        except (BlockingIOError, InterruptedError):
-            pass
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if not bridge.to_local and bridge.chan_eof:
-            self._finish_chan_eof(bridge)
-        if not bridge.closed:
-            self._update(bridge)
-
-    def _finish_chan_eof(self, bridge: _Bridge) -> None:
-        # The kernel side ended: ZMQ has no use for a half-open connection, close it.
-        self._close_bridge(bridge)
-
-    def _update(self, bridge: _Bridge) -> None:
-        """Register exactly the events this bridge can act on now (back-pressure)."""
-        if bridge.closed:
-            return
-        sock_mask = 0
-        if not bridge.local_eof and not bridge.to_chan:
-            sock_mask |= selectors.EVENT_READ
-        if bridge.to_local:
-            sock_mask |= selectors.EVENT_WRITE
-        chan_mask = 0 if (bridge.to_local or bridge.chan_eof) else selectors.EVENT_READ
-        self._set_mask(bridge.sock.fileno(), bridge.sock, sock_mask, ("sock", bridge))
-        self._set_mask(bridge.chan_fd, bridge.chan_fd, chan_mask, ("chan", bridge))
-
-    def _set_mask(self, fd: int, fileobj, mask: int, data) -> None:
-        current = self._masks.get(fd, 0)
-        if mask == current:
-            return
-        if current == 0:
-            self._selector.register(fileobj, mask, data)
-        elif mask == 0:
-            self._selector.unregister(fileobj)
-        else:
-            self._selector.modify(fileobj, mask, data)
-        if mask:
-            self._masks[fd] = mask
-        else:
-            self._masks.pop(fd, None)
-
-    def _close_bridge(self, bridge: _Bridge) -> None:
-        if bridge.closed:
-            return
-        self._set_mask(bridge.sock.fileno(), bridge.sock, 0, None)
-        self._set_mask(bridge.chan_fd, bridge.chan_fd, 0, None)
-        bridge.closed = True
-        bridge.forward.bridges.discard(bridge)
-        self._bridges.discard(bridge)
-        bridge.sock.close()
-        bridge.chan.close()  # also closes the channel's notification pipe
 
 
 def _open(transport: paramiko.Transport, forward: Forward, timeout: float) -> tuple:

@@ -23,8 +23,9 @@ import paramiko
 log = logging.getLogger(__name__)
 
 COMMAND = "exit 0"
-# Longest wait, at close, for a no-op still running (an rc file doing real work).
-CLOSE_GRACE = 2.0
+# Longest wait, at close, for a no-op still running (rc files doing real work; normal
+# ones take well under a second, so this is reached only by a hanging rc file).
+CLOSE_GRACE = 10.0
 # Output of the rc files kept for the debug log.
 LOG_BYTES = 2000
 

@@ -211,10 +211,18 @@ class SSHSession:
         """
         forwards = [self.open_forward(remote_host, port) for port in remote_ports]
         try:
-            errors_ = self._loop.preopen(forwards, timeout)
-            for forward, error in zip(forwards, errors_, strict=True):
-                if error is not None:
-                    raise _open_error(self.label, remote_host, forward.remote_port, error)
+            failures = self._loop.preopen(forwards, timeout)
+            failed = [(f, e) for f, e in zip(forwards, failures, strict=True) if e is not None]
+            if failed:
+                # paramiko keeps one "last exception" per transport: with opens in parallel
+                # a refusal may surface in another thread as a bare SSHException. On a live
+                # connection any failed open is the server refusing it.
+                refusal = next((e for _f, e in failed if _is_refusal(e)), None)
+                if refusal is None and self._live_transport() is not None:
+                    refusal = paramiko.ChannelException(2, "connect failed")
+                raise _open_error(
+                    self.label, remote_host, failed[0][0].remote_port, refusal or failed[0][1]
+                )
         except BaseException:
             for forward in forwards:
                 forward.close()
@@ -337,6 +345,10 @@ class SSHSession:
                 self._loop.resume()  # local connections that waited get their channels
             self._set_state(TunnelState.UP, f"Reconnected to {self.label}")
             return
+
+
+def _is_refusal(err: Exception) -> bool:
+    return isinstance(err, paramiko.ChannelException)
 
 
 def _open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHError:
