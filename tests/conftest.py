@@ -10,7 +10,7 @@ import uuid
 import pytest
 from jupyter_client import KernelManager
 
-pytest_plugins = ["tests.sshd", "tests.slurm"]  # real sshd and SLURM fixtures, for every package
+pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.slurm"]  # real sshd (also 2FA), SLURM
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Every error a user can cause is a KernelConnectError: printed on one line, exit 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -15,8 +16,16 @@ import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.connection import KernelEntry, list_kernels, resolve_connection_file
+from spyder_kernel_connect.cli_checks import (
+    OneLineParser,
+    check_key_file,
+    check_known_hosts,
+    check_local_dir,
+    seconds,
+)
+from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.logs import library_logging
 
 PROG = "spyder-kernel-connect"
 EXIT_USER_ERROR = 2
@@ -49,7 +58,7 @@ def add_list_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=0.5,
         metavar="SECONDS",
         help="how long to wait for heartbeats, for all kernels together (default: 0.5)",
@@ -77,19 +86,23 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
         return
     rows = [("ID", "STARTED", "KERNEL", "STATUS", "FILE")]
     for e in entries:
-        status = "unreadable" if e.error else ("alive" if e.alive else "dead")
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.mtime))
+        if e.error:
+            # One row per bad file; the reason names the file, so it takes the last columns.
+            rows.append((e.kernel_id, started, "-", f"unreadable: {e.error}"))
+            continue
+        status = "alive" if e.alive else "dead"
         rows.append((e.kernel_id, started, e.kernel_name or "-", status, e.path))
     print_table(rows)
-    for e in entries:
-        if e.error:
-            print(f"{e.kernel_id}: {e.error}")
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    full = [row for row in rows if len(row) == len(rows[0])]
+    widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        print("  ".join(cells).rstrip())
 
 
 def add_resolve_command(commands: argparse._SubParsersAction) -> None:
@@ -104,7 +117,8 @@ def add_resolve_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    print(resolve_connection_file(args.spec))
+    # Read and validate too: a path is only worth printing if the file is usable.
+    print(load_connection_spec(args.spec).path)
     return 0
 
 
@@ -132,7 +146,7 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="connect timeout (default: 10)",
@@ -158,6 +172,10 @@ def add_remote_options(parser: argparse.ArgumentParser) -> None:
 def ssh_target(args: argparse.Namespace):
     from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for SSH commands
 
+    if args.known_hosts:
+        check_known_hosts(args.known_hosts)
+    if args.identity:
+        check_key_file(args.identity)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
     return SSHTarget.parse(
@@ -220,6 +238,8 @@ def run_tunnel(args: argparse.Namespace) -> int:
         args.parser.error("SPEC is required (or --start to start a new kernel on the host)")
     if args.shutdown_on_exit and not args.start:
         args.parser.error("--shutdown-on-exit only applies to a kernel started with --start")
+    if args.local_dir:
+        check_local_dir(args.local_dir)
     spec = args.spec
     if args.remote or args.start:
         spec = RemoteSource(
@@ -263,7 +283,7 @@ COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command, add_remot
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         description="Find, tunnel to and connect to Jupyter kernels (for Spyder).",
         epilog=EPILOG,
@@ -295,12 +315,17 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # File names may hold undecodable bytes (kept as surrogates): print them back as they
+    # were on stdout, and escape anything odd in messages rather than crash on it.
+    _reconfigure(sys.stdout, "surrogateescape")
+    _reconfigure(sys.stderr, "backslashreplace")
     parser = build_parser()
     args = parse_args(parser, argv)
+    library_logging(debug=args.debug)
     try:
         return args.func(args)
     except KernelConnectError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
@@ -308,8 +333,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"{PROG}: unexpected error: {type(err).__name__}: {err} "
+            f"{PROG}: unexpected error: {type(err).__name__}: {one_line(str(err))} "
             "(run again with --debug and report it)",
             file=sys.stderr,
         )
         return 1
+
+
+def one_line(text: str) -> str:
+    """The README promises one line per error: fold any line breaks a library put in."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _reconfigure(stream, errors: str) -> None:
+    with contextlib.suppress(AttributeError, ValueError):
+        stream.reconfigure(errors=errors)

@@ -23,6 +23,7 @@ from spyder_kernel_connect.ssh.hostkeys import (
 )
 from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.nodelay import ServerNodelay
+from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 # Big receive window: fewer window-adjust round trips on fast links (paramiko's is 2 MiB).
@@ -92,11 +93,14 @@ def open_transport(
     cancel: threading.Event | None = None,
     sock_factory: Callable[[Deadline], object] | None = None,
     latency: LatencyOptions | None = None,
+    prompt_handler: PromptHandler | None = None,
 ) -> WatchedTransport:
     """Connect, check the host key, authenticate; the caller owns the returned Transport.
 
-    With ``latency.server_nodelay``, the no-op command that makes sshd turn Nagle off is
-    started in the background (``transport.nodelay``): nobody waits for it."""
+    ``prompt_handler`` answers the server's login questions (2FA codes); without one, a
+    host that asks them fails with InteractiveLoginRequired. With ``latency.server_nodelay``,
+    the no-op command that makes sshd turn Nagle off is started in the background
+    (``transport.nodelay``): nobody waits for it."""
     target = resolved.target
     latency = latency or LatencyOptions()
     deadline = Deadline(target.connect_timeout, cancel, resolved.label)
@@ -118,7 +122,7 @@ def open_transport(
                 accepted_once,
             )
             deadline.check("waiting for")
-            authenticate(transport, resolved, deadline)
+            authenticate(transport, resolved, deadline, prompt_handler)
         if latency.server_nodelay:
             transport.nodelay = ServerNodelay(transport, resolved.label)
         ok = True

@@ -55,6 +55,17 @@ def open_socket(
             "Check the spelling, your ~/.ssh/config aliases and your network or VPN.",
             host=label,
         ) from None
+    except (UnicodeError, ValueError) as err:  # IDNA: an empty or 64+ char label, a NUL
+        reason = (
+            "an empty label or one longer than 63 characters"
+            if isinstance(err, UnicodeError)
+            else "it contains a NUL character"
+        )
+        raise errors.HostNotFound(
+            f"{resolved.hostname!r} is not a valid host name ({reason}).",
+            "Check the spelling: labels of 1 to 63 characters separated by single dots.",
+            host=label,
+        ) from None
     last: OSError | None = None
     for family, socktype, proto, _name, address in infos:
         sock = LowLatencySocket(family, socktype, proto)

@@ -6,6 +6,7 @@ import os
 
 import paramiko
 
+from spyder_kernel_connect.files import describe_path
 from spyder_kernel_connect.ssh import errors
 
 DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
@@ -14,6 +15,13 @@ DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
     """Load an explicitly given key; every problem is a KeyFileError naming the file."""
     path = os.path.expanduser(path)
+    problem = describe_path(path, must_exist=False)
+    if problem:  # a FIFO would block the read for ever, /dev/zero fill memory
+        raise errors.KeyFileError(
+            f"Key file {path} {problem}.", "Give the path of your private key.", host=label
+        )
+    if passphrase is not None and os.path.exists(path) and not _is_encrypted(path):
+        passphrase = None  # like OpenSSH: a passphrase the key does not need is ignored
     try:
         return paramiko.PKey.from_path(path, _encode(passphrase))
     except FileNotFoundError:
@@ -47,6 +55,8 @@ def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
 
 
 def try_load_key(path: str, passphrase: str | None) -> paramiko.PKey | None:
+    if describe_path(path):
+        return None  # absent, or a FIFO/device/huge file that must not be read
     try:
         return paramiko.PKey.from_path(path, _encode(passphrase))
     except Exception:  # default keys that are absent, encrypted or odd are simply skipped
