@@ -22,11 +22,8 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.connection import (
-    ConnectionFileError,
-    read_connection_file,
-    resolve_connection_file,
-)
+from spyder_kernel_connect.connection import ConnectionFileError
+from spyder_kernel_connect.connection.resolve import load_connection_spec
 from spyder_kernel_connect.presets import local_copy
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
 from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
@@ -67,19 +64,14 @@ def resolve_spec(spec: str, remote: bool = False) -> tuple[str | None, str | Non
         host", else ``(path or None, what is wrong and what to do)``.
     """
     if remote:
-        path = local_copy(spec)
-    else:
-        try:
-            path = resolve_connection_file(spec)
-        except ConnectionFileError as err:
-            return None, err.gui_text()
-    if path is None:
-        return None, None
+        spec = local_copy(spec) or ""
+        if not spec:
+            return None, None
     try:
-        read_connection_file(path)
+        # What the CLI's resolve does too: found *and* a valid connection file.
+        return load_connection_spec(spec).path, None
     except ConnectionFileError as err:
-        return path, err.gui_text()
-    return path, None
+        return err.path, err.gui_text()
 
 
 def check_local_spec(spec: str) -> str | None:

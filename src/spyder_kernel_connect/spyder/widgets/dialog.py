@@ -5,6 +5,9 @@ kernel lists and the message area. It asks the container for everything that tak
 (``sig_local_list_requested``, ``sig_remote_list_requested``, ``sig_connect_requested``,
 ``sig_start_requested``); the container answers with ``show_local_kernels``,
 ``show_remote_kernels``, ``set_busy``/``set_idle``, ``show_failure`` and ``accept``.
+
+The module is longer than the project's ~400 lines because that contract is spelled out
+here, signal by signal and method by method; the widgets' own work lives in their modules.
 """
 
 from __future__ import annotations
