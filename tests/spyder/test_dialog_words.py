@@ -114,6 +114,10 @@ def test_placeholders_and_titles_are_not_truncated(dialog, qtbot, presets):
         if edit.isClearButtonEnabled():
             room -= edit.height()  # the clear button's square
         assert needed <= room - 8, edit.placeholderText()
+    port = dialog.remote_group.port
+    port.setText("65535")
+    room = port.contentsRect().width() - port.textMargins().left() - port.textMargins().right()
+    assert port.fontMetrics().horizontalAdvance("65535") <= room - 8
 
     presets.save("lab", ConnectionSettings(connection_file="1"))
     dialog.presets_bar.reload(select="lab")

@@ -101,7 +101,7 @@ class ResolutionLabel(MessageLabel):
             The kernel is on the SSH host (a spec found nowhere here is then fine).
         """
         if not spec.strip():
-            self._show("info", _("Type a path, or a kernel ID such as 1234."), False)
+            self._show("info", _("Or pick a kernel from the list below."), False)
             return
         path, problem = resolve_spec(spec, remote)
         if problem:
@@ -144,7 +144,7 @@ class ConnectionFileGroup(QGroupBox):
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
-        self.cf.setPlaceholderText(_("kernel-1234.json, or the kernel ID 1234"))
+        self.cf.setPlaceholderText(_("Path, or a kernel ID such as 1234"))
         self.cf.setToolTip(
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )
