@@ -125,7 +125,9 @@ def list_remote_kernels(
         for attr in attrs
         if attr.filename.startswith("kernel-")
         and attr.filename.endswith(".json")
-        and (attr.st_mode is None or stat.S_ISREG(attr.st_mode))
+        # Links, FIFOs and the like are listed too: reading says what they are (a row
+        # "unreadable: … is a FIFO"), without opening them.
+        and (attr.st_mode is None or not stat.S_ISDIR(attr.st_mode))
     ]
 
     def probe_all(entries: list[KernelEntry]) -> list[bool]:
