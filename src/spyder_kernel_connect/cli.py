@@ -110,7 +110,12 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on.
+
+    Control characters and undecodable bytes (a file named ``kernel-a\nb.json``) are shown
+    escaped, so one entry is always one line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     full = [row for row in rows if len(row) == len(rows[0])]
     widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
@@ -411,6 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line(text: str) -> str:
