@@ -148,3 +148,22 @@ def test_passphrase_for_an_unencrypted_key_is_ignored_and_target_shown(
     assert code == 0, err
     assert "to 127.0.0.1 on" in err and "0.0.0.0" not in err
     assert "passphrase" not in err.lower()
+
+
+def test_remote_list_odd_files_and_dead_kernels_no_library_lines(sshd, ssh_home, remote_dir):
+    """A dead kernel's probe makes paramiko log "Secsh channel N open FAILED"; a FIFO or a
+    link to a good file in the host's runtime dir is one row each. Nothing else on stderr."""
+    from tests.oddfiles import make_case
+
+    (remote_dir / "kernel-dead.json").write_text(valid_text())  # nothing listens there
+    make_case(remote_dir, "fifo")
+    (remote_dir / "kernel-link.json").symlink_to(remote_dir / "kernel-dead.json")
+    args = ["-i", sshd.user_key, "--known-hosts", sshd.known_hosts]
+    args += ["--remote-runtime-dir", remote_dir, "--timeout", "10"]
+    result = run(ssh_home, "remote-list", sshd.address, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {"dead", "fifo", "link"}
+    assert " dead " in rows["dead"] and " dead " in rows["link"]
+    assert "unreadable: " in rows["fifo"] and "FIFO" in rows["fifo"]
