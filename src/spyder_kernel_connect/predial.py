@@ -37,7 +37,8 @@ class _Dial:
 
     def _run(self) -> None:
         host, port, timeout = self._args
-        with contextlib.suppress(OSError):
+        # Any failure (refused, bad name, IDNA error) is left for the engine to report.
+        with contextlib.suppress(Exception):
             self.sock = socket.create_connection((host, port), timeout=timeout)
         self.done.set()
 
