@@ -22,6 +22,7 @@ from spyder_kernel_connect.cli_checks import (
     check_known_hosts,
     check_local_dir,
     seconds,
+    secret_line,
 )
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
@@ -194,8 +195,8 @@ def ssh_target(args: argparse.Namespace):
         check_known_hosts(args.known_hosts)
     if args.identity:
         check_key_file(args.identity)
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
+    password = secret_line("password") if args.password_stdin else None
+    passphrase = secret_line("passphrase") if args.passphrase_stdin else None
     return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
