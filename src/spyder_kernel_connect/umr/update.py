@@ -135,12 +135,16 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
                     once.add(old_code)
         if all(compatible(o, n) for o, n in found.items()):
             pairs.update(found)
-        elif entry.action == BODY:
+        elif entry.action == BODY and entry.key[0] == "def":
             entry.action = RUN  # a closure's free variables changed: define it again
             refused.append(entry.node.name)
-        else:
+        elif entry.action == BODY:  # a method now uses super(), say: update the class
+            entry.action = CLASS
             pairs.update((o, n) for o, n in found.items() if compatible(o, n))
-            refused.append(getattr(entry.node, "name", f"line {entry.node.lineno}"))
+        else:  # statements run again; a class replaces the methods it cannot patch
+            pairs.update((o, n) for o, n in found.items() if compatible(o, n))
+            if entry.key[0] != "class":
+                refused.append(getattr(entry.node, "name", f"line {entry.node.lineno}"))
 
     namespace = module.__dict__
     snapshot = dict(namespace)
