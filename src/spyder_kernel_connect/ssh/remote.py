@@ -81,8 +81,9 @@ def remote_runtime_dir(
         raise RemoteCommandError(
             f"Cannot find the Jupyter runtime directory on {session.label}: "
             f"{(err or out).strip() or 'the shell printed nothing'}.",
-            "Give it explicitly (the remote runtime dir setting, or --remote-runtime-dir).",
+            "Give it explicitly with --remote-runtime-dir.",
             host=session.label,
+            gui_hint="Give it in Runtime directory, under Remote Python and runtime directory.",
         )
     return platform_runtime_dir(system, runtime, xdg_data, home)
 
@@ -300,14 +301,16 @@ def check_remote_python(session: SSHSession, remote_python: str) -> str:
     if status == 127 or "not found" in err or "No such file" in err:
         raise RemotePythonMissing(
             f"The interpreter {remote_python!r} was not found on {session.label}.",
-            "Give the full path of the remote Python (the remote Python setting, or "
-            "--remote-python), e.g. /opt/conda/bin/python.",
+            "Give the full path of the remote Python with --remote-python, e.g. "
+            "/opt/conda/bin/python.",
             host=session.label,
+            gui_hint="Give the full path of the remote Python (under Remote Python and "
+            "runtime directory), e.g. /opt/conda/bin/python.",
         )
     if "spyder_kernels" in err:
         raise RemoteSpyderKernelsMissing(
             f"spyder-kernels is not installed for {remote_python} on {session.label}.",
-            f"Install it there with `{remote_python} -m pip install spyder-kernels` "
+            f"Install it there with: {remote_python} -m pip install spyder-kernels "
             "(or conda install spyder-kernels), or choose another remote Python.",
             host=session.label,
         )
