@@ -173,6 +173,13 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
                 )
                 if not stale:
                     continue
+            node = entry.node
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                # A bare string or number does nothing, except the module's docstring (compiled
+                # alone, any string would become the docstring).
+                if node is new_tree.body[0] and isinstance(node.value.value, str):
+                    namespace["__doc__"] = node.value.value
+                continue
             code = compiled.get(entry.key)
             if code is None:
                 code = compiled[entry.key] = _compile(entry, path, flags)
