@@ -278,3 +278,12 @@ def test_method_body_edit_patches_without_running_the_class_statement(kernel):
     )
     assert result.patched == ["models"]
     assert result.stdout.endswith("2 1 True 5\n")
+
+
+def test_enum_flag_member_added_in_place(kernel):
+    k = kernel
+    k.write("perm.py", "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n")
+    k.run("from perm import Perm; r = Perm.R")
+    k.write("perm.py", "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n    X = 4\n")
+    result = k.run("print((r | Perm.X).value, [p.name for p in Perm], Perm.R is r)")
+    assert result.stdout.endswith("5 ['R', 'W', 'X'] True\n"), result
