@@ -1,4 +1,4 @@
-"""Cancel or a timeout against a black hole shows one message and no internal error (issue 11.1).
+"""Cancel, timeout or a hostile server: one message and no internal error (issues 11.1, 14).
 
 Spyder opens its "internal problem" window for anything written to its stderr (its
 internal console replaces sys.stderr) and for exceptions reaching sys.excepthook or
@@ -51,14 +51,23 @@ def spyder_error_reporter(monkeypatch):
         monkeypatch.undo()
 
 
-@pytest.mark.parametrize("how", ["cancel", "timeout"])
-def test_black_hole_list_cancel_or_timeout_one_message(dialog, qtbot, ssh_home, how):
+@pytest.mark.parametrize(
+    ("behaviour", "how"),
+    [
+        ("black-hole", "cancel"),
+        ("black-hole", "timeout"),
+        ("garbage", "error"),
+        ("huge-packet", "error"),
+        ("close-at-once", "error"),
+    ],
+)
+def test_black_hole_list_cancel_or_timeout_one_message(dialog, qtbot, ssh_home, behaviour, how):
     manager = TunnelManager()
     outcome: list = []
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         spyder_error_reporter(monkeypatch) as (stderr, caught),
-        hostile_server("black-hole") as port,
+        hostile_server(behaviour) as port,
     ):
         dialog.remote_group.setChecked(True)
         dialog.remote_group.hostname.setText("127.0.0.1")
@@ -89,7 +98,8 @@ def test_black_hole_list_cancel_or_timeout_one_message(dialog, qtbot, ssh_home, 
         while time.monotonic() < end:
             qtbot.wait(100)
     manager.close_all()
-    expected = "cancelled" if how == "cancel" else "Timed out"
+    expected = {"cancel": "cancelled", "timeout": "Timed out"}.get(how, "")
     assert expected in str(error)
+    assert dialog.error_label.plain_text() == error.gui_text()  # the one message shown
     assert caught == []
     assert stderr.getvalue() == ""
