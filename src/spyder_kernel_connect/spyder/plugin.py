@@ -143,6 +143,8 @@ class KernelConnect(SpyderPluginV2):
             self.outage_guards[shell] = ConsoleOutageGuard(
                 shell, outcome.tunnel, outcome.label or "", self
             )
+            if getattr(outcome, "job", None) is not None:  # a kernel in a SLURM job
+                self.get_container().jobs.attach(client, outcome, self.outage_guards[shell])
         console.switch_to_plugin()
         return client
 
