@@ -116,7 +116,7 @@ class JobConsoles(QObject):
             if client in self.container.tunnels:
                 tunnel, _old = self.container.tunnels[client]
                 self.container.tunnels[client] = (tunnel, label)
-            self.container.sig_tab_label_changed.emit(client, label)
+            self.container.sig_tab_label_changed.emit(client, label, "")
 
     # ---- Closing
     def ask_close(self, client: Any) -> None:
