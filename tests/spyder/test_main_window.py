@@ -405,6 +405,27 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
 
 
 @pytest.mark.sshd
+def test_a_kernel_that_really_dies_behind_a_working_tunnel_is_still_reported(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The outage guard only holds off the link's silence: with the SSH link up and the
+    kernel gone, Spyder's own "kernel died" handling runs, and no outage is claimed."""
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+    guard = plugin.outage_guards[shell]
+    os.kill(km.provisioner.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "kernel died" in shell._control.toPlainText().lower(), timeout=90000)
+    assert guard.notices == []
+    assert "Connection to" not in shell._control.toPlainText()
+
+
+@pytest.mark.sshd
 def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot,
     plugin,
