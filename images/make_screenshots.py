@@ -29,8 +29,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "src"))  # the plugin of this tree, not the installed one
 
 from tests.spyder.xvfb import Xvfb  # noqa: E402
+
+# Imported before spyder.app.start drops PYTHONPATH's entries from sys.path.
+import spyder_kernel_connect  # noqa: E402, F401
 
 
 def main() -> int:
