@@ -133,8 +133,10 @@ def verify_host_key(
             f"The host key of {label} is unknown ({key_type} {info.fingerprint}) and was "
             "not accepted.",
             "Check the fingerprint with the server's administrator, then accept it "
-            "(CLI: --accept-new-host-key) or add it to known_hosts.",
+            "with --accept-new-host-key or add it to known_hosts.",
             host=label,
+            gui_hint="Check the fingerprint with the server's administrator, then connect "
+            "again and accept it, or add it to known_hosts.",
         )
     accepted_once[(hostname, port)] = info.fingerprint
 
