@@ -387,11 +387,16 @@ class Shooter:
         # 7. The SSH connection drops: kill sshd's per-connection processes (as the tests'
         # kill_connections does) and hold the listener for a moment, so the plugin is seen
         # re-establishing the connection; then let it through again.
+        widget = console.get_widget()
+
+        def tab() -> str:  # the tab's text: the console's name and the tunnel's state
+            return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
         listener = self.sshd.process.pid
         os.kill(listener, signal.SIGSTOP)
         try:
             self.sshd.kill_connections()
-            wait_until(lambda: "reconnecting" in client.get_name(), timeout=30, what="reconnect")
+            wait_until(lambda: "reconnecting" in tab(), timeout=30, what="reconnect")
             settle(1)
             self.save(window, "tab-reconnecting")
             # 7b. A command typed meanwhile is held at the prompt, under one notice.
@@ -403,7 +408,7 @@ class Shooter:
             self.save(window, "console-outage")
         finally:
             os.kill(listener, signal.SIGCONT)
-        wait_until(lambda: "reconnecting" not in client.get_name(), timeout=90, what="reconnected")
+        wait_until(lambda: "reconnecting" not in tab(), timeout=90, what="reconnected")
         wait_until(lambda: "restored" in shell._control.toPlainText(), timeout=90, what="restored")
         wait_until(lambda: not shell._executing, what="the held command")
 

@@ -465,8 +465,8 @@ def test_a_frozen_ssh_link_is_not_a_dead_kernel_either(
     try:
         # The keepalive (every 15 s, 10 s to answer) finds the link dead and reconnects;
         # the heartbeat failed several times before that.
-        qtbot.waitUntil(lambda: "(reconnecting...)" in client.get_name(), timeout=60000)
-        qtbot.waitUntil(lambda: "(" not in client.get_name(), timeout=90000)
+        qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+        qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name(), timeout=90000)
     finally:
         for pid in frozen:
             with contextlib.suppress(ProcessLookupError):
