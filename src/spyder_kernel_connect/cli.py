@@ -332,7 +332,7 @@ def add_sync_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
     parser.add_argument(
-        "--interval", type=float, default=0.5, metavar="SECONDS", help="--watch poll interval"
+        "--interval", type=seconds, default=0.5, metavar="SECONDS", help="--watch poll interval"
     )
     parser.set_defaults(func=run_sync)
 
