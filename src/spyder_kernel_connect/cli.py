@@ -22,6 +22,7 @@ from spyder_kernel_connect.cli_checks import (
     check_known_hosts,
     check_local_dir,
     seconds,
+    secret_line,
 )
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
@@ -110,7 +111,12 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on.
+
+    Control characters and undecodable bytes (a file named ``kernel-a\nb.json``) are shown
+    escaped, so one entry is always one line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     full = [row for row in rows if len(row) == len(rows[0])]
     widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
@@ -189,8 +195,8 @@ def ssh_target(args: argparse.Namespace):
         check_known_hosts(args.known_hosts)
     if args.identity:
         check_key_file(args.identity)
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
+    password = secret_line("password") if args.password_stdin else None
+    passphrase = secret_line("passphrase") if args.passphrase_stdin else None
     return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
@@ -326,7 +332,7 @@ def add_sync_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
     parser.add_argument(
-        "--interval", type=float, default=0.5, metavar="SECONDS", help="--watch poll interval"
+        "--interval", type=seconds, default=0.5, metavar="SECONDS", help="--watch poll interval"
     )
     parser.set_defaults(func=run_sync)
 
@@ -411,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line(text: str) -> str:

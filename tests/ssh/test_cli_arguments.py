@@ -205,3 +205,25 @@ def _processes_with(marker: str) -> list[int]:
             if marker.encode() in cmdline and b"sleep" in cmdline:
                 found.append(int(entry))
     return found
+
+
+@pytest.mark.parametrize("option", ["--password-stdin", "--passphrase-stdin"])
+def test_secret_from_an_endless_stdin_is_refused(ssh_home, spec, option):
+    with open("/dev/zero", "rb") as zeros:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "spyder_kernel_connect",
+                "tunnel",
+                "me@127.0.0.1:1",
+                spec,
+                option,
+            ],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ, HOME=str(ssh_home)),
+        )
+    assert_one_line_exit_2(result, "standard input is longer than")
