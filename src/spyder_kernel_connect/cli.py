@@ -23,6 +23,13 @@ from spyder_kernel_connect.cli_checks import (
     check_local_dir,
     seconds,
 )
+from spyder_kernel_connect.cli_slurm import (
+    add_slurm_list_option,
+    add_slurm_tunnel_options,
+    check_slurm_tunnel_args,
+    run_slurm_list,
+    run_slurm_tunnel,
+)
 from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.logs import library_logging
@@ -42,6 +49,10 @@ examples:
                                               look the kernel up on lab, fetch its file
   spyder-kernel-connect tunnel me@lab --start start a kernel on lab and tunnel to it
   spyder-kernel-connect remote-list me@lab    kernels running on lab
+  spyder-kernel-connect tunnel me@cluster --slurm --partition gpu --time 2:00:00 --gres gpu:1
+                                              a kernel in a SLURM job on a compute node
+  spyder-kernel-connect remote-list me@cluster --slurm
+                                              your kernel jobs: ID, node, state, time left
 """
 
 
@@ -226,12 +237,18 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where to write the local connection file (default: Jupyter's runtime dir)",
     )
+    add_slurm_tunnel_options(parser)
     parser.set_defaults(func=run_tunnel, parser=parser)
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
     from spyder_kernel_connect.ssh.foreground import RemoteSource, serve_tunnel
 
+    if args.slurm:
+        if args.local_dir:
+            check_local_dir(args.local_dir)
+        check_slurm_tunnel_args(args)
+        return run_slurm_tunnel(args, ssh_target(args))
     if args.start and args.spec:
         args.parser.error("give either SPEC or --start, not both")
     if not args.start and not args.spec:
@@ -263,11 +280,15 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
     add_ssh_options(parser)
     add_remote_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_slurm_list_option(parser)
     parser.set_defaults(func=run_remote_list)
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
     from spyder_kernel_connect.ssh.foreground import list_host_kernels
+
+    if args.slurm:
+        return run_slurm_list(args, ssh_target(args))
 
     directory, entries = list_host_kernels(
         ssh_target(args),

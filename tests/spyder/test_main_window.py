@@ -328,6 +328,82 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     assert client not in container.tunnels
 
 
+@pytest.fixture
+def own_sshd(tmp_path):
+    """An sshd of this test alone, so it can be stopped and started again."""
+    from tests.sshd import start_sshd, stop_sshd
+
+    server = start_sshd(tmp_path / "own-sshd")
+    yield server
+    stop_sshd(server)
+
+
+def restart_sshd(server):
+    """Start the stopped server again: same config, keys and port."""
+    import subprocess
+
+    from tests.sshd import SSHD, _wait_for_banner
+
+    server.process = subprocess.Popen(
+        [SSHD, "-D", "-f", str(server.config_path), "-E", str(server.log_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for_banner(server)
+
+
+OUTAGE_SECONDS = 20
+
+
+@pytest.mark.sshd
+def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """sshd gone for 20 s under an open remote console: one notice, no "kernel died",
+    a command typed meanwhile runs once the link is back, same kernel, no restart."""
+    from tests.sshd import stop_sshd
+
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
+    label = plugin.get_container().tunnels[client][1]
+    notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
+
+    stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
+    stopped = time.monotonic()
+    qtbot.waitUntil(lambda: "(reconnecting...)" in client.get_name(), timeout=60000)
+    qtbot.waitUntil(lambda: notice in shell._control.toPlainText(), timeout=30000)
+    # Longer than Spyder's heartbeat period, so a false "kernel died" would have shown.
+    qtbot.wait(5000)
+    qtbot.keyClicks(shell._control, "print('typed', 6 * 7)")
+    qtbot.keyClick(shell._control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "stays at the prompt" in shell._control.toPlainText())
+    assert shell.input_buffer == "print('typed', 6 * 7)"  # kept, where the user sees it
+    while time.monotonic() - stopped < OUTAGE_SECONDS:
+        qtbot.wait(500)
+    text = shell._control.toPlainText()
+    assert "died" not in text.lower(), text
+    assert text.count(notice) == 1, text
+
+    restart_sshd(sshd)
+    qtbot.waitUntil(lambda: "typed 42" in shell._control.toPlainText(), timeout=120000)
+    qtbot.waitUntil(lambda: client.get_name().startswith(label) and "(" not in client.get_name())
+    text = run(
+        qtbot, shell, "print('pid', os.getpid(), 'after')", f"pid {km.provisioner.pid} after"
+    )
+    assert "died" not in text.lower() and "restarting" not in text.lower(), text
+    assert text.count(notice) == 1
+    assert f"Connection to {label} restored." in text
+    assert text.count("typed 42") == 1  # run once, not lost, not twice
+
+
 @pytest.mark.sshd
 def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot,

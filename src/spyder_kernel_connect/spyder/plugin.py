@@ -17,6 +17,8 @@ from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.connector import ConnectOutcome
 from spyder_kernel_connect.spyder.container import KernelConnectActions, KernelConnectContainer
+from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
+from spyder_kernel_connect.spyder.tabs import tunnel_matches
 
 
 class KernelConnect(SpyderPluginV2):
@@ -51,6 +53,9 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         container.sig_open_console_requested.connect(self.open_console)
         container.sig_tab_label_changed.connect(self._set_tab_label)
+        container.bridge.sig_state_event.connect(self._on_tunnel_state)
+        # shellwidget -> its guard: tunnelled consoles stay calm while the SSH link is down
+        self.outage_guards: dict[Any, ConsoleOutageGuard] = {}
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -59,6 +64,7 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         console.sig_shellwidget_created.connect(container.umr.attach)
         console.sig_shellwidget_deleted.connect(container.on_shellwidget_deleted)
+        console.sig_shellwidget_deleted.connect(self._drop_outage_guard)
         for client in console.get_clients():  # consoles opened before this plugin
             if getattr(client, "shellwidget", None) is not None:
                 container.umr.attach(client.shellwidget)
@@ -78,6 +84,7 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         console.sig_shellwidget_created.disconnect(container.umr.attach)
         console.sig_shellwidget_deleted.disconnect(container.on_shellwidget_deleted)
+        console.sig_shellwidget_deleted.disconnect(self._drop_outage_guard)
         widget = console.get_widget()
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
@@ -132,8 +139,24 @@ class KernelConnect(SpyderPluginV2):
                 client, outcome.tunnel, outcome.label or "", outcome.started
             )
             self._set_tab_label(client, outcome.label or "")
+            shell = client.shellwidget
+            self.outage_guards[shell] = ConsoleOutageGuard(
+                shell, outcome.tunnel, outcome.label or "", self
+            )
         console.switch_to_plugin()
         return client
+
+    def _on_tunnel_state(self, event: Any) -> None:
+        name = getattr(event.state, "name", str(event.state))
+        for guard in list(self.outage_guards.values()):
+            if tunnel_matches(guard.tunnel, event):
+                guard.on_state(name)
+
+    def _drop_outage_guard(self, shellwidget: Any) -> None:
+        guard = self.outage_guards.pop(shellwidget, None)
+        if guard is not None:
+            guard.remove()
+            guard.deleteLater()
 
     def _set_tab_label(self, client: Any, label: str) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)

@@ -82,7 +82,7 @@ def serve_tunnel(
         serving.set()
         ports = ", ".join(f"{name[:-5]} {port}" for name, port in tunnel.local_info.ports.items())
         print(
-            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.ip} on "
+            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.reachable_ip} on "
             f"{tunnel.session.label}. Press Ctrl+C to close.",
             file=stderr,
             flush=True,

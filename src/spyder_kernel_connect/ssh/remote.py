@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from spyder_kernel_connect.connection import (
     ConnectionFileError,
+    ConnectionFileInvalid,
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
     ConnectionInfo,
@@ -33,6 +34,7 @@ from spyder_kernel_connect.connection import (
     write_connection_file,
 )
 from spyder_kernel_connect.connection.info import MAX_FILE_SIZE
+from spyder_kernel_connect.files import file_kind
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.errors import (
     RemoteCommandError,
@@ -155,8 +157,26 @@ def probe_remote_heartbeats(
 
 
 def read_remote_connection_file(session: SSHSession, path: str) -> ConnectionInfo:
-    """Read and validate a remote connection file over SFTP."""
+    """Read and validate a remote connection file over SFTP.
+
+    The file is stat'ed first: opening a FIFO would block the host's sftp-server (and us)
+    until a writer comes, and a device or huge file has nothing to offer.
+    """
     try:
+        attrs = session.sftp().stat(path)
+        if attrs.st_mode is not None and not stat.S_ISREG(attrs.st_mode):
+            raise ConnectionFileUnreadable(
+                f"{path} on {session.label} is {file_kind(attrs.st_mode)}, not a connection file.",
+                "Give the kernel-<id>.json file the kernel wrote.",
+                path=path,
+            )
+        if (attrs.st_size or 0) > MAX_FILE_SIZE:
+            raise ConnectionFileInvalid(
+                f"{path} on {session.label} is larger than 1 MiB, far too large to be a "
+                "connection file.",
+                "Pick the kernel-<id>.json file the kernel wrote.",
+                path=path,
+            )
         with session.sftp().open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
     except FileNotFoundError:
