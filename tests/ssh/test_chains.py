@@ -6,6 +6,7 @@ import hashlib
 import time
 
 import pytest
+from jupyter_client import BlockingKernelClient
 
 from spyder_kernel_connect.ssh import (
     AuthenticationFailed,
@@ -129,6 +130,21 @@ def test_proxyjump_loop_is_an_error_not_a_hang(chain):
 
 
 def test_20_mb_byte_exact_through_three_hops(chain, remote_kernel, tmp_path):
+    """20 MB of kernel output through bastion → login → target, hashed as it arrives (kept
+    whole, it would grow this test process for the rest of the session)."""
+    line = "abcdefghij" * 9 + "\n"
+    expected = hashlib.sha256()
+    for i in range(200_000):
+        expected.update(f"{i:08d} {line}".encode())
+    received, size = hashlib.sha256(), 0
+
+    def hash_stdout(msg):
+        nonlocal size
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            data = msg["content"]["text"].encode()
+            received.update(data)
+            size += len(data)
+
     with chain_manager(Decider(chain.login.port)) as manager:
         tunnel = manager.open_tunnel(
             chain.ssh_target(), remote_kernel.connection_file, local_dir=tmp_path
@@ -136,12 +152,19 @@ def test_20_mb_byte_exact_through_three_hops(chain, remote_kernel, tmp_path):
         code = (
             "import sys\n"
             "for i in range(200_000):\n"
-            "    sys.stdout.write(f'{i:08d} ' + 'abcdefghij' * 9 + '\\n')\n"
+            f"    sys.stdout.write(f'{{i:08d}} ' + {line!r})\n"
         )
-        expected = "".join(f"{i:08d} " + "abcdefghij" * 9 + "\n" for i in range(200_000))
-        out = execute(tunnel.local_connection_file, code, timeout=280)
-    assert len(out) == len(expected) == 20_000_000
-    assert hashlib.sha256(out.encode()).digest() == hashlib.sha256(expected.encode()).digest()
+        client = BlockingKernelClient(connection_file=tunnel.local_connection_file)
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            reply = client.execute_interactive(code, timeout=280, output_hook=hash_stdout)
+        finally:
+            client.stop_channels()
+    assert reply["content"]["status"] == "ok"
+    assert size == 20_000_000
+    assert received.digest() == expected.digest()
 
 
 def test_dropped_middle_hop_reconnects(chain, remote_kernel, tmp_path):
