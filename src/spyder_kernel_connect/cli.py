@@ -22,6 +22,7 @@ from spyder_kernel_connect.cli_checks import (
     check_known_hosts,
     check_local_dir,
     seconds,
+    secret_line,
 )
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
@@ -49,6 +50,8 @@ examples:
                                               look the kernel up on lab, fetch its file
   spyder-kernel-connect tunnel me@lab --start start a kernel on lab and tunnel to it
   spyder-kernel-connect remote-list me@lab    kernels running on lab
+  spyder-kernel-connect sync me@lab ~/proj ~/proj --watch
+                                              push every save of ~/proj to lab
   spyder-kernel-connect tunnel me@cluster --slurm --partition gpu --time 2:00:00 --gres gpu:1
                                               a kernel in a SLURM job on a compute node
   spyder-kernel-connect remote-list me@cluster --slurm
@@ -108,7 +111,12 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on.
+
+    Control characters and undecodable bytes (a file named ``kernel-a\nb.json``) are shown
+    escaped, so one entry is always one line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     full = [row for row in rows if len(row) == len(rows[0])]
     widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
@@ -205,8 +213,8 @@ def ssh_target(args: argparse.Namespace):
             f"SSH config file {args.ssh_config} does not exist or is not a file.",
             "Give the file `ssh -F` would take, or leave -F out to use ~/.ssh/config.",
         )
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
+    password = secret_line("password") if args.password_stdin else None
+    passphrase = secret_line("passphrase") if args.passphrase_stdin else None
     return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
@@ -320,7 +328,57 @@ def run_remote_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command, add_remote_list_command)
+def add_sync_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "sync",
+        help="push a local project folder to a folder on an SSH host (once, or on every change)",
+        description="Copy what differs from LOCAL_DIR to REMOTE_DIR on HOST over one SSH "
+        "connection (version-control and cache folders, virtual environments, large files "
+        "and .gitignore'd paths are left out). A file changed on the host since our last push "
+        "is never overwritten silently: it is reported, or with --overwrite kept aside as "
+        "NAME.remote-<time> first. A file deleted locally is deleted on the host only if the "
+        "host's copy is still the one pushed. With --watch, keep pushing changes until Ctrl+C.",
+    )
+    add_ssh_options(parser)
+    parser.add_argument("local_dir", metavar="LOCAL_DIR", help="the project folder here")
+    parser.add_argument(
+        "remote_dir", metavar="REMOTE_DIR", help="the folder on the host (absolute or ~/…)"
+    )
+    parser.add_argument("--watch", action="store_true", help="keep pushing changes until Ctrl+C")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="push over files changed on the host (their copy is kept aside first)",
+    )
+    parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
+    parser.add_argument(
+        "--interval", type=seconds, default=0.5, metavar="SECONDS", help="--watch poll interval"
+    )
+    parser.set_defaults(func=run_sync)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.sync.command import sync_project
+
+    return sync_project(
+        ssh_target(args),
+        args.local_dir,
+        args.remote_dir,
+        watch=args.watch,
+        overwrite=args.overwrite,
+        delete=not args.no_delete,
+        interval=args.interval,
+        accept_new_host_key=args.accept_new_host_key,
+    )
+
+
+COMMANDS = (
+    add_list_command,
+    add_resolve_command,
+    add_tunnel_command,
+    add_remote_list_command,
+    add_sync_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line(text: str) -> str:

@@ -397,9 +397,10 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for client, (tunnel, label) in list(self.tunnels.items()):
             if tunnel_matches(tunnel, event):
-                self.sig_tab_label_changed.emit(client, f"{label}{suffix}")
+                self.sig_tab_label_changed.emit(client, label, suffix)
 
-    sig_tab_label_changed = Signal(object, str)
+    sig_tab_label_changed = Signal(object, str, str)
+    """(console client, its label, state suffix such as " (reconnecting...)" or "")."""
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:

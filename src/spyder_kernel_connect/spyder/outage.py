@@ -71,6 +71,8 @@ class ConsoleOutageGuard(QObject):
         self._iopub_timer.timeout.connect(self._ask_for_iopub)
         shellwidget.execute = self._execute  # also what Enter calls (self.execute(...))
         self.hook_heartbeat()
+        # Should the kernel client come (or change) later: hook it at its first prompt.
+        shellwidget.sig_prompt_ready.connect(self.hook_heartbeat)
 
     # ---- Heartbeat
     def hook_heartbeat(self) -> None:
@@ -184,6 +186,8 @@ class ConsoleOutageGuard(QObject):
         """The console is closing: hand everything back to Spyder."""
         self._iopub_timer.stop()
         self.shellwidget.__dict__.pop("execute", None)
+        with contextlib.suppress(TypeError, RuntimeError):
+            self.shellwidget.sig_prompt_ready.disconnect(self.hook_heartbeat)
         channel, self._hooked_channel = self._hooked_channel, None
         if channel is not None:
             try:

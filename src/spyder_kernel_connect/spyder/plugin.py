@@ -18,7 +18,7 @@ from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.connector import ConnectOutcome
 from spyder_kernel_connect.spyder.container import KernelConnectActions, KernelConnectContainer
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
-from spyder_kernel_connect.spyder.tabs import tunnel_matches
+from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
 
 
 class KernelConnect(SpyderPluginV2):
@@ -135,14 +135,11 @@ class KernelConnect(SpyderPluginV2):
         if client is None:
             return None
         if outcome.tunnel is not None:
-            self.get_container().register_tunnel(
-                client, outcome.tunnel, outcome.label or "", outcome.started
-            )
-            self._set_tab_label(client, outcome.label or "")
+            label = tab_label(outcome.label or "", outcome.tunnel)
+            self.get_container().register_tunnel(client, outcome.tunnel, label, outcome.started)
+            self._set_tab_label(client, label)
             shell = client.shellwidget
-            self.outage_guards[shell] = ConsoleOutageGuard(
-                shell, outcome.tunnel, outcome.label or "", self
-            )
+            self.outage_guards[shell] = ConsoleOutageGuard(shell, outcome.tunnel, label, self)
         console.switch_to_plugin()
         return client
 
@@ -158,9 +155,13 @@ class KernelConnect(SpyderPluginV2):
             guard.remove()
             guard.deleteLater()
 
-    def _set_tab_label(self, client: Any, label: str) -> None:
+    def _set_tab_label(self, client: Any, label: str, suffix: str = "") -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
         if console is None or client not in console.get_clients():
             return
         client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
         console.rename_client_tab(client, None)
+        if suffix:  # after Spyder's "1/A", not inside the name
+            widget = console.get_widget()
+            index = widget.get_client_index_from_id(id(client))
+            widget.tabwidget.setTabText(index, client.get_name() + suffix)

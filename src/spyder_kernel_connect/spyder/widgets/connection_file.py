@@ -22,9 +22,14 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.connection import ConnectionFileError, read_connection_file
-from spyder_kernel_connect.presets import describe_spec
+from spyder_kernel_connect.connection import (
+    ConnectionFileError,
+    read_connection_file,
+    resolve_connection_file,
+)
+from spyder_kernel_connect.presets import local_copy
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
+from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 CONNECTION_FILE_FILTERS = ";;".join(
     [
@@ -43,27 +48,45 @@ def browse_start_dir(current: str) -> str:
     return jupyter_runtime_dir()
 
 
-def check_local_spec(spec: str, remote: bool = False) -> str | None:
+def resolve_spec(spec: str, remote: bool = False) -> tuple[str | None, str | None]:
     """
-    Why ``spec`` cannot be used as it is, or None if it leads to a valid file.
+    Resolve ``spec`` here and read the file: (its path, None) or (None/path, the problem).
 
     Parameters
     ----------
     spec: str
         What the user typed: a path, a file name or a kernel ID.
     remote: bool, optional
-        The kernel is on the SSH host: a spec found nowhere here is fine (the host is
-        asked), but a local copy that is found must be valid.
+        The kernel is on the SSH host: only a path to a local copy is used here (anything
+        else is looked up on the host), but a copy that is found must be valid.
+
+    Returns
+    -------
+    tuple
+        ``(path, None)`` for a valid file here, ``(None, None)`` for "look it up on the
+        host", else ``(path or None, what is wrong and what to do)``.
     """
-    status = describe_spec(spec, remote=remote)
-    if not status.ok:
-        return status.message
-    if status.path:
+    if remote:
+        path = local_copy(spec)
+    else:
         try:
-            read_connection_file(status.path)
+            path = resolve_connection_file(spec)
         except ConnectionFileError as err:
-            return str(err)
-    return None
+            return None, err.gui_text()
+    if path is None:
+        return None, None
+    try:
+        read_connection_file(path)
+    except ConnectionFileError as err:
+        return path, err.gui_text()
+    return path, None
+
+
+def check_local_spec(spec: str) -> str | None:
+    """Why ``spec`` cannot be connected to on this computer, or None if it can."""
+    if not spec.strip():
+        return _("Enter a connection file or a kernel ID.")
+    return resolve_spec(spec)[1]
 
 
 class ResolutionLabel(MessageLabel):
@@ -85,20 +108,18 @@ class ResolutionLabel(MessageLabel):
         remote: bool
             The kernel is on the SSH host (a spec found nowhere here is then fine).
         """
-        status = describe_spec(spec, remote=remote)
-        problem = check_local_spec(spec, remote) if status.path else None
-        if status.path and not problem:
-            self._show("success", _("Resolves to {}").format(status.path), True)
-        elif problem:
+        if not spec.strip():
+            self._show("info", _("Type a path, or a kernel ID such as 1234."), False)
+            return
+        path, problem = resolve_spec(spec, remote)
+        if problem:
             self._show("warning", problem, False)
-        elif status.ok and remote:
+        elif path:
+            self._show("success", _("Resolves to {}").format(path), True)
+        else:
             self._show(
                 "info", _("Not on this computer: it will be looked up on the remote host."), True
             )
-        elif status.ok or not spec.strip():
-            self._show("info", status.message, status.ok)
-        else:
-            self._show("warning", status.message, False)
 
     def show_remote_pick(self, path: str) -> None:
         """Say that ``path`` was picked from the SSH host's list."""
@@ -136,6 +157,7 @@ class ConnectionFileGroup(QGroupBox):
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )
         self.cf.setClearButtonEnabled(True)
+        fit_placeholder(self.cf, extra=self.cf.sizeHint().height())  # room for the clear button
         self.browse_button = QPushButton(_("Browse..."))
         self.browse_button.setIcon(ima.icon("fileopen"))
         self.browse_button.clicked.connect(self.browse)
