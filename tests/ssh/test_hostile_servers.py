@@ -9,6 +9,7 @@ while connecting ends the command at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -20,7 +21,7 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh import Cancelled, ConnectTimeout, SSHError, SSHTarget, TunnelManager
-from tests.hostile import BEHAVIOURS, hostile_server
+from tests.hostile import BEHAVIOURS, hostile_server, known_hosts_line
 from tests.oddfiles import valid_text
 
 # Peak memory allowed for the whole CLI process (Python + paramiko + zmq load ~60 MB).
@@ -89,6 +90,25 @@ def test_black_hole_cancel_and_timeout_end_in_our_error_only(
         expected = Cancelled if how == "cancel" else ConnectTimeout
         with pytest.raises(expected):
             manager.session(target(port, ssh_home, timeout=2.0), cancel=cancel)
+        settle()
+    assert thread_errors == []
+    assert library_records() == []
+
+
+@pytest.mark.parametrize("how", ["cancel", "timeout"])
+def test_server_stalling_authentication_cancel_and_timeout(
+    ssh_home, thread_errors, library_records, how
+):
+    """Past the key exchange and the host key check, the server never answers a login."""
+    cancel = threading.Event()
+    with hostile_server("stalling-auth") as port, TunnelManager() as manager:
+        (ssh_home / "known_hosts").write_text(known_hosts_line(port))
+        if how == "cancel":
+            threading.Timer(1.0, cancel.set).start()
+        expected = Cancelled if how == "cancel" else ConnectTimeout
+        with pytest.raises(expected):
+            login = dataclasses.replace(target(port, ssh_home, timeout=3.0), password="x")
+            manager.session(login, cancel=cancel)
         settle()
     assert thread_errors == []
     assert library_records() == []
