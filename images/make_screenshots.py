@@ -8,9 +8,10 @@ Starts a private Xvfb, real kernels (``python -m spyder_kernels.console``), a re
 sshd on a loopback port standing in for the remote host (as the tests' sshd fixture does),
 and Spyder (with a throwaway config dir), then drives the plugin to: the Consoles menu, the
 dialog (local, an ambiguous kernel ID, and remote with the host's kernels listed over SSH),
-the host-key prompt, the preferences UMR group, a console showing "Reloaded modules:", a
-console on a kernel reached through the SSH tunnel, and its tab while the SSH connection is
-re-established. Everything it starts is stopped by PID.
+the host-key prompt, the preferences page pointing to the UMR switch, a console showing
+"Reloaded modules:", a console on a kernel reached through the SSH tunnel, and its tab while
+the SSH connection is re-established (with the outage notice and a command held at the
+prompt). Everything it starts is stopped by PID.
 
 ``--small-screen`` instead takes one picture of a whole 1366x768 screen: Spyder maximized,
 the dialog for a remote kernel with every section unfolded and an error from the host.
@@ -33,12 +34,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "src"))
+sys.path.insert(0, os.path.join(ROOT, "src"))  # the plugin of this tree, not the installed one
 
 from tests.spyder.xvfb import Xvfb  # noqa: E402
 
-# Before spyder.app.start drops PYTHONPATH's entries from sys.path: the plugin is then
-# imported from this tree, not from wherever the venv's editable install points.
+# Imported before spyder.app.start drops PYTHONPATH's entries from sys.path.
 import spyder_kernel_connect  # noqa: E402, F401
 
 
@@ -123,11 +123,6 @@ def settle(seconds: float = 0.6) -> None:
     while time.monotonic() < end:
         QApplication.processEvents()
         time.sleep(0.02)
-
-
-def tab_text(console, client) -> str:
-    widget = console.get_widget()
-    return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
 
 
 class Shooter:
@@ -281,16 +276,16 @@ class Shooter:
         dialog.reject()
         settle()
 
-        # 4. Preferences: the UMR group.
+        # 4. Preferences: our page says where the UMR switch is (Spyder's own options).
+        from spyder.config.manager import CONF
+
+        CONF.set("main_interpreter", "umr/namelist", ["numpy", "pandas"])
         preferences = window.get_plugin(Plugins.Preferences)
         preferences.open_dialog()
         prefs = preferences.get_container()
         wait_until(lambda: prefs.dialog is not None and prefs.dialog.isVisible())
         index = prefs.dialog.get_index_by_name(plugin.NAME)
         prefs.dialog.set_current_index(index)
-        page = prefs.dialog.get_page(index)
-        for name in ("numpy", "pandas"):
-            page._add_item(name)
         prefs.dialog.resize(1000, 760)
         self.save(prefs.dialog, "preferences-umr")
         prefs.dialog.close()
@@ -431,18 +426,30 @@ class Shooter:
         # 7. The SSH connection drops: kill sshd's per-connection processes (as the tests'
         # kill_connections does) and hold the listener for a moment, so the plugin is seen
         # re-establishing the connection; then let it through again.
+        widget = console.get_widget()
+
+        def tab() -> str:  # the tab's text: the console's name and the tunnel's state
+            return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
         listener = self.sshd.process.pid
         os.kill(listener, signal.SIGSTOP)
         try:
             self.sshd.kill_connections()
-            wait_until(lambda: "reconnecting" in tab_text(console, client), what="reconnecting")
-            wait_until(lambda: "lost" in shell._control.toPlainText(), what="outage notice")
+            wait_until(lambda: "reconnecting" in tab(), timeout=30, what="reconnect")
             settle(1)
             self.save(window, "tab-reconnecting")
+            # 7b. A command typed meanwhile is held at the prompt, under one notice.
+            shell._control.setFocus()
+            shell._control.insertPlainText("sum(x * x for x in range(10))")
+            shell.execute(interactive=True)
+            wait_until(lambda: "stays at the prompt" in shell._control.toPlainText())
+            settle(1)
+            self.save(window, "console-outage")
         finally:
             os.kill(listener, signal.SIGCONT)
-        wait_until(lambda: "reconnecting" not in tab_text(console, client), timeout=90)
-        self.execute(shell, "sum(x * x for x in range(10))")
+        wait_until(lambda: "reconnecting" not in tab(), timeout=90, what="reconnected")
+        wait_until(lambda: "restored" in shell._control.toPlainText(), timeout=90, what="restored")
+        wait_until(lambda: not shell._executing, what="the held command")
 
     def execute(self, shell, code: str) -> None:
         wait_until(lambda: not shell._executing)

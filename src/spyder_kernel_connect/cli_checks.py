@@ -40,7 +40,7 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0 or value > MAX_SECONDS:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a usable timeout; give a number of seconds above 0, e.g. 10"
+            f"{text!r} is not a usable number of seconds; give a number above 0, e.g. 10"
         )
     return value
 

@@ -61,6 +61,12 @@ def test_embedded_source_works_where_the_package_is_missing(start_umr_kernel):
     k.write("tool.py", "def f():\n    return 'v2'\n")
     result = k.run("print(f())")
     assert result.reloaded == ["tool"] and result.stdout.endswith("v2\n")
+    # The whole reloader, not a subset: a class keeps its identity, a statement re-runs.
+    k.write("kind.py", "N = 1\nclass K:\n    def v(self):\n        return 1\n")
+    k.run("from kind import K; obj = K()")
+    k.write("kind.py", "N = 2\nclass K:\n    def v(self):\n        return 2\n")
+    result = k.run("import kind; print(obj.v(), kind.K is K, kind.N)")
+    assert result.stdout.endswith("2 True 2\n"), result
 
     # Preferences changed: the plugin sends the code again; it only reconfigures.
     k.run(bootstrap_code(enabled=True, verbose=False, exclude=[], watch=True), silent=True)

@@ -287,3 +287,14 @@ def test_enum_flag_member_added_in_place(kernel):
     k.write("perm.py", "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n    X = 4\n")
     result = k.run("print((r | Perm.X).value, [p.name for p in Perm], Perm.R is r)")
     assert result.stdout.endswith("5 ['R', 'W', 'X'] True\n"), result
+
+
+def test_module_reloaded_by_hand_is_still_patched(kernel):
+    k = kernel
+    k.write("manual.py", "def f():\n    return 1\n")
+    k.run("import importlib, manual")
+    k.write("manual.py", "def f():\n    return 2\n")
+    k.run("manual.f()")  # our update
+    k.run("importlib.reload(manual); g = manual.f")  # new function objects, behind our back
+    k.write("manual.py", "def f():\n    return 3\n")
+    assert k.run("print(manual.f(), g())").stdout.endswith("3 3\n")

@@ -84,7 +84,7 @@ class ShellHooks:
 
     def post_execute(self) -> None:
         # Record modules imported by the run now, so edits before the next run are seen.
-        with contextlib.suppress(Exception):  # never disturb the kernel's execution loop
+        with contextlib.suppress(Exception), self.lock:  # never disturb the kernel's loop
             self.scan_new_modules()
 
     def register(self) -> None:

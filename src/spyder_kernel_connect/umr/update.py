@@ -107,6 +107,7 @@ class _ModuleUpdate:
         self.refused: list = []  # definitions whose closures cannot be patched
         self.dirty: set = set()  # names whose value changed: readers run again
         self.called: set = set()  # names whose code changed in place: callers run again
+        self.verified = False  # the code index was checked against the live module
 
     def apply(self, old_source, new_source, full):
         path = self.path
@@ -155,6 +156,10 @@ class _ModuleUpdate:
         return outcome
 
     def _old_codes(self) -> dict:
+        if not self.verified:
+            self.verified = True
+            if self.codes is not None and not self._codes_current():
+                self.codes = None  # re-executed behind our back (importlib.reload, say)
         if self.codes is None:
             compiled = {}
             for entry in self.old_entries:
@@ -162,6 +167,15 @@ class _ModuleUpdate:
                 compiled.update(code_tree(code, (entry.key,)))
             self.codes = live_index(self.module, self.path, compiled)
         return self.codes
+
+    def _codes_current(self) -> bool:
+        """The module's top-level functions run code objects this index knows."""
+        known = {id(code) for code in self.codes.values()}
+        return all(
+            id(value.__code__) in known
+            for value in list(self.module.__dict__.values())
+            if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path
+        )
 
     def _match_codes(self, entry) -> None:
         """Compile a changed or moved statement; pair its functions' code objects with the
