@@ -148,6 +148,19 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-i", "--identity", metavar="KEYFILE", help="private key file")
     parser.add_argument(
+        "-J",
+        "--jump",
+        metavar="HOST[,HOST...]",
+        help="jump hosts to go through, in order, like ssh -J (each one's user, port and "
+        "key come from the SSH config; 'none' ignores the config's ProxyJump)",
+    )
+    parser.add_argument(
+        "-F",
+        "--ssh-config",
+        metavar="FILE",
+        help="SSH config file to read instead of ~/.ssh/config",
+    )
+    parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from the first stdin line"
     )
     parser.add_argument(
@@ -195,11 +208,18 @@ def ssh_target(args: argparse.Namespace):
         check_known_hosts(args.known_hosts)
     if args.identity:
         check_key_file(args.identity)
+    if args.ssh_config and not os.path.isfile(os.path.expanduser(args.ssh_config)):
+        raise KernelConnectError(
+            f"SSH config file {args.ssh_config} does not exist or is not a file.",
+            "Give the file `ssh -F` would take, or leave -F out to use ~/.ssh/config.",
+        )
     password = secret_line("password") if args.password_stdin else None
     passphrase = secret_line("passphrase") if args.passphrase_stdin else None
     return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
+        jump=args.jump,
+        ssh_config=args.ssh_config,
         password=password,
         passphrase=passphrase,
         known_hosts=args.known_hosts,

@@ -446,6 +446,36 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
 
 
 @pytest.mark.sshd
+def test_a_run_that_ends_during_an_outage_gives_the_prompt_back(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The reply of a run that ended while the link was down is lost with it; once the
+    kernel answers again, the console says so and takes commands again (not stuck)."""
+    from tests.sshd import stop_sshd
+
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import time; print(6 * 7)", "42")
+    shell.execute("time.sleep(4); print('slept')")
+    qtbot.waitUntil(lambda: shell._executing)
+    stop_sshd(sshd)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+    qtbot.wait(8000)  # the run ends on the host meanwhile
+    assert shell._executing
+    restart_sshd(sshd)
+    qtbot.waitUntil(lambda: "finished" in shell._control.toPlainText(), timeout=120000)
+    qtbot.waitUntil(lambda: not shell._executing, timeout=30000)
+    text = run(qtbot, shell, "print(7 * 6, 'next')", "42 next")
+    assert "died" not in text.lower(), text
+
+
+@pytest.mark.sshd
 def test_a_frozen_ssh_link_is_not_a_dead_kernel_either(
     qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
 ):

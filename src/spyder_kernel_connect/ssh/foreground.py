@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TextIO
 
+from spyder_kernel_connect.cli_login import terminal_prompt_handler
 from spyder_kernel_connect.connection import ConnectionInfo, KernelEntry
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider, HostKeyDecision, HostKeyInfo
@@ -69,7 +70,9 @@ def serve_tunnel(
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     manager = TunnelManager(
-        host_key_decider=host_key_decider(accept_new_host_key, stderr), on_state=report
+        host_key_decider=host_key_decider(accept_new_host_key, stderr),
+        on_state=report,
+        prompt_handler=terminal_prompt_handler(stop),
     )
     choice = None
     try:
@@ -139,7 +142,10 @@ def list_host_kernels(
     stderr: TextIO = sys.stderr,
 ) -> tuple[str, list[KernelEntry]]:
     """The remote runtime dir and its kernels, newest first, each probed for life."""
-    with TunnelManager(host_key_decider=host_key_decider(accept_new_host_key, stderr)) as manager:
+    with TunnelManager(
+        host_key_decider=host_key_decider(accept_new_host_key, stderr),
+        prompt_handler=terminal_prompt_handler(),
+    ) as manager:
         session = manager.session(target)
         directory = remote.remote_runtime_dir(session, remote_python, override=runtime_dir)
         return directory, remote.list_remote_kernels(session, directory, timeout=timeout)
