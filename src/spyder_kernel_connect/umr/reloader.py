@@ -28,7 +28,7 @@ from .tracker import (
 )
 from .update import UNCHANGED_KIND, update_module
 
-API_VERSION = 2
+API_VERSION = 3  # 3: diffing updates; configure(watch=, rebind=)
 SHELL_ATTR = "_spyder_kernel_connect_umr"  # where the one reloader of a shell lives
 
 
