@@ -5,6 +5,9 @@ kernel lists and the message area. It asks the container for everything that tak
 (``sig_local_list_requested``, ``sig_remote_list_requested``, ``sig_connect_requested``,
 ``sig_start_requested``); the container answers with ``show_local_kernels``,
 ``show_remote_kernels``, ``set_busy``/``set_idle``, ``show_failure`` and ``accept``.
+
+The module is longer than the project's ~400 lines because that contract is spelled out
+here, signal by signal and method by method; the widgets' own work lives in their modules.
 """
 
 from __future__ import annotations
@@ -157,23 +160,26 @@ class KernelConnectDialog(QDialog):
         self.progress_widget = ProgressRow(self)
         self.progress_label = self.progress_widget.label
 
-        # The form scrolls only if a small screen leaves it less than it needs.
-        form = QWidget()
-        left = QVBoxLayout(form)
-        left.setContentsMargins(0, 0, 0, 0)
-        left.addWidget(self.kernel_group)
-        left.addWidget(self.remote_group)
-        left.addStretch(1)
+        # Left, the kernel: its file and the list to pick it from; right, how to reach it.
+        # The SSH settings scroll only if a small screen leaves them less than they need.
+        kernel = QVBoxLayout()
+        kernel.addWidget(self.kernel_group)
+        kernel.addWidget(self.local_kernels, 1)
+        kernel.addWidget(self.remote_kernels, 1)
+        ssh = QWidget()
+        ssh_layout = QVBoxLayout(ssh)
+        ssh_layout.setContentsMargins(0, 0, 0, 0)
+        ssh_layout.addWidget(self.remote_group)
+        ssh_layout.addStretch(1)
         self.form_scroll = QScrollArea()
         self.form_scroll.setObjectName("form_scroll")
         self.form_scroll.setFrameShape(QFrame.NoFrame)
         self.form_scroll.setWidgetResizable(True)
         self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.form_scroll.setWidget(form)
+        self.form_scroll.setWidget(ssh)
         columns = QHBoxLayout()
-        columns.addWidget(self.form_scroll, 3)
-        columns.addWidget(self.local_kernels, 2)
-        columns.addWidget(self.remote_kernels, 2)
+        columns.addLayout(kernel, 1)
+        columns.addWidget(self.form_scroll, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.presets_bar)
@@ -569,6 +575,19 @@ class KernelConnectDialog(QDialog):
             needed = self._needed_height()
         self.setMinimumHeight(needed)
         self.resize(self.width(), needed)
+        self._keep_on_screen()
+
+    def _keep_on_screen(self) -> None:
+        """Grown after being placed: move up so the buttons (and the title bar) stay on it."""
+        if not self.isVisible() or self.screen() is None:
+            return
+        area = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        top = min(frame.top(), area.bottom() - frame.height() + 1)
+        top = max(top, area.top())
+        left = max(area.left(), min(frame.left(), area.right() - frame.width() + 1))
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(left, top)
 
     def screen_height(self) -> int:
         """The height of the screen the dialog is on, less panels and docks."""
