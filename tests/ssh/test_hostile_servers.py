@@ -125,42 +125,50 @@ def test_hostile_server_is_one_typed_error(ssh_home, thread_errors, library_reco
     assert library_records() == []
 
 
-def run_cli_measured(args, home, sig_after: float | None = None):
-    """Run the command; return (exit code, stdout, stderr, its own peak RSS in MB).
+# A small parent that forks the command and reports the command's own peak RSS: Linux
+# counts a child's memory from its fork, so a child forked straight from this (large)
+# test process would report the test process's size. SIGTERM is passed on.
+MEASURE = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "spyder_kernel_connect", *sys.argv[2:]])
+signal.signal(signal.SIGTERM, lambda sig, frame: os.kill(pid, sig))
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 
-    The child is reaped with os.wait4, which gives that one process's resource usage.
-    """
+
+def run_cli_measured(args, home, sig_after: float | None = None):
+    """Run the command; return (exit code, stdout, stderr, its own peak RSS in MB)."""
     env = dict(os.environ, HOME=str(home))
     env.pop("SSH_AUTH_SOCK", None)
+    rss_file = home / "peak-rss-kb"
     process = subprocess.Popen(
-        [sys.executable, "-m", "spyder_kernel_connect", *args],
+        [sys.executable, "-c", MEASURE, str(rss_file), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         cwd=str(home),
     )
-    output: dict[str, bytes] = {}
-    readers = [
-        threading.Thread(target=lambda n=name, s=stream: output.__setitem__(n, s.read()))
-        for name, stream in (("out", process.stdout), ("err", process.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    watchdog = threading.Timer(60, process.kill)  # a hang fails below, it never blocks
-    watchdog.start()
     if sig_after is not None:
         time.sleep(sig_after)
         process.send_signal(signal.SIGTERM)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    hung = not watchdog.is_alive() or watchdog.finished.is_set()
-    watchdog.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    for reader in readers:
-        reader.join()
-    stderr = output["err"].decode(errors="replace")
-    assert not hung, f"{args} did not end within 60 s: {stderr}"
-    return process.returncode, output["out"].decode(), stderr, usage.ru_maxrss / 1024
+    try:
+        stdout, stderr = process.communicate(timeout=60)  # a hang fails, never blocks
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _out, stderr = process.communicate()
+        pytest.fail(f"{args} did not end within 60 s: {stderr.decode(errors='replace')}")
+    peak = int(rss_file.read_text()) / 1024
+    return process.returncode, stdout.decode(), stderr.decode(errors="replace"), peak
 
 
 @pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))

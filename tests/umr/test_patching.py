@@ -298,3 +298,23 @@ def test_module_reloaded_by_hand_is_still_patched(kernel):
     k.run("importlib.reload(manual); g = manual.f")  # new function objects, behind our back
     k.write("manual.py", "def f():\n    return 3\n")
     assert k.run("print(manual.f(), g())").stdout.endswith("3 3\n")
+
+
+def test_subclass_in_a_dependent_follows_a_replaced_base(kernel):
+    k = kernel
+    k.write(
+        "basea.py",
+        "class X: pass\nclass Y: pass\nclass C(X):\n    def v(self):\n        return 1\n",
+    )
+    k.write(
+        "subb.py",
+        "from basea import C\nclass D(C):\n    def w(self):\n        return self.v() * 10\n",
+    )
+    k.run("import basea, subb; d = subb.D()")
+    k.write(
+        "basea.py",
+        "class X: pass\nclass Y: pass\nclass C(Y):\n    def v(self):\n        return 2\n",
+    )
+    result = k.run("print(d.w(), isinstance(d, basea.Y), type(d) is subb.D)")
+    assert result.reloaded == ["basea", "subb"]
+    assert result.stdout.endswith("20 True True\n"), result

@@ -24,6 +24,7 @@ from spyder_kernel_connect.spyder.connector import (
     list_remote_blocking,
     stop_started_kernel,
 )
+from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
@@ -76,6 +77,9 @@ class KernelConnectContainer(PluginMainContainer):
         self.started_kernels: dict[Any, Any] = {}
         self.shutdown_question: QMessageBox | None = None
         self._stopping: list[Any] = []
+        # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
+        self.jobs = JobConsoles(self)
+        self.job_pending_poll: float | None = None  # tests shorten the queue polls
 
     def update_actions(self) -> None:
         pass
@@ -102,6 +106,8 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
         dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
+        dialog.sig_job_requested.connect(self.start_job)
+        dialog.sig_jobs_list_requested.connect(self.list_jobs)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
         dialog.open()
@@ -134,6 +140,51 @@ class KernelConnectContainer(PluginMainContainer):
 
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
+
+    def start_job(self, settings: ConnectionSettings, save_as: str, job_id: str = "") -> None:
+        """Start a kernel in a SLURM job (or attach to a kept one) and connect, off the GUI.
+
+        The dialog's progress line shows the job's queue state; Cancel cancels the job.
+        """
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = (settings, save_as)
+        from spyder_kernel_connect.scheduler.connect import connect_job_blocking
+
+        def work(cancel: threading.Event):
+            return connect_job_blocking(
+                settings,
+                cancel,
+                self.bridge.report_progress,
+                self.tunnel_manager(),
+                job_id,
+                pending_poll=self.job_pending_poll,
+            )
+
+        if job_id:
+            message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
+        else:
+            message = _("Submitting a kernel job on {}...").format(settings.hostname)
+        self._run_attempt(message, work, self._on_connected)
+
+    def list_jobs(self, settings: ConnectionSettings) -> None:
+        """This user's kernel jobs on the cluster, for the dialog's job list."""
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = None
+        from spyder_kernel_connect.scheduler.connect import list_jobs_blocking
+
+        def work(cancel: threading.Event):
+            return list_jobs_blocking(settings, cancel, self.tunnel_manager())
+
+        def listed(jobs: list) -> None:
+            cancelled = self._finish_attempt()
+            if self.dialog is not None and not cancelled:
+                self.dialog.slurm.show_jobs(jobs)
+
+        self._run_attempt(
+            _("Looking for your kernel jobs on {}...").format(settings.hostname), work, listed
+        )
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
@@ -221,7 +272,9 @@ class KernelConnectContainer(PluginMainContainer):
     def _on_connected(self, outcome: ConnectOutcome) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if outcome.tunnel is not None and outcome.started is not None:
+            if getattr(outcome, "job", None) is not None:
+                self.jobs.end_in_thread(outcome, cancel_job=True)
+            elif outcome.tunnel is not None and outcome.started is not None:
                 self._stop_in_thread(outcome.tunnel, outcome.started)
             elif outcome.tunnel is not None:
                 self.close_tunnel(outcome.tunnel)
@@ -316,7 +369,10 @@ class KernelConnectContainer(PluginMainContainer):
 
     def on_shellwidget_deleted(self, shellwidget: Any) -> None:
         for client in list(self.tunnels):
-            if getattr(client, "shellwidget", None) is shellwidget:
+            if getattr(client, "shellwidget", None) is shellwidget and self.jobs.owns(client):
+                self.tunnels.pop(client)
+                self.jobs.ask_close(client)  # cancel the SLURM job, or keep it?
+            elif getattr(client, "shellwidget", None) is shellwidget:
                 tunnel, label = self.tunnels.pop(client)
                 started = self.started_kernels.pop(client, None)
                 if started is None:
@@ -408,6 +464,7 @@ class KernelConnectContainer(PluginMainContainer):
             self.bridge.cancel_pending()
         self.tunnels.clear()
         self.started_kernels.clear()  # quitting Spyder keeps them running (the default)
+        self.jobs.clear()  # kernel jobs too: they stay re-attachable until their limit
         if self._manager is not None:
             try:
                 self._manager.close_all()

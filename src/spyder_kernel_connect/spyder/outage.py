@@ -126,6 +126,9 @@ class ConsoleOutageGuard(QObject):
     def _checked(self, alive: bool, since_last_heartbeat: float) -> None:
         self._checking = False
         if not alive and not self.outage:
+            # Really gone: stop waiting for it; a held command stays at the prompt.
+            self._stop_waiting_for_iopub()
+            self.pending = False
             self.shellwidget._handle_kernel_died(since_last_heartbeat)  # Spyder's own
 
     def _pause_heartbeat(self, paused: bool) -> None:
@@ -166,16 +169,21 @@ class ConsoleOutageGuard(QObject):
             return
         if msg.get("parent_header", {}).get("msg_id") != self._iopub_request:
             return
-        self._iopub_timer.stop()
-        self._iopub_request = None
-        with contextlib.suppress(TypeError, RuntimeError, AttributeError):
-            self.shellwidget.kernel_client.iopub_channel.message_received.disconnect(self._on_iopub)
+        self._stop_waiting_for_iopub()
         self._notify(restored_notice(self.label))
         if self.shellwidget._executing:
             self._holding_after_recovery = True
             QTimer.singleShot(LOST_REPLY_GRACE_MS, self._after_recovery)
         else:
             self._after_recovery()
+
+    def _stop_waiting_for_iopub(self) -> None:
+        self._iopub_timer.stop()
+        if self._iopub_request is None:
+            return
+        self._iopub_request = None
+        with contextlib.suppress(TypeError, RuntimeError, AttributeError):
+            self.shellwidget.kernel_client.iopub_channel.message_received.disconnect(self._on_iopub)
 
     def _after_recovery(self) -> None:
         self._holding_after_recovery = False

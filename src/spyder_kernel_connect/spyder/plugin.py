@@ -140,6 +140,8 @@ class KernelConnect(SpyderPluginV2):
             self._set_tab_label(client, label)
             shell = client.shellwidget
             self.outage_guards[shell] = ConsoleOutageGuard(shell, outcome.tunnel, label, self)
+            if getattr(outcome, "job", None) is not None:  # a kernel in a SLURM job
+                self.get_container().jobs.attach(client, outcome, self.outage_guards[shell])
         console.switch_to_plugin()
         return client
 

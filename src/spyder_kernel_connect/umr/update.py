@@ -237,8 +237,11 @@ class _ModuleUpdate:
         replaced, new_classes = {}, {}
         for entry in new_entries:
             node, action = entry.node, entry.action
-            if action in (UNCHANGED, BODY) and not self._is_stale(node, package):
-                continue
+            if action in (UNCHANGED, BODY):
+                if not self._is_stale(node, package):
+                    continue
+                if entry.key[0] == "class":
+                    action = CLASS  # e.g. its base class was replaced: update it in place
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
                 # A bare string or number does nothing, except the module's docstring (compiled
                 # alone, any string would become the docstring).

@@ -22,11 +22,8 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.connection import (
-    ConnectionFileError,
-    read_connection_file,
-    resolve_connection_file,
-)
+from spyder_kernel_connect.connection import ConnectionFileError
+from spyder_kernel_connect.connection.resolve import load_connection_spec
 from spyder_kernel_connect.presets import local_copy
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
 from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
@@ -67,19 +64,14 @@ def resolve_spec(spec: str, remote: bool = False) -> tuple[str | None, str | Non
         host", else ``(path or None, what is wrong and what to do)``.
     """
     if remote:
-        path = local_copy(spec)
-    else:
-        try:
-            path = resolve_connection_file(spec)
-        except ConnectionFileError as err:
-            return None, err.gui_text()
-    if path is None:
-        return None, None
+        spec = local_copy(spec) or ""
+        if not spec:
+            return None, None
     try:
-        read_connection_file(path)
+        # What the CLI's resolve does too: found *and* a valid connection file.
+        return load_connection_spec(spec).path, None
     except ConnectionFileError as err:
-        return path, err.gui_text()
-    return path, None
+        return err.path, err.gui_text()
 
 
 def check_local_spec(spec: str) -> str | None:
@@ -109,7 +101,7 @@ class ResolutionLabel(MessageLabel):
             The kernel is on the SSH host (a spec found nowhere here is then fine).
         """
         if not spec.strip():
-            self._show("info", _("Type a path, or a kernel ID such as 1234."), False)
+            self._show("info", _("Or pick a kernel from the list below."), False)
             return
         path, problem = resolve_spec(spec, remote)
         if problem:
@@ -152,7 +144,7 @@ class ConnectionFileGroup(QGroupBox):
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
-        self.cf.setPlaceholderText(_("kernel-1234.json, or the kernel ID 1234"))
+        self.cf.setPlaceholderText(_("Path, or a kernel ID such as 1234"))
         self.cf.setToolTip(
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )
