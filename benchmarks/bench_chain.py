@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench_tunnel import (
@@ -30,7 +32,6 @@ from bench_tunnel import (
     measure_connect,
     measure_traffic,
     ms,
-    wait_listening,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,21 +74,44 @@ class ChainMethods:
 
     @contextlib.contextmanager
     def openssh(self):
-        ports = {name: free_port() for name in PORT_NAMES}
-        forwards = []
-        for name in PORT_NAMES:
-            forwards += ["-L", f"127.0.0.1:{ports[name]}:127.0.0.1:{getattr(self.info, name)}"]
-        process = subprocess.Popen(
-            ["ssh", "-F", str(self.openssh_config), "-J", "bastion,login", "-N", *forwards,
-             "-o", "ExitOnForwardFailure=yes", "target-direct"],
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        # free_port() can race with other programs on a shared machine: ssh then exits
+        # (ExitOnForwardFailure) and the ports are drawn again.
+        for _attempt in range(5):
+            ports = {name: free_port() for name in PORT_NAMES}
+            forwards = []
+            for name in PORT_NAMES:
+                remote = getattr(self.info, name)
+                forwards += ["-L", f"127.0.0.1:{ports[name]}:127.0.0.1:{remote}"]
+            process = subprocess.Popen(
+                ["ssh", "-F", str(self.openssh_config), "-J", "bastion,login", "-N", *forwards,
+                 "-o", "ExitOnForwardFailure=yes", "target-direct"],
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            if _listening(process, ports.values()):
+                break
+            process.terminate()
+            process.wait()
+        else:
+            raise RuntimeError("ssh -J could not forward the kernel's ports")
         try:
-            wait_listening(ports.values())
             yield local_file(self.info, ports, self.workdir)
         finally:
             process.terminate()
             process.wait()
+
+
+def _listening(process: subprocess.Popen, ports, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    return False
+                time.sleep(0.002)
+    return True
 
 
 def main() -> int:
