@@ -201,15 +201,23 @@ class KernelConnectContainer(PluginMainContainer):
         self._local_listing = run_in_thread(self, list_kernels, done, failed)
 
     def console_files(self) -> dict[str, str]:
-        """Connection file -> tab name of each console open in Spyder (ours included)."""
+        """Connection file -> console name, for Spyder's consoles (ours included).
+
+        Spyder also keeps one kernel ready for its next console; it is named "" here.
+        """
         console = self._plugin.get_plugin(Plugins.IPythonConsole, error=False)
         if console is None:
             return {}
-        return {
+        files = {
             client.connection_file: client.get_name()
             for client in console.get_clients()
             if getattr(client, "connection_file", None)
         }
+        # CachedKernelMixin keeps (spec, env, argv, kernel handler); no public accessor.
+        cached = getattr(console.get_widget(), "_cached_kernel_properties", None)
+        if cached and getattr(cached[-1], "connection_file", None):
+            files.setdefault(cached[-1].connection_file, "")
+        return files
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""

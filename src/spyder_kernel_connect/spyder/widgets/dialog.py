@@ -563,6 +563,7 @@ class KernelConnectDialog(QDialog):
         than ``MAX_HEIGHT`` (or the screen); then it scrolls, keeping the buttons in view.
         """
         form = self.form_scroll.widget()
+        form.layout().activate()  # a section was just unfolded: its height counts now
         bar = self.form_scroll.verticalScrollBar().sizeHint().width()
         self.form_scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)
         form_height = form.heightForWidth(self.form_scroll.viewport().width())
