@@ -37,6 +37,7 @@ class ConnectionSettings:
     hostname: str = ""
     username: str = ""
     port: str = ""  # empty: the host's Port in ~/.ssh/config, else 22
+    jump: str = ""  # jump hosts "a,b" like ssh -J; empty: ProxyJump of ~/.ssh/config
     auth: str = AUTH_KEY
     key_file: str = ""
     password: str = ""
@@ -203,6 +204,7 @@ def ssh_target_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
         "host": settings.hostname.strip(),
         "user": settings.username.strip() or None,
         "port": parse_port(settings.port),
+        "jump": settings.jump.strip() or None,
         "identity_file": None if use_password or not key else key,
         "password": settings.password if use_password else None,
         "passphrase": (settings.passphrase or None) if not use_password else None,

@@ -25,6 +25,7 @@ from spyder_kernel_connect.spyder.connector import (
     stop_started_kernel,
 )
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
+from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
@@ -63,6 +64,9 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_host_key_question.connect(self.ask_host_key)
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
+        # Login questions (2FA) of any host or jump host: over the connect dialog while
+        # it is open, else over the main window (a console reconnecting).
+        self.login_prompter = LoginPrompter(lambda: self.dialog or self.parent())
         self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
@@ -239,6 +243,7 @@ class KernelConnectContainer(PluginMainContainer):
         cancel = threading.Event()
         self._attempt_cancel = cancel
         self.bridge.cancel = cancel
+        self.login_prompter.cancel = cancel
         if self.dialog is not None:
             self.dialog.set_busy(message)
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
@@ -272,6 +277,8 @@ class KernelConnectContainer(PluginMainContainer):
         cancelled = self._attempt_cancel is not None and self._attempt_cancel.is_set()
         self._attempt_cancel = None
         self.bridge.cancel = None
+        self.login_prompter.cancel = None
+        self.login_prompter.finished()
         self._attempt = None
         if self.dialog is not None:
             self.dialog.set_idle()
@@ -367,6 +374,7 @@ class KernelConnectContainer(PluginMainContainer):
                 self._manager = TunnelManager(
                     host_key_decider=self.bridge.decide_host_key,
                     on_state=self.bridge.on_state,
+                    prompt_handler=self.login_prompter,
                 )
             return self._manager
 
