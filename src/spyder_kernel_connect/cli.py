@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -212,7 +214,7 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.ssh.foreground import RemoteSource, serve_tunnel
+    from spyder_kernel_connect.service import ConnectRequest, LocalFile, OnHost, StartOnHost
 
     if args.start and args.spec:
         args.parser.error("give either SPEC or --start, not both")
@@ -220,16 +222,88 @@ def run_tunnel(args: argparse.Namespace) -> int:
         args.parser.error("SPEC is required (or --start to start a new kernel on the host)")
     if args.shutdown_on_exit and not args.start:
         args.parser.error("--shutdown-on-exit only applies to a kernel started with --start")
-    spec = args.spec
-    if args.remote or args.start:
-        spec = RemoteSource(
-            args.spec,
-            start=args.start,
-            remote_python=args.remote_python,
-            runtime_dir=args.remote_runtime_dir,
-            shutdown_on_exit=args.shutdown_on_exit,
+    host = {"remote_python": args.remote_python, "runtime_dir": args.remote_runtime_dir}
+    if args.start:
+        source = StartOnHost(**host)
+    elif args.remote:
+        source = OnHost(args.spec, **host)
+    else:
+        source = LocalFile(args.spec)
+    request = ConnectRequest(source, ssh_target(args), local_dir=args.local_dir, probe=False)
+    return serve_tunnel(request, args.accept_new_host_key, args.shutdown_on_exit)
+
+
+def host_key_decider(accept_new_host_key: bool):
+    """No one can answer a prompt here: refuse unknown keys unless told to accept them."""
+    from spyder_kernel_connect.ssh import HostKeyDecision
+
+    def decide(info):
+        if not accept_new_host_key:
+            return HostKeyDecision.REJECT
+        print(
+            f"Accepting new host key of {info.hostname}:{info.port} ({info.key_type} "
+            f"{info.fingerprint}), saved to {info.known_hosts_path}.",
+            file=sys.stderr,
+            flush=True,
         )
-    return serve_tunnel(ssh_target(args), spec, args.accept_new_host_key, args.local_dir)
+        return HostKeyDecision.ACCEPT_AND_SAVE
+
+    return decide
+
+
+def serve_tunnel(request, accept_new_host_key: bool, shutdown_on_exit: bool) -> int:
+    """Print the local connection file (first stdout line), run until SIGINT/SIGTERM."""
+    from spyder_kernel_connect.service import ConnectService
+
+    stop = threading.Event()
+    serving = threading.Event()
+
+    def report(event) -> None:
+        # Before the tunnel is up, a failure is reported once, as the command's error.
+        if serving.is_set():
+            print(
+                f"{event.host}: {event.state.value}: {event.message}", file=sys.stderr, flush=True
+            )
+
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    service = ConnectService(host_key_decider(accept_new_host_key), on_state=report)
+    connection = None
+    try:
+        connection = service.connect(request, cancel=stop)
+        tunnel = connection.tunnel
+        label = tunnel.session.label
+        if connection.started is not None:
+            keep = "stopped" if shutdown_on_exit else "left running"
+            print(
+                f"Started a kernel on {label} (pid {connection.started.pid}, "
+                f"{connection.where}); it is {keep} when this command ends.",
+                file=sys.stderr,
+            )
+        elif request.source.needs_session():  # found on the host: say which file
+            print(f"Using {connection.where} on {label}.", file=sys.stderr)
+        print(connection.connection_file, flush=True)
+        serving.set()
+        ports = ", ".join(f"{name[:-5]} {port}" for name, port in tunnel.local_ports.items())
+        print(
+            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.ip} on {label}. "
+            "Press Ctrl+C to close.",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        try:
+            if connection is not None and connection.started and shutdown_on_exit:
+                service.stop_started(connection)
+                print(f"Stopped the kernel on {request.target.host}.", file=sys.stderr, flush=True)
+        finally:
+            service.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    return 0
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
@@ -247,15 +321,15 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.ssh.foreground import list_host_kernels
+    from spyder_kernel_connect.service import ConnectService, OnHost
 
-    directory, entries = list_host_kernels(
-        ssh_target(args),
-        remote_python=args.remote_python,
-        runtime_dir=args.remote_runtime_dir,
-        accept_new_host_key=args.accept_new_host_key,
-    )
-    print_kernels(entries, args.json, where=f" in {directory} on {args.host}")
+    service = ConnectService(host_key_decider(args.accept_new_host_key))
+    try:
+        host = OnHost("", args.remote_python, args.remote_runtime_dir)
+        listing = service.list_host(ssh_target(args), host)
+    finally:
+        service.close()
+    print_kernels(listing.entries, args.json, where=f" in {listing.runtime_dir} on {args.host}")
     return 0
 
 

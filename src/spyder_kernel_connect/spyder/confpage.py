@@ -16,7 +16,7 @@ from spyder.api.preferences import PluginConfigPage
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.presets import clean_module_names
+from spyder_kernel_connect.settings import clean_module_names
 
 
 class KernelConnectConfigPage(PluginConfigPage):

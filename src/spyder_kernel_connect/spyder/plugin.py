@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from spyder.api.plugin_registration.decorators import on_plugin_available, on_plugin_teardown
 from spyder.api.plugins import Plugins, SpyderPluginV2
@@ -14,9 +14,14 @@ from spyder.plugins.ipythonconsole.api import (
 )
 from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 
+from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
-from spyder_kernel_connect.spyder.connector import ConnectOutcome
-from spyder_kernel_connect.spyder.container import KernelConnectActions, KernelConnectContainer
+from spyder_kernel_connect.spyder.container import KernelConnectContainer
+
+if TYPE_CHECKING:
+    from spyder.plugins.ipythonconsole.widgets.client import ClientWidget
+
+    from spyder_kernel_connect.service import Connection
 
 
 class KernelConnect(SpyderPluginV2):
@@ -128,25 +133,26 @@ class KernelConnect(SpyderPluginV2):
         """Open the "Connect to an existing kernel" dialog (non-blocking); return it."""
         return self.get_container().show_dialog()
 
-    def open_console(self, outcome: ConnectOutcome) -> Any:
+    def open_console(self, connection: Connection) -> ClientWidget | None:
         """Open a console on a kernel that answered; remote ones use the local tunnel file."""
         console = self.get_plugin(Plugins.IPythonConsole)
         # No hostname/sshkey: the file points at our tunnel's local ports, so Spyder
         # must not start its own SSH tunnel.
-        client = console.create_client_for_kernel(outcome.connection_file, give_focus=True)
+        client = console.create_client_for_kernel(connection.connection_file, give_focus=True)
         if client is None:
             return None
-        if outcome.tunnel is not None:
-            self.get_container().register_tunnel(
-                client, outcome.tunnel, outcome.label or "", outcome.started
-            )
-            self._set_tab_label(client, outcome.label or "")
+        if connection.label:
+            self._set_tab_label(connection.connection_file, connection.label)
         console.switch_to_plugin()
         return client
 
-    def _set_tab_label(self, client: Any, label: str) -> None:
+    def _set_tab_label(self, connection_file: str, label: str) -> None:
+        """Name the tab of the console on ``connection_file`` (a tunnel's local file)."""
         console = self.get_plugin(Plugins.IPythonConsole)
-        if console is None or client not in console.get_clients():
+        if console is None:
             return
-        client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
-        console.rename_client_tab(client, None)
+        for client in console.get_clients():
+            handler = getattr(client.shellwidget, "kernel_handler", None)
+            if getattr(handler, "connection_file", None) == connection_file:
+                client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
+                console.rename_client_tab(client, None)

@@ -40,17 +40,17 @@ from spyder.utils.palette import SpyderPalette
 
 from spyder_kernel_connect.connection import KernelEntry
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.presets import (
+from spyder_kernel_connect.service import LocalResolution, resolve_local
+from spyder_kernel_connect.settings import (
     AUTH_KEY,
     AUTH_PASSWORD,
     DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
     InvalidPresetName,
     PresetStore,
-    describe_kernel,
-    describe_spec,
     validate,
 )
+from spyder_kernel_connect.spyder.texts import describe_kernel, describe_resolution
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 
 CONNECTION_FILE_FILTERS = ";;".join(
@@ -88,6 +88,8 @@ class KernelConnectDialog(QDialog):
         super().__init__(parent)
         self.presets = presets
         self._busy = False
+        # The last lookup of the connection-file field, handed on to the connection.
+        self.resolution: LocalResolution | None = None
         self._file_dialog: QFileDialog | None = None
         self.setWindowTitle(_("Connect to an existing kernel"))
         self.setObjectName("kernel_connect_dialog")
@@ -484,7 +486,7 @@ class KernelConnectDialog(QDialog):
             self.cf_status.setText(text)
             self.cf_status.setToolTip(text)
             return
-        status = describe_spec(self.cf.text(), remote=remote)
+        status = describe_resolution(self._resolve(), remote=remote)
         if status.path:
             color = SpyderPalette.COLOR_SUCCESS_2
         elif status.ok or not self.cf.text().strip():
@@ -493,12 +495,15 @@ class KernelConnectDialog(QDialog):
             color = SpyderPalette.COLOR_WARN_2
         self.cf_status.setStyleSheet(f"color: {color};")
         text = status.message
-        if status.path:
-            text = _("Resolves to {}").format(status.path)
-        elif status.ok:
-            text = _("Not on this computer: it will be looked up on the remote host.")
         self.cf_status.setText(text)
         self.cf_status.setToolTip(text)
+
+    def _resolve(self) -> LocalResolution:
+        """The field's lookup: the last one while the text and the file are unchanged."""
+        spec = self.cf.text()
+        if self.resolution is None or not self.resolution.is_current(spec):
+            self.resolution = resolve_local(spec)
+        return self.resolution
 
     # ---- Running kernels
     def refresh_kernels(self) -> None:
@@ -738,7 +743,7 @@ class KernelConnectDialog(QDialog):
         settings = self.settings()
         problems = validate(settings)
         if not problems and not settings.remote:
-            status = describe_spec(settings.connection_file)
+            status = describe_resolution(self._resolve())
             if not status.ok:
                 self.show_error(status.message, field="connection_file")
                 return
