@@ -45,7 +45,7 @@ from spyder_kernel_connect.connection import (  # noqa: E402
     read_connection_file,
     write_connection_file,
 )
-from spyder_kernel_connect.ssh import TunnelManager, connect  # noqa: E402
+from spyder_kernel_connect.ssh import LatencyOptions, TunnelManager  # noqa: E402
 
 OUTPUT_LINES = 200_000  # x 100 bytes = 20 MB
 # Built before the clock starts, then written at once (like printing a big DataFrame): the rows
@@ -203,28 +203,14 @@ class Methods:
 
     def this_tunnel_with(self, quickack: bool, nodelay: bool, server_nodelay: bool):
         """Our tunnel with some latency measures switched off (they apply at connect time)."""
-
-        @contextlib.contextmanager
-        def open_tunnel():
-            saved = connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY, connect.USE_SERVER_NODELAY
-            connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY = quickack, nodelay
-            connect.USE_SERVER_NODELAY = server_nodelay
-            try:
-                tunnel_cm = self.this_tunnel()
-                path = tunnel_cm.__enter__()
-            finally:
-                connect.USE_TCP_QUICKACK, connect.USE_TCP_NODELAY = saved[:2]
-                connect.USE_SERVER_NODELAY = saved[2]
-            try:
-                yield path
-            finally:
-                tunnel_cm.__exit__(None, None, None)
-
-        return open_tunnel
+        latency = LatencyOptions(
+            tcp_nodelay=nodelay, tcp_quickack=quickack, server_nodelay=server_nodelay
+        )
+        return lambda: self.this_tunnel(latency)
 
     @contextlib.contextmanager
-    def this_tunnel(self):
-        with TunnelManager() as manager:
+    def this_tunnel(self, latency: LatencyOptions | None = None):
+        with TunnelManager(latency=latency) as manager:
             tunnel = manager.open_tunnel(
                 self.sshd.target(), self.kernel_file, local_dir=self.workdir
             )

@@ -107,7 +107,7 @@ def scenario(total: int, users: int, quick: bool) -> dict:
     from IPython.extensions.autoreload import ModuleReloader
     from spyder_kernels.customize.umr import UserModuleReloader as SpyderUMR
 
-    from spyder_kernel_connect.umr.reloader import UserModuleReloader
+    from spyder_kernel_connect.umr import UserModuleReloader
 
     root = Path(tempfile.mkdtemp(prefix="bench_umr_"))
     sys.path.insert(0, str(root))

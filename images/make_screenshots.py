@@ -222,29 +222,29 @@ class Shooter:
         # 1. The dialog, local kernel by bare ID.
         container.connect_action.trigger()
         dialog = container.dialog
-        wait_until(lambda: dialog.refresh_button.isEnabled(), what="kernel list")
+        wait_until(lambda: dialog.local_kernels.refresh_button.isEnabled(), what="kernel list")
         dialog.cf.setText("48213")
-        wait_until(lambda: "Resolves to" in dialog.cf_status.text(), what="resolution")
+        wait_until(lambda: "Resolves to" in dialog.cf_status.plain_text(), what="resolution")
         self.save(dialog, "dialog-local")
 
         # 1b. A partial ID that fits two kernels: the dialog names both instead of guessing.
         dialog.cf.setText("4821")
-        wait_until(lambda: "matches" in dialog.cf_status.text(), what="ambiguity")
+        wait_until(lambda: "matches" in dialog.cf_status.plain_text(), what="ambiguity")
         dialog._fit_height()
-        dialog.kernel_list.scrollToBottom()  # both candidates in view
+        dialog.local_kernels.list.scrollToBottom()  # both candidates in view
         self.save(dialog, "dialog-error")
 
         # 2. The same dialog for a remote kernel: the host's kernels listed over SSH (a real
         # sshd on localhost), one picked, settings to be saved.
         self.fill_remote(dialog)
         dialog.show_advanced(True)
-        dialog.remote_refresh_button.click()
+        dialog.remote_kernels.refresh_button.click()
         wait_until(lambda: not dialog.busy, what="remote kernel list")
         if dialog.error_label.isVisible():
-            raise RuntimeError(dialog.error_label.text())
-        first = dialog.remote_list.item(0)
-        dialog.remote_list.setCurrentItem(first)
-        dialog.remote_list.itemClicked.emit(first)
+            raise RuntimeError(dialog.error_label.plain_text())
+        first = dialog.remote_kernels.list.item(0)
+        dialog.remote_kernels.list.setCurrentItem(first)
+        dialog.remote_kernels.list.itemClicked.emit(first)
         dialog.save_check.setChecked(True)
         dialog.save_name.setText("lab server")
         settle()
@@ -274,7 +274,7 @@ class Shooter:
         # 5. A console connected through the dialog, showing the UMR at work.
         container.connect_action.trigger()
         dialog = container.dialog
-        wait_until(lambda: dialog.refresh_button.isEnabled())
+        wait_until(lambda: dialog.local_kernels.refresh_button.isEnabled())
         dialog.remote_group.setChecked(False)
         dialog.cf.setText("48213")
         before = len(console.get_clients())
@@ -343,26 +343,28 @@ class Shooter:
         """The SSH part of the form, for the local sshd standing in for a lab server."""
         dialog.cf.clear()
         dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("localhost")
-        dialog.port.setText(str(self.sshd.port))
-        dialog.username.setText(self.sshd.user)
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.setText("~/.ssh/id_ed25519")
-        dialog.remote_runtime_dir.setText(self.remote_runtime)
+        dialog.remote_group.hostname.setText("localhost")
+        dialog.remote_group.port.setText(str(self.sshd.port))
+        dialog.remote_group.username.setText(self.sshd.user)
+        dialog.remote_group.key_radio.setChecked(True)
+        dialog.remote_group.key_file.setText("~/.ssh/id_ed25519")
+        dialog.remote_group.remote_runtime_dir.setText(self.remote_runtime)
 
     def shoot_remote_console(self, window, console, container) -> None:
         container.connect_action.trigger()
         dialog = container.dialog
-        wait_until(lambda: dialog.refresh_button.isEnabled())
+        wait_until(lambda: dialog.local_kernels.refresh_button.isEnabled())
         self.fill_remote(dialog)
-        dialog.remote_refresh_button.click()
+        dialog.remote_kernels.refresh_button.click()
         wait_until(lambda: not dialog.busy, what="remote kernel list")
         if dialog.error_label.isVisible():
-            raise RuntimeError(dialog.error_label.text())
-        rows = [dialog.remote_list.item(i) for i in range(dialog.remote_list.count())]
+            raise RuntimeError(dialog.error_label.plain_text())
+        rows = [
+            dialog.remote_kernels.list.item(i) for i in range(dialog.remote_kernels.list.count())
+        ]
         row = next(item for item in rows if item.text().startswith("7781"))
-        dialog.remote_list.setCurrentItem(row)
-        dialog.remote_list.itemClicked.emit(row)
+        dialog.remote_kernels.list.setCurrentItem(row)
+        dialog.remote_kernels.list.itemClicked.emit(row)
         before = len(console.get_clients())
         dialog.ok_button.click()
         wait_until(lambda: len(console.get_clients()) > before, timeout=120, what="remote console")

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from jupyter_client import KernelManager
 
-pytest_plugins = ["tests.sshd"]  # the real-sshd fixtures, shared by every test package
+pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.slurm"]  # real sshd (also 2FA), SLURM
 
 
 @pytest.fixture

@@ -126,7 +126,18 @@ def keygen(path: Path, passphrase: str = "", comment: str = "test") -> Path:
     return path
 
 
-def start_sshd(directory: Path) -> SSHServer:
+def start_sshd(
+    directory: Path,
+    extra_config: str = "",
+    settings: dict[str, str] | None = None,
+    program: str | None = None,
+) -> SSHServer:
+    """Start sshd in ``directory``; ``extra_config`` lines are appended to its sshd_config.
+
+    ``settings`` replace the defaults below keyword by keyword (sshd keeps the *first*
+    value of most keywords, so appending cannot override them). ``program`` runs sshd
+    under another path, e.g. a symlink whose name becomes its PAM service name.
+    """
     if not os.path.exists(SSHD):
         pytest.skip("OpenSSH sshd is not installed (Debian package openssh-server)")
     directory.mkdir(parents=True, exist_ok=True)
@@ -164,10 +175,16 @@ MaxStartups 100:30:200
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 """
+        + extra_config
     )
+    for keyword, value in (settings or {}).items():
+        text = config.read_text()
+        line = f"{keyword} {value}"
+        text, found = re.subn(rf"^{keyword} .*$", line, text, flags=re.M | re.I)
+        config.write_text(text if found else f"{line}\n{text}")
     # -D: stay in the foreground, so the fixture owns exactly this PID; -E: log to a file.
     process = subprocess.Popen(
-        [SSHD, "-D", "-f", str(config), "-E", str(log_path)],
+        [program or SSHD, "-D", "-f", str(config), "-E", str(log_path)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

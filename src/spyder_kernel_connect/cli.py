@@ -8,17 +8,24 @@ Every error a user can cause is a KernelConnectError: printed on one line, exit 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.connection import KernelEntry, list_kernels, resolve_connection_file
+from spyder_kernel_connect.cli_checks import (
+    OneLineParser,
+    check_key_file,
+    check_known_hosts,
+    check_local_dir,
+    seconds,
+)
+from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.logs import library_logging
 
 PROG = "spyder-kernel-connect"
 EXIT_USER_ERROR = 2
@@ -51,7 +58,7 @@ def add_list_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=0.5,
         metavar="SECONDS",
         help="how long to wait for heartbeats, for all kernels together (default: 0.5)",
@@ -79,19 +86,23 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
         return
     rows = [("ID", "STARTED", "KERNEL", "STATUS", "FILE")]
     for e in entries:
-        status = "unreadable" if e.error else ("alive" if e.alive else "dead")
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.mtime))
+        if e.error:
+            # One row per bad file; the reason names the file, so it takes the last columns.
+            rows.append((e.kernel_id, started, "-", f"unreadable: {e.error}"))
+            continue
+        status = "alive" if e.alive else "dead"
         rows.append((e.kernel_id, started, e.kernel_name or "-", status, e.path))
     print_table(rows)
-    for e in entries:
-        if e.error:
-            print(f"{e.kernel_id}: {e.error}")
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    full = [row for row in rows if len(row) == len(rows[0])]
+    widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        print("  ".join(cells).rstrip())
 
 
 def add_resolve_command(commands: argparse._SubParsersAction) -> None:
@@ -106,7 +117,8 @@ def add_resolve_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    print(resolve_connection_file(args.spec))
+    # Read and validate too: a path is only worth printing if the file is usable.
+    print(load_connection_spec(args.spec).path)
     return 0
 
 
@@ -134,7 +146,7 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="connect timeout (default: 10)",
@@ -160,6 +172,10 @@ def add_remote_options(parser: argparse.ArgumentParser) -> None:
 def ssh_target(args: argparse.Namespace):
     from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for SSH commands
 
+    if args.known_hosts:
+        check_known_hosts(args.known_hosts)
+    if args.identity:
+        check_key_file(args.identity)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
     return SSHTarget.parse(
@@ -214,6 +230,7 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.cli_tunnel import serve_tunnel
     from spyder_kernel_connect.service import ConnectRequest, LocalFile, OnHost, StartOnHost
 
     if args.start and args.spec:
@@ -222,6 +239,8 @@ def run_tunnel(args: argparse.Namespace) -> int:
         args.parser.error("SPEC is required (or --start to start a new kernel on the host)")
     if args.shutdown_on_exit and not args.start:
         args.parser.error("--shutdown-on-exit only applies to a kernel started with --start")
+    if args.local_dir:
+        check_local_dir(args.local_dir)
     host = {"remote_python": args.remote_python, "runtime_dir": args.remote_runtime_dir}
     if args.start:
         source = StartOnHost(**host)
@@ -231,79 +250,6 @@ def run_tunnel(args: argparse.Namespace) -> int:
         source = LocalFile(args.spec)
     request = ConnectRequest(source, ssh_target(args), local_dir=args.local_dir, probe=False)
     return serve_tunnel(request, args.accept_new_host_key, args.shutdown_on_exit)
-
-
-def host_key_decider(accept_new_host_key: bool):
-    """No one can answer a prompt here: refuse unknown keys unless told to accept them."""
-    from spyder_kernel_connect.ssh import HostKeyDecision
-
-    def decide(info):
-        if not accept_new_host_key:
-            return HostKeyDecision.REJECT
-        print(
-            f"Accepting new host key of {info.hostname}:{info.port} ({info.key_type} "
-            f"{info.fingerprint}), saved to {info.known_hosts_path}.",
-            file=sys.stderr,
-            flush=True,
-        )
-        return HostKeyDecision.ACCEPT_AND_SAVE
-
-    return decide
-
-
-def serve_tunnel(request, accept_new_host_key: bool, shutdown_on_exit: bool) -> int:
-    """Print the local connection file (first stdout line), run until SIGINT/SIGTERM."""
-    from spyder_kernel_connect.service import ConnectService
-
-    stop = threading.Event()
-    serving = threading.Event()
-
-    def report(event) -> None:
-        # Before the tunnel is up, a failure is reported once, as the command's error.
-        if serving.is_set():
-            print(
-                f"{event.host}: {event.state.value}: {event.message}", file=sys.stderr, flush=True
-            )
-
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    service = ConnectService(host_key_decider(accept_new_host_key), on_state=report)
-    connection = None
-    try:
-        connection = service.connect(request, cancel=stop)
-        tunnel = connection.tunnel
-        label = tunnel.session.label
-        if connection.started is not None:
-            keep = "stopped" if shutdown_on_exit else "left running"
-            print(
-                f"Started a kernel on {label} (pid {connection.started.pid}, "
-                f"{connection.where}); it is {keep} when this command ends.",
-                file=sys.stderr,
-            )
-        elif request.source.needs_session():  # found on the host: say which file
-            print(f"Using {connection.where} on {label}.", file=sys.stderr)
-        print(connection.connection_file, flush=True)
-        serving.set()
-        ports = ", ".join(f"{name[:-5]} {port}" for name, port in tunnel.local_ports.items())
-        print(
-            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.ip} on {label}. "
-            "Press Ctrl+C to close.",
-            file=sys.stderr,
-            flush=True,
-        )
-        while not stop.wait(0.5):
-            pass
-    finally:
-        try:
-            if connection is not None and connection.started and shutdown_on_exit:
-                service.stop_started(connection)
-                print(f"Stopped the kernel on {request.target.host}.", file=sys.stderr, flush=True)
-        finally:
-            service.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    return 0
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
@@ -321,6 +267,7 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.service import ConnectService, OnHost
 
     service = ConnectService(host_key_decider(args.accept_new_host_key))
@@ -337,7 +284,7 @@ COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command, add_remot
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         description="Find, tunnel to and connect to Jupyter kernels (for Spyder).",
         epilog=EPILOG,
@@ -369,12 +316,17 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # File names may hold undecodable bytes (kept as surrogates): print them back as they
+    # were on stdout, and escape anything odd in messages rather than crash on it.
+    _reconfigure(sys.stdout, "surrogateescape")
+    _reconfigure(sys.stderr, "backslashreplace")
     parser = build_parser()
     args = parse_args(parser, argv)
+    library_logging(debug=args.debug)
     try:
         return args.func(args)
     except KernelConnectError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
@@ -382,8 +334,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"{PROG}: unexpected error: {type(err).__name__}: {err} "
+            f"{PROG}: unexpected error: {type(err).__name__}: {one_line(str(err))} "
             "(run again with --debug and report it)",
             file=sys.stderr,
         )
         return 1
+
+
+def one_line(text: str) -> str:
+    """The README promises one line per error: fold any line breaks a library put in."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _reconfigure(stream, errors: str) -> None:
+    with contextlib.suppress(AttributeError, ValueError):
+        stream.reconfigure(errors=errors)

@@ -16,6 +16,10 @@ os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 import pytest
 from qtpy import QtWebEngineWidgets  # noqa: F401  (must be imported before the QApplication)
 
+# Before spyder.app.start, which removes PYTHONPATH's entries from sys.path: the plugin
+# (and every submodule it imports later) then comes from the tree under test, not from
+# wherever the venv's editable install points.
+import spyder_kernel_connect  # noqa: F401
 from tests.spyder.xvfb import Xvfb
 
 _xvfb: Xvfb | None = None
@@ -49,10 +53,24 @@ def dialog(qtbot, presets, runtime_dir):
     from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
 
     widget = KernelConnectDialog(None, presets)
+    answer_local_listing(widget)
     qtbot.addWidget(widget)
     widget.show()
-    qtbot.waitUntil(lambda: widget.refresh_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: widget.local_kernels.refresh_button.isEnabled(), timeout=10000)
     return widget
+
+
+def answer_local_listing(dialog) -> None:
+    """Do the container's part for a dialog without one: list the kernels on a thread."""
+    from spyder_kernel_connect.connection import list_kernels
+    from spyder_kernel_connect.spyder.widgets.background import run_in_thread
+
+    def list_in_thread() -> None:
+        dialog.listing = run_in_thread(
+            dialog, list_kernels, dialog.show_local_kernels, dialog.show_local_list_failed
+        )
+
+    dialog.sig_local_list_requested.connect(list_in_thread)
 
 
 @pytest.fixture(scope="module")

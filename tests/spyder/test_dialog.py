@@ -15,18 +15,19 @@ from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir, dead_kernel_file):
     path = dead_kernel_file(runtime_dir, "4321")
     qtbot.keyClicks(dialog.cf, "4321")
-    qtbot.waitUntil(lambda: str(path) in dialog.cf_status.text())
-    assert dialog.cf_status.text() == f"Resolves to {path}"
+    qtbot.waitUntil(lambda: str(path) in dialog.cf_status.plain_text())
+    assert dialog.cf_status.plain_text() == f"Resolves to {path}"
 
     dialog.cf.clear()
     qtbot.keyClicks(dialog.cf, "98765")
-    qtbot.waitUntil(lambda: "No connection file matches '98765'" in dialog.cf_status.text())
-    assert str(runtime_dir) in dialog.cf_status.text()  # says where it looked
+    qtbot.waitUntil(lambda: "No connection file matches '98765'" in dialog.cf_status.plain_text())
+    assert str(runtime_dir) in dialog.cf_status.plain_text()  # says where it looked
 
 
-def test_browse_starts_in_runtime_dir_with_kernel_filter(dialog, qtbot, runtime_dir):
-    path = runtime_dir / "kernel-77.json"
-    path.write_text("{}")
+def test_browse_starts_in_runtime_dir_with_kernel_filter(
+    dialog, qtbot, runtime_dir, dead_kernel_file
+):
+    path = dead_kernel_file(runtime_dir, "77")
     qtbot.mouseClick(dialog.browse_button, Qt.LeftButton)
     browser = dialog.findChild(QFileDialog, "connection_file_browser")
     assert browser is not None and browser.isVisible()
@@ -46,13 +47,13 @@ def test_key_file_browse_starts_in_dot_ssh(dialog, qtbot, tmp_path, monkeypatch)
     key.write_text("key")
     monkeypatch.setenv("HOME", str(home))
     dialog.remote_group.setChecked(True)
-    qtbot.mouseClick(dialog.key_browse_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.remote_group.key_browse_button, Qt.LeftButton)
     browser = dialog.findChild(QFileDialog, "key_file_browser")
     assert browser is not None and browser.isVisible()
     assert os.path.samefile(browser.directory().absolutePath(), home / ".ssh")
     browser.selectFile(str(key))
     browser.accept()
-    assert dialog.key_file.text() == str(key)
+    assert dialog.remote_group.key_file.text() == str(key)
 
 
 def test_running_kernels_newest_first_dead_marked_one_click_picks(
@@ -62,37 +63,42 @@ def test_running_kernels_newest_first_dead_marked_one_click_picks(
     os.utime(dead, (1, 1))
     km = kernel_factory(kernel_id="live")
     dialog.refresh_kernels()
-    qtbot.waitUntil(lambda: dialog.kernel_list.count() == 2 and dialog.refresh_button.isEnabled())
-    first, second = dialog.kernel_list.item(0), dialog.kernel_list.item(1)
+    qtbot.waitUntil(
+        lambda: (
+            dialog.local_kernels.list.count() == 2
+            and dialog.local_kernels.refresh_button.isEnabled()
+        )
+    )
+    first, second = dialog.local_kernels.list.item(0), dialog.local_kernels.list.item(1)
     assert first.text().startswith("live")
     assert "not responding" not in first.text()
     assert second.text().startswith("old")
     assert second.text().endswith("not responding")
 
     dialog.remote_group.setChecked(True)
-    rect = dialog.kernel_list.visualItemRect(first)
-    qtbot.mouseClick(dialog.kernel_list.viewport(), Qt.LeftButton, pos=rect.center())
+    rect = dialog.local_kernels.list.visualItemRect(first)
+    qtbot.mouseClick(dialog.local_kernels.list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == km.connection_file
     assert not dialog.remote_group.isChecked()  # a local kernel was picked
 
 
 def test_password_and_key_file_are_exclusive(dialog, qtbot):
     dialog.remote_group.setChecked(True)
-    assert dialog.key_radio.isChecked()  # keys are the default
-    assert not dialog.password.isEnabled()
-    assert dialog.key_file.isEnabled() and dialog.passphrase.isEnabled()
+    assert dialog.remote_group.key_radio.isChecked()  # keys are the default
+    assert not dialog.remote_group.password.isEnabled()
+    assert dialog.remote_group.key_file.isEnabled() and dialog.remote_group.passphrase.isEnabled()
 
-    qtbot.mouseClick(dialog.password_radio, Qt.LeftButton)
-    assert dialog.password.isEnabled()
-    assert not dialog.key_file.isEnabled()
-    assert not dialog.passphrase.isEnabled()
-    assert not dialog.key_browse_button.isEnabled()
-    assert not dialog.key_radio.isChecked()
+    qtbot.mouseClick(dialog.remote_group.password_radio, Qt.LeftButton)
+    assert dialog.remote_group.password.isEnabled()
+    assert not dialog.remote_group.key_file.isEnabled()
+    assert not dialog.remote_group.passphrase.isEnabled()
+    assert not dialog.remote_group.key_browse_button.isEnabled()
+    assert not dialog.remote_group.key_radio.isChecked()
 
     dialog.cf.setText("1234")
-    dialog.hostname.setText("server")
-    dialog.password.setText("pw")
-    dialog.passphrase.setText("left over")
+    dialog.remote_group.hostname.setText("server")
+    dialog.remote_group.password.setText("pw")
+    dialog.remote_group.passphrase.setText("left over")
     target = dialog.settings().ssh_target()
     assert target.password == "pw"
     assert target.passphrase is None and target.identity_file is None
@@ -101,29 +107,33 @@ def test_password_and_key_file_are_exclusive(dialog, qtbot):
 @pytest.mark.parametrize(
     ("fill", "field", "message"),
     [
-        ({}, "cf", "Enter a connection file or a kernel ID."),
-        ({"cf": "1234"}, "hostname", "Enter the hostname of the SSH server."),
-        ({"cf": "1234", "hostname": "h", "port": "99999"}, "port", "from 1 to 65535"),
+        ({}, "connection_file", "Enter a connection file or a kernel ID."),
+        ({"connection_file": "1234"}, "hostname", "Enter the hostname of the SSH server."),
+        (
+            {"connection_file": "1234", "hostname": "h", "port": "99999"},
+            "port",
+            "from 1 to 65535",
+        ),
     ],
 )
 def test_validation_messages_keep_what_was_typed(dialog, qtbot, fill, field, message):
     dialog.remote_group.setChecked(True)
     for name, text in fill.items():
-        getattr(dialog, name).setText(text)
+        dialog.field_widget(name).setText(text)
     with qtbot.assertNotEmitted(dialog.sig_connect_requested):
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
     assert dialog.error_label.isVisible()
-    assert message in dialog.error_label.text()
-    assert getattr(dialog, field).hasFocus() or not dialog.isActiveWindow()
+    assert message in dialog.error_label.plain_text()
+    assert dialog.field_widget(field).hasFocus() or not dialog.isActiveWindow()
     for name, text in fill.items():
-        assert getattr(dialog, name).text() == text
+        assert dialog.field_widget(name).text() == text
 
 
 def test_local_connect_refuses_an_unresolvable_spec(dialog, qtbot):
     dialog.cf.setText("no-such-kernel-xyz")
     with qtbot.assertNotEmitted(dialog.sig_connect_requested):
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-    assert "No connection file matches 'no-such-kernel-xyz'" in dialog.error_label.text()
+    assert "No connection file matches 'no-such-kernel-xyz'" in dialog.error_label.plain_text()
 
 
 def test_valid_form_requests_connection_with_save_name(
@@ -164,32 +174,32 @@ def test_presets_pick_rename_delete(dialog, presets):
     )
     presets.save("lab", remote)
     presets.save("local", ConnectionSettings(connection_file="12"))
-    dialog.reload_presets()
-    combo = dialog.preset_combo
+    dialog.presets_bar.reload()
+    combo = dialog.presets_bar.combo
     assert [combo.itemText(i) for i in range(1, combo.count())] == ["lab", "local"]
-    assert not dialog.delete_button.isEnabled()
+    assert not dialog.presets_bar.delete_button.isEnabled()
 
     combo.setCurrentIndex(combo.findData("lab"))
     combo.activated.emit(combo.currentIndex())
     assert dialog.remote_group.isChecked()
-    assert dialog.hostname.text() == "lab.example.org"
-    assert dialog.port.text() == "2222"
-    assert dialog.password_radio.isChecked()
-    assert dialog.password.text() == "s3cret"  # from the keyring
+    assert dialog.remote_group.hostname.text() == "lab.example.org"
+    assert dialog.remote_group.port.text() == "2222"
+    assert dialog.remote_group.password_radio.isChecked()
+    assert dialog.remote_group.password.text() == "s3cret"  # from the keyring
     assert dialog.save_name.text() == "lab"
-    assert dialog.delete_button.isEnabled()
+    assert dialog.presets_bar.delete_button.isEnabled()
 
-    dialog.rename_preset_to("lab", "lab server")
-    assert dialog.current_preset() == "lab server"
+    dialog.presets_bar.rename("lab", "lab server")
+    assert dialog.presets_bar.current() == "lab server"
     assert dialog.save_name.text() == "lab server"
     assert presets.load("lab server").password == "s3cret"
 
-    dialog.rename_preset_to("lab server", "local")
-    assert "already exists" in dialog.error_label.text()
+    dialog.presets_bar.rename("lab server", "local")
+    assert "already exists" in dialog.error_label.plain_text()
 
-    dialog.delete_preset_named("lab server")
+    dialog.presets_bar.delete("lab server")
     assert presets.names() == ["local"]
-    assert dialog.current_preset() == ""
+    assert dialog.presets_bar.current() == ""
     assert "s3cret" not in json.dumps(presets.backing.data)
 
 
@@ -207,9 +217,9 @@ def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyri
     dialog = KernelConnectDialog(None, store)  # opens on the last preset
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.hostname.text() == "h"
-    assert dialog.password.text() == ""
-    assert "Secrets are not saved" in dialog.notice_label.text()
+    assert dialog.remote_group.hostname.text() == "h"
+    assert dialog.remote_group.password.text() == ""
+    assert "Secrets are not saved" in dialog.notice_label.plain_text()
     assert "pw" not in json.dumps(backing.data)
 
 
@@ -235,54 +245,54 @@ def test_host_key_dialog_decisions(qtbot):
 
 def test_remote_python_and_runtime_dir_fold_away_and_round_trip(dialog, qtbot, presets):
     dialog.remote_group.setChecked(True)
-    assert not dialog.advanced_widget.isVisible()  # defaults: folded away, calm dialog
+    assert not dialog.remote_group.advanced_widget.isVisible()  # defaults: folded away, calm dialog
     assert dialog.settings().remote_python == "python3"
     assert dialog.settings().remote_runtime_dir == ""
-    qtbot.mouseClick(dialog.advanced_button, Qt.LeftButton)
-    assert dialog.advanced_widget.isVisible()
-    dialog.remote_python.setText("/opt/conda/bin/python")
-    dialog.remote_runtime_dir.setText("~/rt")
-    dialog.hostname.setText("lab")
+    qtbot.mouseClick(dialog.remote_group.advanced_button, Qt.LeftButton)
+    assert dialog.remote_group.advanced_widget.isVisible()
+    dialog.remote_group.remote_python.setText("/opt/conda/bin/python")
+    dialog.remote_group.remote_runtime_dir.setText("~/rt")
+    dialog.remote_group.hostname.setText("lab")
     presets.save("lab", dialog.settings())
     stored = presets.backing.data["presets"]["lab"]
     assert stored["remote_python"] == "/opt/conda/bin/python"
     assert stored["remote_runtime_dir"] == "~/rt"
 
     dialog.set_settings(ConnectionSettings(remote=True, hostname="other"))
-    assert not dialog.advanced_widget.isVisible()
-    assert dialog.remote_python.text() == "python3"
-    dialog.reload_presets()
-    combo = dialog.preset_combo
+    assert not dialog.remote_group.advanced_widget.isVisible()
+    assert dialog.remote_group.remote_python.text() == "python3"
+    dialog.presets_bar.reload()
+    combo = dialog.presets_bar.combo
     combo.setCurrentIndex(combo.findData("lab"))
     combo.activated.emit(combo.currentIndex())
-    assert dialog.advanced_widget.isVisible()  # customised: shown
-    assert dialog.remote_python.text() == "/opt/conda/bin/python"
-    assert dialog.remote_runtime_dir.text() == "~/rt"
+    assert dialog.remote_group.advanced_widget.isVisible()  # customised: shown
+    assert dialog.remote_group.remote_python.text() == "/opt/conda/bin/python"
+    assert dialog.remote_group.remote_runtime_dir.text() == "~/rt"
 
 
 def test_relative_remote_runtime_dir_is_refused_where_it_is_typed(dialog, qtbot):
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText("lab")
-    dialog.remote_runtime_dir.setText("runtime")
+    dialog.remote_group.hostname.setText("lab")
+    dialog.remote_group.remote_runtime_dir.setText("runtime")
     with qtbot.assertNotEmitted(dialog.sig_remote_list_requested):
-        qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
-    assert "must be an absolute path" in dialog.error_label.text()
-    assert dialog.advanced_widget.isVisible()
-    assert dialog.remote_runtime_dir.text() == "runtime"
+        qtbot.mouseClick(dialog.remote_kernels.refresh_button, Qt.LeftButton)
+    assert "must be an absolute path" in dialog.error_label.plain_text()
+    assert dialog.remote_group.advanced_widget.isVisible()
+    assert dialog.remote_group.remote_runtime_dir.text() == "runtime"
 
 
 def test_list_and_start_need_a_host_but_no_connection_file(dialog, qtbot):
     dialog.remote_group.setChecked(True)
     with qtbot.assertNotEmitted(dialog.sig_start_requested):
         qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
-    assert "Enter the hostname" in dialog.error_label.text()
+    assert "Enter the hostname" in dialog.error_label.plain_text()
 
-    dialog.hostname.setText("lab")
-    dialog.remote_python.setText("/opt/py/bin/python")
+    dialog.remote_group.hostname.setText("lab")
+    dialog.remote_group.remote_python.setText("/opt/py/bin/python")
     with qtbot.waitSignal(dialog.sig_remote_list_requested) as listed:
-        qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+        qtbot.mouseClick(dialog.remote_kernels.refresh_button, Qt.LeftButton)
     assert listed.args[0].hostname == "lab" and listed.args[0].connection_file == ""
-    assert "Looking for kernels" in dialog.remote_list.item(0).text()
+    assert "Looking for kernels" in dialog.remote_kernels.list.item(0).text()
 
     dialog.save_check.setChecked(True)
     dialog.save_name.setText("lab")
@@ -316,21 +326,23 @@ def test_remote_list_rows_reasons_and_one_click_pick(dialog, qtbot):
         ],
     )
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText("lab")
+    dialog.remote_group.hostname.setText("lab")
     dialog.show_remote_kernels(listing)
-    assert "ada@lab:22" in dialog.remote_kernels_label.text()
-    texts = [dialog.remote_list.item(i).text() for i in range(dialog.remote_list.count())]
+    assert "ada@lab:22" in dialog.remote_kernels.title_label.text()
+    texts = [
+        dialog.remote_kernels.list.item(i).text() for i in range(dialog.remote_kernels.list.count())
+    ]
     assert texts[0].startswith("7781") and "python3" in texts[0] and "5 min ago" in texts[0]
     assert texts[1].endswith("unreadable: not valid JSON: Expecting value at line 1")
     assert texts[2].endswith("not responding")
-    assert not dialog.remote_list.item(1).flags() & Qt.ItemIsSelectable
+    assert not dialog.remote_kernels.list.item(1).flags() & Qt.ItemIsSelectable
 
-    rect = dialog.remote_list.visualItemRect(dialog.remote_list.item(0))
-    qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
+    rect = dialog.remote_kernels.list.visualItemRect(dialog.remote_kernels.list.item(0))
+    qtbot.mouseClick(dialog.remote_kernels.list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == path
     assert dialog.remote_group.isChecked()  # still a remote kernel
-    assert dialog.cf_status.text() == f"On the remote host: {path}"
+    assert dialog.cf_status.plain_text() == f"On the remote host: {path}"
 
-    dialog.hostname.setText("another-host")  # what was listed no longer applies
-    assert dialog.remote_list.count() == 1
-    assert "List kernels" in dialog.remote_list.item(0).text()
+    dialog.remote_group.hostname.setText("another-host")  # what was listed no longer applies
+    assert dialog.remote_kernels.list.count() == 1
+    assert "List kernels" in dialog.remote_kernels.list.item(0).text()

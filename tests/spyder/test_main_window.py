@@ -17,7 +17,7 @@ import time
 
 import pytest
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QApplication, QMessageBox
+from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
 pytestmark = pytest.mark.gui
 
@@ -73,7 +73,7 @@ def run(qtbot, shell, code, expected, timeout=30000):
 def open_dialog(qtbot, plugin):
     plugin.get_container().connect_action.trigger()
     dialog = plugin.get_container().dialog
-    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.refresh_button.isEnabled())
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.local_kernels.refresh_button.isEnabled())
     return dialog
 
 
@@ -85,7 +85,7 @@ def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
         timeout=timeout,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     return console.get_clients()[-1]
 
 
@@ -97,6 +97,14 @@ def write_module(directory, name, value):
     stamp = time.time() + (2 if value != "before" else 0)
     os.utime(path, (stamp, stamp))
     return path
+
+
+def test_spyder_runs_the_plugin_from_the_tree_under_test(plugin):
+    """Spyder drops PYTHONPATH from sys.path when it starts; conftest imports us first."""
+    import inspect
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert inspect.getfile(type(plugin)).startswith(os.path.join(root, "src") + os.sep)
 
 
 def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
@@ -127,7 +135,7 @@ def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
     dialog.remote_group.setChecked(False)
     dialog.cf.clear()
     qtbot.keyClicks(dialog.cf, "31337")
-    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.text())
+    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.plain_text())
     client = connect_and_wait(qtbot, plugin, console, dialog)
     assert plugin.get_container().dialog is None  # closed on success
     shell = wait_ready(qtbot, client)
@@ -151,39 +159,87 @@ def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
     assert plugin.get_conf("last_settings")["connection_file"] == "31337"
 
 
-def test_preferences_apply_to_open_consoles_at_once(
-    qtbot, plugin, console, kernel_factory, close_new_consoles, tmp_path
-):
-    km = kernel_factory()
-    client = console.create_client_for_kernel(km.connection_file)
-    shell = wait_ready(qtbot, client)
-    umr = plugin.get_container().umr
-    qtbot.waitUntil(lambda: shell in umr._sent_to)
-    write_module(tmp_path, "skc_quiet", "before")
-    run(
-        qtbot,
-        shell,
-        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import skc_quiet",
-        "",
-    )
-    sent = umr.sent_count
-    try:
-        plugin.set_conf("umr/verbose", False)
-        qtbot.waitUntil(lambda: umr.sent_count > sent)
-        write_module(tmp_path, "skc_quiet", "after")
-        text = run(qtbot, shell, "print('quiet', skc_quiet.value())", "quiet after")
-        assert "Reloaded modules: skc_quiet" not in text  # reloaded, but silently now
+def set_umr_option(plugin, option, value):
+    """What Preferences -> Python interpreter -> User Module Reloader writes on Apply."""
+    plugin.set_conf(option, value, section="main_interpreter")
 
+
+def run_and_capture(qtbot, shell, code, expected, timeout=30000):
+    """Run ``code``; return only what it printed (the console text that came after it)."""
+    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
+    start = len(shell._control.toPlainText())
+    run(qtbot, shell, code, expected, timeout)
+    return shell._control.toPlainText()[start:]
+
+
+@pytest.mark.sshd
+def test_spyders_umr_options_are_the_one_switch_in_every_console(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, tmp_path, close_new_consoles
+):
+    """Preferences -> Python interpreter -> UMR: enabled, verbose and the excluded modules,
+    each both ways, in open consoles: a Spyder console (whose own UMR and %autoreload
+    would reload too) and a remote one through sshd. Off means nothing reloads."""
+    umr = plugin.get_container().umr
+    # A Spyder console: spyder-kernels, its own UMR on runfile and %autoreload on.
+    console.create_new_client(give_focus=True)
+    spyder_shell = wait_ready(qtbot, console.get_clients()[-1], timeout=120000)
+    # A remote console: an ipykernel behind the real sshd.
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    remote_shell = wait_ready(qtbot, connect_and_wait(qtbot, plugin, console, dialog))
+    qtbot.waitUntil(lambda: spyder_shell in umr._sent_to and remote_shell in umr._sent_to)
+
+    consoles = []
+    for name, shell in (("skc_sw_spyder", spyder_shell), ("skc_sw_remote", remote_shell)):
+        directory = tmp_path / name
+        directory.mkdir()
+        write_module(directory, name, "before")
+        script = directory / f"{name}_main.py"
+        script.write_text(f"import {name}\nprint('{name}', {name}.value())\n")
+        run(qtbot, shell, f"import sys; sys.path.insert(0, {str(directory)!r})", "")
+        # runfile in Spyder's console: the command Spyder's own UMR acts on.
+        code = (
+            f"runfile({str(script)!r})"
+            if shell is spyder_shell
+            else f"exec(open({str(script)!r}).read())"
+        )
+        run(qtbot, shell, code, f"{name} before")
+        consoles.append((name, shell, directory, code))
+
+    def switch(option, value):
         sent = umr.sent_count
-        plugin.set_conf("umr/exclude", ["skc_quiet"])
-        plugin.set_conf("umr/verbose", True)
-        qtbot.waitUntil(lambda: umr.sent_count > sent)
-        write_module(tmp_path, "skc_quiet", "excluded")
-        text = run(qtbot, shell, "print('still', skc_quiet.value())", "still after")
-        assert "Reloaded modules: skc_quiet" not in text
+        set_umr_option(plugin, option, value)
+        qtbot.waitUntil(lambda: umr.sent_count >= sent + 2)  # both consoles, at once
+        for name, shell, *_ in consoles:  # the kernels applied it (one queue per console)
+            run(qtbot, shell, f"print('applied', {option!r}, {name!r})", f"applied {option} {name}")
+
+    def edit_and_run(value, expect_value, expect_line):
+        for name, shell, directory, code in consoles:
+            write_module(directory, name, value)
+            text = run_and_capture(qtbot, shell, code, f"{name} {expect_value}")
+            assert f"{name} {expect_value}" in text, (name, text)
+            assert text.count("Reloaded modules") == (1 if expect_line else 0), (name, text)
+
+    try:
+        switch("umr/enabled", False)
+        edit_and_run("off", "before", expect_line=False)  # nothing reloaded, by anyone
+        switch("umr/enabled", True)
+        edit_and_run("on", "on", expect_line=True)  # ours, once
+        switch("umr/verbose", False)
+        edit_and_run("quiet", "quiet", expect_line=False)  # reloaded, silently
+        switch("umr/verbose", True)
+        edit_and_run("loud", "loud", expect_line=True)
+        switch("umr/namelist", [name for name, *_ in consoles])
+        edit_and_run("excluded", "loud", expect_line=False)  # excluded: kept as it was
+        switch("umr/namelist", [])
+        edit_and_run("included", "included", expect_line=True)
     finally:
-        plugin.set_conf("umr/verbose", True)
-        plugin.set_conf("umr/exclude", [])
+        set_umr_option(plugin, "umr/enabled", True)
+        set_umr_option(plugin, "umr/verbose", True)
+        set_umr_option(plugin, "umr/namelist", [])
 
 
 def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, close_new_consoles):
@@ -212,12 +268,12 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     dialog = open_dialog(qtbot, plugin)
     dialog.cf.setText(km.connection_file)
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(sshd.user)
-    dialog.key_radio.setChecked(True)
-    dialog.key_file.setText(str(sshd.passphrase_key))
-    dialog.passphrase.setText(KEY_PASSPHRASE)
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(sshd.user)
+    dialog.remote_group.key_radio.setChecked(True)
+    dialog.remote_group.key_file.setText(str(sshd.passphrase_key))
+    dialog.remote_group.passphrase.setText(KEY_PASSPHRASE)
     container = plugin.get_container()
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
@@ -233,7 +289,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         timeout=60000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     connection = container.connection_for(client.connection_file)
     tunnel, label = connection.tunnel, connection.label
@@ -273,6 +329,82 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     assert container.connection_for(tunnel.local_connection_file) is None
 
 
+@pytest.fixture
+def own_sshd(tmp_path):
+    """An sshd of this test alone, so it can be stopped and started again."""
+    from tests.sshd import start_sshd, stop_sshd
+
+    server = start_sshd(tmp_path / "own-sshd")
+    yield server
+    stop_sshd(server)
+
+
+def restart_sshd(server):
+    """Start the stopped server again: same config, keys and port."""
+    import subprocess
+
+    from tests.sshd import SSHD, _wait_for_banner
+
+    server.process = subprocess.Popen(
+        [SSHD, "-D", "-f", str(server.config_path), "-E", str(server.log_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for_banner(server)
+
+
+OUTAGE_SECONDS = 20
+
+
+@pytest.mark.sshd
+def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """sshd gone for 20 s under an open remote console: one notice, no "kernel died",
+    a command typed meanwhile runs once the link is back, same kernel, no restart."""
+    from tests.sshd import stop_sshd
+
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
+    label = plugin.get_container().tunnels[client][1]
+    notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
+
+    stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
+    stopped = time.monotonic()
+    qtbot.waitUntil(lambda: "(reconnecting...)" in client.get_name(), timeout=60000)
+    qtbot.waitUntil(lambda: notice in shell._control.toPlainText(), timeout=30000)
+    # Longer than Spyder's heartbeat period, so a false "kernel died" would have shown.
+    qtbot.wait(5000)
+    qtbot.keyClicks(shell._control, "print('typed', 6 * 7)")
+    qtbot.keyClick(shell._control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "stays at the prompt" in shell._control.toPlainText())
+    assert shell.input_buffer == "print('typed', 6 * 7)"  # kept, where the user sees it
+    while time.monotonic() - stopped < OUTAGE_SECONDS:
+        qtbot.wait(500)
+    text = shell._control.toPlainText()
+    assert "died" not in text.lower(), text
+    assert text.count(notice) == 1, text
+
+    restart_sshd(sshd)
+    qtbot.waitUntil(lambda: "typed 42" in shell._control.toPlainText(), timeout=120000)
+    qtbot.waitUntil(lambda: client.get_name().startswith(label) and "(" not in client.get_name())
+    text = run(
+        qtbot, shell, "print('pid', os.getpid(), 'after')", f"pid {km.provisioner.pid} after"
+    )
+    assert "died" not in text.lower() and "restarting" not in text.lower(), text
+    assert text.count(notice) == 1
+    assert f"Connection to {label} restored." in text
+    assert text.count("typed 42") == 1  # run once, not lost, not twice
+
+
 @pytest.mark.sshd
 def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot,
@@ -292,11 +424,11 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     dialog = open_dialog(qtbot, plugin)
     dialog.cf.setText(km.connection_file)
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(user)
-    qtbot.mouseClick(dialog.password_radio, Qt.LeftButton)
-    dialog.password.setText(password)
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(user)
+    qtbot.mouseClick(dialog.remote_group.password_radio, Qt.LeftButton)
+    dialog.remote_group.password.setText(password)
     dialog.save_check.setChecked(True)
     dialog.save_name.setText("pw-lab")
 
@@ -305,8 +437,11 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
     qtbot.mouseClick(container.host_key_dialog.refuse_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
-    assert "not accepted" in dialog.error_label.text()
-    assert dialog.password.text() == password and dialog.username.text() == user
+    assert "not accepted" in dialog.error_label.plain_text()
+    assert (
+        dialog.remote_group.password.text() == password
+        and dialog.remote_group.username.text() == user
+    )
     assert "pw-lab" not in container.presets.names()
 
     # Accept and remember: connects, writes known_hosts, saves the preset.
@@ -319,7 +454,7 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
         timeout=60000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     shell = wait_ready(qtbot, console.get_clients()[-1])
     run(qtbot, shell, "print(7 * 6)", "42")
     known_hosts = ssh_home / ".ssh" / "known_hosts"
@@ -366,14 +501,14 @@ def process_alive(pid: int) -> bool:
 
 def fill_remote_form(dialog, sshd, remote_dir, python=sys.executable):
     dialog.remote_group.setChecked(True)
-    dialog.hostname.setText(sshd.host)
-    dialog.port.setText(str(sshd.port))
-    dialog.username.setText(sshd.user)
-    dialog.key_radio.setChecked(True)
-    dialog.key_file.setText(str(sshd.user_key))
-    dialog.passphrase.clear()
-    dialog.remote_python.setText(python)
-    dialog.remote_runtime_dir.setText(str(remote_dir))
+    dialog.remote_group.hostname.setText(sshd.host)
+    dialog.remote_group.port.setText(str(sshd.port))
+    dialog.remote_group.username.setText(sshd.user)
+    dialog.remote_group.key_radio.setChecked(True)
+    dialog.remote_group.key_file.setText(str(sshd.user_key))
+    dialog.remote_group.passphrase.clear()
+    dialog.remote_group.remote_python.setText(python)
+    dialog.remote_group.remote_runtime_dir.setText(str(remote_dir))
     dialog.save_check.setChecked(False)
 
 
@@ -388,7 +523,7 @@ def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
         timeout=90000,
     )
     if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.text())
+        pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     started = container.connection_for(client.connection_file).started
     remote_pids.append(started.pid)
@@ -407,21 +542,23 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     fill_remote_form(dialog, sshd, remote_dir)
     dialog.cf.clear()
     logins = sshd.auth_count()
-    qtbot.mouseClick(dialog.remote_refresh_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.remote_kernels.refresh_button, Qt.LeftButton)
     assert dialog.busy
     qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
     qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not dialog.busy, timeout=30000)
-    assert not dialog.error_label.isVisible(), dialog.error_label.text()
-    rows = [dialog.remote_list.item(i).text() for i in range(dialog.remote_list.count())]
+    assert not dialog.error_label.isVisible(), dialog.error_label.plain_text()
+    rows = [
+        dialog.remote_kernels.list.item(i).text() for i in range(dialog.remote_kernels.list.count())
+    ]
     assert len(rows) == 2, rows
     assert any(row.startswith("5150") and "python3" in row for row in rows)
     assert any(row.startswith("garbled") and "unreadable: not valid JSON" in row for row in rows)
-    assert str(remote_dir) in dialog.remote_kernels_label.toolTip()
+    assert str(remote_dir) in dialog.remote_kernels.title_label.toolTip()
 
-    item = next(dialog.remote_list.item(i) for i in range(2) if rows[i].startswith("5150"))
-    rect = dialog.remote_list.visualItemRect(item)
-    qtbot.mouseClick(dialog.remote_list.viewport(), Qt.LeftButton, pos=rect.center())
+    item = next(dialog.remote_kernels.list.item(i) for i in range(2) if rows[i].startswith("5150"))
+    rect = dialog.remote_kernels.list.visualItemRect(item)
+    qtbot.mouseClick(dialog.remote_kernels.list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == km.connection_file
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
@@ -494,7 +631,7 @@ def test_cancelling_a_start_leaves_no_kernel_behind(
     if len(console.get_clients()) > before:  # the start won the race: nothing to check
         console.close_client(client=console.get_clients()[-1], ask_recursive=False)
         pytest.skip("the kernel answered before Cancel was pressed")
-    assert "cancelled" in dialog.notice_label.text().lower()
+    assert "cancelled" in dialog.notice_label.plain_text().lower()
     assert not list(remote_dir.glob("kernel-*.json"))  # stopped and removed again
 
     def kernels_left():
@@ -521,10 +658,10 @@ def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
-    assert "spyder-kernels is not installed" in dialog.error_label.text()
-    assert f"{python} -m pip install spyder-kernels" in dialog.error_label.text()
+    assert "spyder-kernels is not installed" in dialog.error_label.plain_text()
+    assert f"{python} -m pip install spyder-kernels" in dialog.error_label.plain_text()
     assert len(console.get_clients()) == before
-    assert dialog.remote_python.text() == python  # the form as typed
+    assert dialog.remote_group.remote_python.text() == python  # the form as typed
     dialog.reject()
 
 
@@ -565,19 +702,19 @@ def test_gui_stays_responsive_while_ssh_connection_times_out(qtbot, plugin, cons
         dialog = open_dialog(qtbot, plugin)
         dialog.cf.setText("/nonexistent/kernel-1.json")
         dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("127.0.0.1")
-        dialog.port.setText(str(listener.getsockname()[1]))
-        dialog.username.setText("nobody")
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.clear()
+        dialog.remote_group.hostname.setText("127.0.0.1")
+        dialog.remote_group.port.setText(str(listener.getsockname()[1]))
+        dialog.remote_group.username.setText("nobody")
+        dialog.remote_group.key_radio.setChecked(True)
+        dialog.remote_group.key_file.clear()
         last[0] = time.monotonic()
         timer.start()
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=90000)
         timer.stop()
         assert accepted, "the attempt never reached the silent listener"
-        assert "127.0.0.1" in dialog.error_label.text()
-        assert dialog.hostname.text() == "127.0.0.1"  # what the user typed is kept
+        assert "127.0.0.1" in dialog.error_label.plain_text()
+        assert dialog.remote_group.hostname.text() == "127.0.0.1"  # what the user typed is kept
         assert dialog.ok_button.isEnabled()
         saved = plugin.get_conf("last_settings").get("connection_file")
         assert saved != "/nonexistent/kernel-1.json"  # a failed attempt saves nothing
@@ -604,24 +741,24 @@ def test_cancel_stops_an_attempt_and_keeps_the_form(qtbot, plugin, ssh_home):
         dialog = open_dialog(qtbot, plugin)
         dialog.cf.setText("/nonexistent/kernel-2.json")
         dialog.remote_group.setChecked(True)
-        dialog.hostname.setText("127.0.0.1")
-        dialog.port.setText(str(listener.getsockname()[1]))
-        dialog.key_radio.setChecked(True)
-        dialog.key_file.clear()
+        dialog.remote_group.hostname.setText("127.0.0.1")
+        dialog.remote_group.port.setText(str(listener.getsockname()[1]))
+        dialog.remote_group.key_radio.setChecked(True)
+        dialog.remote_group.key_file.clear()
         qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-        assert dialog.busy, dialog.error_label.text()
+        assert dialog.busy, dialog.error_label.plain_text()
         qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
         qtbot.waitUntil(lambda: not dialog.busy, timeout=20000)
         assert dialog.isVisible()
-        assert "cancelled" in dialog.notice_label.text()
-        assert dialog.hostname.text() == "127.0.0.1"
+        assert "cancelled" in dialog.notice_label.plain_text()
+        assert dialog.remote_group.hostname.text() == "127.0.0.1"
         dialog.reject()
         assert not dialog.isVisible()
     finally:
         listener.close()
 
 
-def test_preferences_page_umr_group(qtbot, main_window, plugin):
+def test_preferences_page_says_where_the_umr_switch_is(qtbot, main_window, plugin):
     from spyder.api.plugins import Plugins
 
     preferences = main_window.get_plugin(Plugins.Preferences)
@@ -634,23 +771,12 @@ def test_preferences_page_umr_group(qtbot, main_window, plugin):
         assert index is not None
         config_dialog.set_current_index(index)
         page = config_dialog.get_page(index)
-        assert page.enabled_box.checkbox.isChecked()
-        assert page.verbose_box.checkbox.isChecked()
-        umr = plugin.get_container().umr
-        sent = umr.sent_count
-        page.add_module()
-        item = page.exclude_list.item(page.exclude_list.count() - 1)
-        page.exclude_list.closePersistentEditor(item)
-        item.setText("numpy")
-        page.apply_changes()
-        assert plugin.get_conf("umr/exclude") == ["numpy"]
-        if umr._sent_to:
-            qtbot.waitUntil(lambda: umr.sent_count > sent)
-        page.exclude_list.setCurrentItem(item)
-        item.setSelected(True)
-        page.remove_selected()
-        page.apply_changes()
-        assert plugin.get_conf("umr/exclude") == []
+        text = " ".join(label.text() for label in page.findChildren(QLabel))
+        assert "Python interpreter" in text and "User Module Reloader" in text
+        assert "Now: <b>on</b>" in page.state_label.text()
+        assert not page.findChildren(QCheckBox)  # no switch of its own: the one is Spyder's
+        qtbot.mouseClick(page.open_button, Qt.LeftButton)
+        assert config_dialog.get_page().CONF_SECTION == "main_interpreter"
     finally:
         config_dialog.close()
         QApplication.processEvents()

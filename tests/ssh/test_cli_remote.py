@@ -52,7 +52,8 @@ def test_remote_list_table_and_json(ssh_home, host_args, kernel_factory, remote_
     assert lines[0].split() == ["ID", "STARTED", "KERNEL", "STATUS", "FILE"]
     row = next(line for line in lines if line.startswith("8101"))
     assert "alive" in row and f"{remote_dir}/kernel-8101.json" in row
-    assert any(line.startswith("bad:") and "JSON object" in line for line in lines)
+    (bad,) = [line for line in lines if line.startswith("bad ")]  # one row for a bad file
+    assert "unreadable: " in bad and "JSON object" in bad
     data = json.loads(run_cli(ssh_home, "remote-list", *host_args, "--json").stdout)
     assert {d["kernel_id"]: d["alive"] for d in data} == {"8101": True, "bad": None}
 

@@ -20,6 +20,7 @@ from spyder_kernel_connect.ssh import (
     KeyFileError,
     KeyPassphraseRequired,
     KeyPassphraseWrong,
+    LatencyOptions,
     SSHError,
     SSHProtocolError,
     SSHTarget,
@@ -208,7 +209,7 @@ def test_server_nodelay_command_can_be_switched_off(sshd):
 
     for enabled, expected in ((True, 1), (False, 0)):
         before = commands_logged()
-        with TunnelManager(server_nodelay=enabled) as mgr:
+        with TunnelManager(latency=LatencyOptions(server_nodelay=enabled)) as mgr:
             mgr.session(sshd.target())
         deadline = time.monotonic() + 5
         while commands_logged() - before < expected and time.monotonic() < deadline:

@@ -77,13 +77,23 @@ class Result:
         self.reply = reply
 
     @property
-    def reloaded(self) -> list:
-        """Module names of the 'Reloaded modules:' line, [] if there was none."""
+    def listed(self) -> list:
+        """Entries of the 'Reloaded modules:' line ("a (patched)", "b"), [] if there was none."""
         for line in self.stdout.splitlines():
             if "Reloaded modules: " in line:
                 names = line.split("Reloaded modules: ", 1)[1].replace("\x1b[0m", "")
                 return [name.strip() for name in names.split(",")]
         return []
+
+    @property
+    def reloaded(self) -> list:
+        """Module names of the 'Reloaded modules:' line, patched or not."""
+        return [name.removesuffix(" (patched)") for name in self.listed]
+
+    @property
+    def patched(self) -> list:
+        """Module names the red line marks "(patched)": updated in place, nothing re-ran."""
+        return [name[: -len(" (patched)")] for name in self.listed if name.endswith(" (patched)")]
 
     def __repr__(self) -> str:
         return f"Result(stdout={self.stdout!r}, stderr={self.stderr!r}, errors={self.errors!r})"

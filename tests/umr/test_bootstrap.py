@@ -8,7 +8,11 @@ import sys
 
 import pytest
 
-from spyder_kernel_connect.umr.bootstrap import EMBEDDED_MODULE_NAME, bootstrap_code
+from spyder_kernel_connect.umr.bootstrap import (
+    EMBEDDED_MODULE_NAME,
+    KERNEL_MODULES,
+    bootstrap_code,
+)
 
 # A kernel whose Python cannot import this package, as on a server where it is not installed.
 BLOCKED_KERNEL = """\
@@ -43,6 +47,14 @@ def test_embedded_source_works_where_the_package_is_missing(start_umr_kernel):
         " any(n.startswith('spyder_kernel_connect') for n in sys.modules))"
     )
     assert status.stdout == f"{EMBEDDED_MODULE_NAME} True True False\n"
+    # The whole package was shipped: every kernel-side module, under the embedded name.
+    shipped = k.run(
+        f"print(sorted(m for m in sys.modules if m.startswith({EMBEDDED_MODULE_NAME!r})))"
+    )
+    expected = sorted(
+        EMBEDDED_MODULE_NAME + ("" if name == "__init__" else "." + name) for name in KERNEL_MODULES
+    )
+    assert shipped.stdout == f"{expected}\n"
 
     k.write("tool.py", "def f():\n    return 'v1'\n")
     k.run("from tool import f")
@@ -62,7 +74,7 @@ def test_installed_package_is_preferred(umr_kernel):
     k = umr_kernel  # already loaded with %load_ext: the bootstrap must reuse that reloader
     k.run(bootstrap_code(verbose=False), silent=True)
     result = k.run("import spyder_kernel_connect.umr as u; print(u.status()['implementation'])")
-    assert result.stdout == "spyder_kernel_connect.umr.reloader\n"
+    assert result.stdout == "spyder_kernel_connect.umr\n"
     assert k.run(COUNT_OUR_HOOKS).stdout == "1\n"
     assert EMBEDDED_MODULE_NAME not in k.run("print(list(sys.modules))").stdout
 
@@ -106,3 +118,26 @@ def test_embedded_source_in_another_interpreter(start_umr_kernel):
     )
     assert result.reloaded == ["ar"] and result.stdout.endswith("2 True False\n"), result
     assert k.run(COUNT_OUR_HOOKS).stdout == "1\n"
+
+
+def test_every_kernel_side_module_is_shipped_and_self_contained():
+    """A new module in umr/ must be listed; at import time it needs only the stdlib and siblings
+    (IPython is imported inside functions, when a shell exists)."""
+    import ast
+    from pathlib import Path
+
+    import spyder_kernel_connect.umr as package
+
+    here = Path(package.__file__).parent
+    on_disk = {p.stem for p in here.glob("*.py")} - {"bootstrap"}
+    assert on_disk == set(KERNEL_MODULES)
+    for name in KERNEL_MODULES:
+        tree = ast.parse((here / f"{name}.py").read_text())
+        for node in tree.body:  # module level: what executing the shipped source imports
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                top = (node.module or "").split(".")[0]
+            elif isinstance(node, ast.Import):
+                top = node.names[0].name.split(".")[0]
+            else:
+                continue
+            assert top in sys.stdlib_module_names or top == "__future__", (name, top)

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from spyder_kernel_connect.umr import inotify, tracker
 from spyder_kernel_connect.umr import reloader as umr
 
 
@@ -39,11 +40,11 @@ def test_parse_imports_resolves_relative_and_from_imports(tmp_path):
         "import a.b.c\nfrom . import sibling\nfrom .. import uncle\nfrom .sub import thing\n"
         "from pkg import mod as alias\ndef later():\n    import inner\n"
     )
-    found = umr._parse_imports(str(source), "top.pkg.mod", is_package=False)
+    found = tracker.parse_imports(str(source), "top.pkg.mod", is_package=False)
     assert {"a", "a.b", "a.b.c", "top.pkg", "top.pkg.sibling", "top", "top.uncle"} <= found
     assert {"top.pkg.sub", "top.pkg.sub.thing", "pkg", "pkg.mod", "inner"} <= found
     assert "top.pkg.mod" not in found
-    as_package = umr._parse_imports(str(source), "top.pkg", is_package=True)
+    as_package = tracker.parse_imports(str(source), "top.pkg", is_package=True)
     assert "top.pkg.sibling" in as_package and "top.pkg.sub" in as_package
 
 
@@ -81,7 +82,7 @@ def test_exclusion_is_by_dotted_prefix(user_dir):
 def skip_unless_mounts_visible(*paths) -> None:
     """inotify is trusted only on a known local filesystem; in a chroot whose root mount is
     outside it, /proc/self/mountinfo cannot tell, and the reloader rightly polls."""
-    mounts = [point for point, _type in umr._mount_types()]
+    mounts = [point for point, _type in inotify.mount_types()]
     for path in map(os.path.realpath, map(str, paths)):
         if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in mounts):
             pytest.skip(f"the mount holding {path} is not visible here")

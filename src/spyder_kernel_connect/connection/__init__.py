@@ -27,6 +27,7 @@ from spyder_kernel_connect.connection.resolve import (
     default_search_dirs,
     exact_match,
     fuzzy_matches,
+    load_connection_spec,
     pick_one,
     resolve_connection_file,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "fuzzy_matches",
     "kernel_id_from_path",
     "list_kernels",
+    "load_connection_spec",
     "parse_connection_info",
     "pick_one",
     "probe_heartbeats",

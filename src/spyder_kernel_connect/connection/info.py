@@ -14,6 +14,7 @@ from spyder_kernel_connect.connection.errors import (
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
 )
+from spyder_kernel_connect.files import NotARegularFile, read_regular_file
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 TRANSPORTS = ("tcp", "ipc")
@@ -99,7 +100,8 @@ def decode_connection_file(raw: bytes, path: str) -> ConnectionInfo:
             path=path,
         )
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a BOM (Windows editors add one) is harmless; other encodings are refused.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ConnectionFileInvalid(
             f"Connection file {path} is not UTF-8 text (bad byte at offset {err.start}).",
@@ -121,6 +123,20 @@ def decode_connection_file(raw: bytes, path: str) -> ConnectionInfo:
             "It may be truncated or not a connection file at all.",
             path=path,
         ) from None
+    except RecursionError:
+        raise ConnectionFileInvalid(
+            f"Connection file {path} nests its JSON too deeply to be a connection file.",
+            "Pick the kernel-<id>.json file the kernel wrote.",
+            path=path,
+        ) from None
+    except ValueError as err:  # an integer of thousands of digits (int_max_str_digits)
+        raise ConnectionFileInvalid(
+            f"Connection file {path} holds a number too large to read ({err}).".replace(
+                "; use sys.set_int_max_str_digits() to increase the limit", ""
+            ),
+            "Pick the kernel-<id>.json file the kernel wrote.",
+            path=path,
+        ) from None
     return parse_connection_info(data, path=path)
 
 
@@ -133,6 +149,7 @@ def parse_connection_info(data: Any, path: str | None = None) -> ConnectionInfo:
             'A kernel connection file looks like {"shell_port": 1234, …}.',
             path=path,
         )
+    _check_encodable(data, where, path)
 
     def bad(name: str, problem: str) -> ConnectionFileInvalid:
         return ConnectionFileInvalid(
@@ -167,6 +184,8 @@ def parse_connection_info(data: Any, path: str | None = None) -> ConnectionInfo:
     ip = text_field("ip", "127.0.0.1")
     if not ip.strip():
         raise bad("ip", "is empty")
+    if not ip.isprintable() or any(c.isspace() for c in ip):
+        raise bad("ip", f"must be an address or host name, not {ip!r}")
     key = text_field("key", None)
     transport = text_field("transport", "tcp")
     if transport not in TRANSPORTS:
@@ -203,11 +222,45 @@ def write_connection_file(path: str | os.PathLike[str], info: ConnectionInfo) ->
     return path
 
 
+def _check_encodable(data: dict, where: str, path: str | None) -> None:
+    """Refuse lone surrogates (JSON allows ``"\\ud800"``): they cannot be sent to ZMQ,
+    printed or written back, so they would fail far from the file that holds them."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ConnectionFileInvalid(
+            f"{where} holds text that is not valid Unicode (a lone surrogate "
+            f"{err.object[err.start : err.end]!a}).",
+            "The file is not a usable kernel connection file; pick the file the kernel wrote.",
+            path=path,
+        ) from None
+    except (RecursionError, ValueError):
+        raise ConnectionFileInvalid(
+            f"{where} nests too deeply or holds values too large for a connection file.",
+            "Pick the kernel-<id>.json file the kernel wrote.",
+            path=path,
+        ) from None
+
+
 def _read_bytes(path: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_FILE_SIZE + 1)
-    except FileNotFoundError:
+        return read_regular_file(path, MAX_FILE_SIZE)
+    except NotARegularFile as err:
+        hint = (
+            "Pick the kernel-<id>.json file inside it."
+            if err.kind == "a directory"
+            else "Give the kernel-<id>.json file the kernel wrote."
+        )
+        raise ConnectionFileUnreadable(
+            f"{path} is {err.kind}, not a connection file.", hint, path=path
+        ) from None
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
+        if os.path.islink(path):
+            raise ConnectionFileUnreadable(
+                f"{path} is a symbolic link to a file that does not exist.",
+                "Remove the link, or give the file it should point to.",
+                path=path,
+            ) from None
         raise ConnectionFileNotFound(path, [os.path.dirname(path)]) from None
     except PermissionError:
         raise ConnectionFileUnreadable(

@@ -57,13 +57,22 @@ def list_kernels(
     files = []
     for path in glob.glob(os.path.join(glob.escape(directory), "kernel-*.json")):
         try:
-            files.append((os.path.abspath(path), os.stat(path).st_mtime))
+            files.append((os.path.abspath(path), _mtime(path)))
         except OSError:
             continue  # removed while listing: the kernel just exited
     prober = (
         (lambda entries: probe_heartbeats([e.info for e in entries], timeout)) if probe else None
     )
     return build_entries(files, read_connection_file, prober)
+
+
+def _mtime(path: str) -> float:
+    """The file's mtime, or the link's own for a dangling or looping symlink (which is then
+    listed as unreadable, not silently skipped)."""
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return os.lstat(path).st_mtime
 
 
 def build_entries(

@@ -10,6 +10,7 @@ directory and a remote runtime directory listed over SFTP.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
@@ -19,7 +20,10 @@ from jupyter_core.paths import jupyter_runtime_dir
 from spyder_kernel_connect.connection.errors import (
     AmbiguousConnectionSpec,
     ConnectionFileNotFound,
+    ConnectionFileUnreadable,
 )
+from spyder_kernel_connect.connection.info import ConnectionInfo, read_connection_file
+from spyder_kernel_connect.files import file_kind
 
 GLOB_CHARS = frozenset("*?[")
 
@@ -76,8 +80,10 @@ def pick_one(spec: str, matches: Sequence[str], searched: Sequence[str]) -> str:
 def resolve_connection_file(spec: str, search_dirs: Sequence[str] | None = None) -> str:
     """Return the absolute path of the one connection file ``spec`` designates.
 
-    Raises ConnectionFileNotFound (naming the directories searched) or
-    AmbiguousConnectionSpec (listing the candidates).
+    Raises ConnectionFileNotFound (naming the directories searched),
+    AmbiguousConnectionSpec (listing the candidates) or, for a path naming a directory,
+    FIFO, device or link loop, ConnectionFileUnreadable saying what it is. The file is not
+    read: ``load_connection_spec`` also reads and validates it.
     """
     cleaned = spec.strip().strip("\"'")
     if not cleaned:
@@ -85,7 +91,14 @@ def resolve_connection_file(spec: str, search_dirs: Sequence[str] | None = None)
     expanded = os.path.expanduser(os.path.expandvars(cleaned))
     if os.path.isfile(expanded):
         return os.path.abspath(expanded)
+    try:
+        return _search(cleaned, expanded, search_dirs)
+    except ConnectionFileNotFound:
+        _refuse_non_regular(expanded)  # "it is a FIFO" beats "no match"
+        raise
 
+
+def _search(cleaned: str, expanded: str, search_dirs: Sequence[str] | None) -> str:
     if os.sep in expanded or (os.altsep and os.altsep in expanded):
         # A path with a directory part names one place; searching elsewhere would surprise.
         directory, name = os.path.split(os.path.abspath(expanded))
@@ -110,8 +123,53 @@ def resolve_connection_file(spec: str, search_dirs: Sequence[str] | None = None)
     return pick_one(cleaned, matches, dirs)
 
 
-def _file_names(directory: str) -> list[str]:
+def load_connection_spec(spec: str, search_dirs: Sequence[str] | None = None) -> ConnectionInfo:
+    """Resolve ``spec`` and read and validate the file: what "Resolves to" may promise.
+
+    The dialog's live line and ``spyder-kernel-connect resolve`` both use it, so a
+    broken file is reported with its reason instead of shown as a good match.
+    """
+    return read_connection_file(resolve_connection_file(spec, search_dirs))
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
     try:
-        return [e.name for e in os.scandir(directory) if e.is_file()]
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _refuse_non_regular(path: str) -> None:
+    """A path naming a directory, FIFO, device or dangling/looping link: say what it is."""
+    try:
+        mode = os.stat(path).st_mode
+    except ValueError:
+        return  # an embedded NUL: no such file
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ConnectionFileUnreadable(
+                f"{path} is a symbolic link loop, not a connection file.",
+                "Fix or remove the link.",
+                path=path,
+            ) from None
+        if os.path.islink(path):
+            raise ConnectionFileUnreadable(
+                f"{path} is a symbolic link to a file that does not exist.",
+                "Remove the link, or give the file it should point to.",
+                path=path,
+            ) from None
+        return  # absent: the name may still be a bare ID or a glob
+    raise ConnectionFileUnreadable(
+        f"{os.path.abspath(path)} is {file_kind(mode)}, not a connection file.",
+        "Give the kernel-<id>.json file the kernel wrote.",
+        path=os.path.abspath(path),
+    )
+
+
+def _file_names(directory: str) -> list[str]:
+    """Names in ``directory`` except subdirectories: a FIFO or link loop named like the spec
+    is then reported for what it is when read, not as "no match"."""
+    try:
+        return [e.name for e in os.scandir(directory) if not _is_dir(e)]
     except OSError:
         return []  # a missing runtime dir simply holds no kernels

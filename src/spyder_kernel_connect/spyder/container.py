@@ -11,12 +11,13 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from qtpy.QtCore import QTimer, Signal
+from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
-from spyder.api.config.decorators import on_conf_change
+from spyder.api.plugins import Plugins
 from spyder.api.translations import _
 from spyder.api.widgets.main_container import PluginMainContainer
 
+from spyder_kernel_connect.connection import KernelEntry, list_kernels
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.service import (
     Connection,
@@ -32,7 +33,7 @@ from spyder_kernel_connect.settings import (
     SecretStore,
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
-from spyder_kernel_connect.spyder.tabs import tab_suffix
+from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
@@ -89,7 +90,7 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
         self.service = ConnectService(self.bridge.decide_host_key, self.bridge.on_state)
-        self.umr = ConsoleUMR(self.umr_options, self)
+        self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
         self._attempt_cancel: threading.Event | None = None
@@ -100,8 +101,6 @@ class KernelConnectContainer(PluginMainContainer):
         self.connections: dict[str, Connection] = {}
         self.shutdown_question: QMessageBox | None = None
         self._stopping: list[Connection] = []
-        self._umr_timer = QTimer(self, singleShot=True, interval=0)
-        self._umr_timer.timeout.connect(self.umr.resend_all)
 
     def update_actions(self) -> None:
         pass
@@ -112,17 +111,6 @@ class KernelConnectContainer(PluginMainContainer):
 
     def _write_presets(self, data: dict) -> None:
         self.set_conf("presets", data)
-
-    def umr_options(self) -> dict:
-        return {
-            "enabled": self.get_conf("umr/enabled", True),
-            "verbose": self.get_conf("umr/verbose", True),
-            "exclude": self.get_conf("umr/exclude", []),
-        }
-
-    @on_conf_change(option=["umr/enabled", "umr/verbose", "umr/exclude"])
-    def _on_umr_option_changed(self, option, value) -> None:
-        self._umr_timer.start()  # several options change at once on Apply: send once
 
     # ---- Dialog
     def show_dialog(self) -> KernelConnectDialog:
@@ -137,6 +125,7 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_connect_requested.connect(self.start_connection)
         dialog.sig_start_requested.connect(self.start_remote_kernel)
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
+        dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
@@ -172,6 +161,30 @@ class KernelConnectContainer(PluginMainContainer):
 
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
+
+    def list_local_kernels(self) -> None:
+        """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
+
+        def done(entries: list[KernelEntry]) -> None:
+            if self.dialog is not None:
+                self.dialog.show_local_kernels(entries, self.console_files())
+
+        def failed(error: BaseException) -> None:
+            if self.dialog is not None:
+                self.dialog.show_local_list_failed(error)
+
+        self._local_listing = run_in_thread(self, list_kernels, done, failed)
+
+    def console_files(self) -> dict[str, str]:
+        """Connection file -> tab name of each console open in Spyder (ours included)."""
+        console = self._plugin.get_plugin(Plugins.IPythonConsole, error=False)
+        if console is None:
+            return {}
+        return {
+            client.connection_file: client.get_name()
+            for client in console.get_clients()
+            if getattr(client, "connection_file", None)
+        }
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""
@@ -256,13 +269,10 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.show_remote_list_failed()
         if isinstance(error, (ConnectionCancelled, Cancelled)):
             self.dialog.show_notice(_("Connection cancelled."))
-        elif isinstance(error, KernelConnectError):
-            self.dialog.show_error(str(error))
-        else:
+            return
+        if not isinstance(error, KernelConnectError):
             logger.error("Unexpected error while connecting", exc_info=error)
-            self.dialog.show_error(
-                _("Unexpected error while connecting: {}: {}").format(type(error).__name__, error)
-            )
+        self.dialog.show_failure(error)
 
     def save_after_success(self, settings: ConnectionSettings, save_as: str) -> None:
         """Only a connection that worked is remembered; secrets only in the keyring."""
@@ -388,7 +398,7 @@ class KernelConnectContainer(PluginMainContainer):
         """Show in each console tab whether its tunnel is up or reconnecting."""
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
-            if connection.tunnel is not None and connection.tunnel.session.key == event.key:
+            if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
                 self.sig_tab_label_changed.emit(path, f"{connection.label}{suffix}")
 
     def close_all_tunnels(self) -> None:

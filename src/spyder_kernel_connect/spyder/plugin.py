@@ -17,9 +17,13 @@ from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
+from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
+from spyder_kernel_connect.spyder.tabs import tunnel_matches
+from spyder_kernel_connect.ssh import StateEvent
 
 if TYPE_CHECKING:
     from spyder.plugins.ipythonconsole.widgets.client import ClientWidget
+    from spyder.plugins.ipythonconsole.widgets.shell import ShellWidget
 
     from spyder_kernel_connect.service import Connection
 
@@ -32,19 +36,10 @@ class KernelConnect(SpyderPluginV2):
     CONF_WIDGET_CLASS = KernelConnectConfigPage
     CONF_SECTION = NAME
     CONF_FILE = True
-    CONF_VERSION = "1.0.0"
-    CONF_DEFAULTS: ClassVar[list] = [
-        (
-            NAME,
-            {
-                "umr/enabled": True,
-                "umr/verbose": True,
-                "umr/exclude": [],
-                "presets": {},
-                "last_settings": {},
-            },
-        )
-    ]
+    # 1.1.0: the UMR options moved to Spyder's own (main_interpreter section); the minor
+    # bump drops this section's old umr/* keys from the user's ini file.
+    CONF_VERSION = "1.1.0"
+    CONF_DEFAULTS: ClassVar[list] = [(NAME, {"presets": {}, "last_settings": {}})]
 
     @staticmethod
     def get_name() -> str:
@@ -65,6 +60,9 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         container.sig_open_console_requested.connect(self.open_console)
         container.sig_tab_label_changed.connect(self._set_tab_label)
+        container.bridge.sig_state_event.connect(self._on_tunnel_state)
+        # shellwidget -> its guard: tunnelled consoles stay calm while the SSH link is down
+        self.outage_guards: dict[ShellWidget, ConsoleOutageGuard] = {}
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -73,6 +71,7 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         console.sig_shellwidget_created.connect(container.umr.attach)
         console.sig_shellwidget_deleted.connect(container.on_shellwidget_deleted)
+        console.sig_shellwidget_deleted.connect(self._drop_outage_guard)
         for client in console.get_clients():  # consoles opened before this plugin
             if getattr(client, "shellwidget", None) is not None:
                 container.umr.attach(client.shellwidget)
@@ -92,6 +91,7 @@ class KernelConnect(SpyderPluginV2):
         container = self.get_container()
         console.sig_shellwidget_created.disconnect(container.umr.attach)
         console.sig_shellwidget_deleted.disconnect(container.on_shellwidget_deleted)
+        console.sig_shellwidget_deleted.disconnect(self._drop_outage_guard)
         widget = console.get_widget()
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
@@ -141,10 +141,25 @@ class KernelConnect(SpyderPluginV2):
         client = console.create_client_for_kernel(connection.connection_file, give_focus=True)
         if client is None:
             return None
-        if connection.label:
+        if connection.tunnel is not None:
             self._set_tab_label(connection.connection_file, connection.label)
+            shell = client.shellwidget
+            self.outage_guards[shell] = ConsoleOutageGuard(
+                shell, connection.tunnel, connection.label, self
+            )
         console.switch_to_plugin()
         return client
+
+    def _on_tunnel_state(self, event: StateEvent) -> None:
+        for guard in list(self.outage_guards.values()):
+            if tunnel_matches(guard.tunnel, event):
+                guard.on_state(event.state)
+
+    def _drop_outage_guard(self, shellwidget: ShellWidget) -> None:
+        guard = self.outage_guards.pop(shellwidget, None)
+        if guard is not None:
+            guard.remove()
+            guard.deleteLater()
 
     def _set_tab_label(self, connection_file: str, label: str) -> None:
         """Name the tab of the console on ``connection_file`` (a tunnel's local file)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spyder.api.translations import _
 
-from spyder_kernel_connect.ssh import StateEvent, TunnelState
+from spyder_kernel_connect.ssh import KernelTunnel, StateEvent, TunnelState
 
 
 def tab_suffix(event: StateEvent) -> str:
@@ -14,3 +14,8 @@ def tab_suffix(event: StateEvent) -> str:
     if event.state is TunnelState.DOWN:
         return " " + _("(connection lost)")
     return ""
+
+
+def tunnel_matches(tunnel: KernelTunnel, event: StateEvent) -> bool:
+    """Whether ``event`` concerns the SSH connection that carries ``tunnel``."""
+    return tunnel.session.key == event.key

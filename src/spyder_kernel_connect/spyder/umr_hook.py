@@ -1,18 +1,21 @@
 """Load and configure the kernel-side UMR in every console, with one silent execute.
 
+Spyder's own options are the one switch: Preferences -> Python interpreter -> User Module
+Reloader (``main_interpreter`` section: ``umr/enabled``, ``umr/verbose``, ``umr/namelist``).
 Each console gets ``bootstrap_code`` once per kernel (a restart replaces the kernel
-handler, so the handler's identity tells a new kernel apart) and again whenever the
-preferences change. The code is idempotent, so sending it twice is harmless.
+handler, so the handler's identity tells a new kernel apart) and again whenever one of
+those options changes. The code is idempotent, so sending it twice is harmless.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from qtpy.QtCore import QObject
+from qtpy.QtCore import QObject, QTimer
+from spyder.api.config.decorators import on_conf_change
+from spyder.api.config.mixins import SpyderConfigurationObserver
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +34,34 @@ def umr_code(options: dict[str, Any]) -> str | None:
     )
 
 
-class ConsoleUMR(QObject):
-    def __init__(self, options: Callable[[], dict[str, Any]], parent: QObject | None = None):
+UMR_SECTION = "main_interpreter"  # where Spyder (and its documentation) keeps the UMR switch
+UMR_OPTIONS = ["umr/enabled", "umr/verbose", "umr/namelist"]
+
+
+class ConsoleUMR(QObject, SpyderConfigurationObserver):
+    CONF_SECTION = UMR_SECTION
+
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._options = options
         self._shells: weakref.WeakSet = weakref.WeakSet()
         # shellwidget -> the kernel handler the code was last sent through
         self._sent_to: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.sent_count = 0
+        # Apply writes the options one by one: reconfigure the consoles once.
+        self._resend_timer = QTimer(self, singleShot=True, interval=0)
+        self._resend_timer.timeout.connect(self.resend_all)
+
+    def options(self) -> dict[str, Any]:
+        """The UMR settings from Spyder's Python interpreter preferences."""
+        return {
+            "enabled": self.get_conf("umr/enabled", True),
+            "verbose": self.get_conf("umr/verbose", True),
+            "exclude": list(self.get_conf("umr/namelist", [])),
+        }
+
+    @on_conf_change(section=UMR_SECTION, option=UMR_OPTIONS)
+    def _on_umr_option_changed(self, option: str, value: Any) -> None:
+        self._resend_timer.start()
 
     def attach(self, shellwidget: Any) -> None:
         if shellwidget in self._shells:
@@ -63,7 +86,7 @@ class ConsoleUMR(QObject):
                 self.send(shellwidget)
 
     def send(self, shellwidget: Any) -> bool:
-        code = umr_code(self._options())
+        code = umr_code(self.options())
         if code is None:
             return False
         try:

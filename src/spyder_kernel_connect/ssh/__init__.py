@@ -9,7 +9,9 @@ Typical use (from a worker thread)::
     tunnel.close()          # or manager.close_all()
 """
 
+from spyder_kernel_connect.logs import quiet_library_logging
 from spyder_kernel_connect.ssh.errors import (
+    AuthenticationCancelled,
     AuthenticationFailed,
     Cancelled,
     ConnectionRefused,
@@ -18,10 +20,12 @@ from spyder_kernel_connect.ssh.errors import (
     HostKeyRejected,
     HostNotFound,
     HostUnreachable,
+    InteractiveLoginRequired,
     KernelUnreachable,
     KeyFileError,
     KeyPassphraseRequired,
     KeyPassphraseWrong,
+    ProxyCommandFailed,
     SessionNotConnected,
     SSHError,
     SSHProtocolError,
@@ -35,11 +39,14 @@ from spyder_kernel_connect.ssh.hostkeys import (
     known_hosts_name,
     save_host_key,
 )
+from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
+from spyder_kernel_connect.ssh.prompts import LoginPrompt, LoginRequest, PromptHandler
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
 
 __all__ = [
+    "AuthenticationCancelled",
     "AuthenticationFailed",
     "Cancelled",
     "ConnectTimeout",
@@ -51,11 +58,17 @@ __all__ = [
     "HostKeyRejected",
     "HostNotFound",
     "HostUnreachable",
+    "InteractiveLoginRequired",
     "KernelTunnel",
     "KernelUnreachable",
     "KeyFileError",
     "KeyPassphraseRequired",
     "KeyPassphraseWrong",
+    "LatencyOptions",
+    "LoginPrompt",
+    "LoginRequest",
+    "PromptHandler",
+    "ProxyCommandFailed",
     "ResolvedTarget",
     "SSHError",
     "SSHProtocolError",
@@ -70,3 +83,6 @@ __all__ = [
     "known_hosts_name",
     "save_host_key",
 ]
+
+# paramiko's thread logs handled failures with tracebacks; never on the user's stderr.
+quiet_library_logging()

@@ -1,196 +1,35 @@
-"""Open one authenticated paramiko Transport: TCP, key exchange, host key check, auth.
+"""Open one authenticated paramiko Transport: socket, key exchange, host key check, auth.
 
 Every step is bounded by one deadline (the target's connect_timeout) and can be cancelled;
-every failure becomes a distinct SSHError. Nothing here ever prompts on a terminal.
+every failure becomes a distinct SSHError. Nothing here ever prompts on a terminal. The
+steps live in their own modules: dial (TCP, DNS, deadline), authenticate, keys, latency.
 """
 
 from __future__ import annotations
 
-import array
-import contextlib
-import errno
-import os
-import selectors
-import socket
 import threading
-import time
 from collections.abc import Callable
 
 import paramiko
 
-try:  # POSIX only; TCP_QUICKACK is Linux-only anyway
-    import fcntl
-    import termios
-except ImportError:  # pragma: no cover - Windows
-    fcntl = termios = None
-
 from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.authenticate import authenticate
+from spyder_kernel_connect.ssh.dial import POLL, Deadline, open_socket
 from spyder_kernel_connect.ssh.hostkeys import (
     HostKeyDecider,
     known_hosts_files,
     load_known_keys,
     verify_host_key,
 )
+from spyder_kernel_connect.ssh.latency import LatencyOptions
+from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
-DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 # Big receive window: fewer window-adjust round trips on fast links (paramiko's is 2 MiB).
 WINDOW_SIZE = 8 * 1024 * 1024
 # GCM does encryption and integrity in one OpenSSL call per packet: measurably faster in
 # paramiko than CTR + HMAC. Servers without it fall back to paramiko's default order.
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-_POLL = 0.05
-# Latency switches; they exist so benchmarks/bench_tunnel.py can show what each one is worth.
-USE_TCP_NODELAY = True
-USE_TCP_QUICKACK = True
-USE_SERVER_NODELAY = True
-
-
-class _LowLatencySocket(socket.socket):
-    """A TCP socket that acknowledges the end of each burst at once (TCP_QUICKACK).
-
-    sshd leaves Nagle on for sessions without a pty, so when it sends two small packets
-    in a row it waits for our ACK of the first; Linux delays that ACK by up to 40 ms.
-    Quick-ACK mode (which the kernel drops again on its own) removes that stall. It is
-    re-armed only when a read drained the socket: inside a bulk transfer more data is
-    queued, normal ACKs flow, and an ACK per read would only cost packets.
-    """
-
-    quickack = True
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        data = super().recv(bufsize, flags)
-        if self.quickack and _bytes_queued(self) == 0:
-            _set_quickack(self)
-        return data
-
-
-def _bytes_queued(sock: socket.socket) -> int:
-    if fcntl is None:
-        return 0
-    try:
-        buffer = array.array("i", [0])
-        fcntl.ioctl(sock.fileno(), termios.FIONREAD, buffer)
-        return buffer[0]
-    except (OSError, ValueError):
-        return 0
-
-
-def _set_quickack(sock: socket.socket) -> None:
-    if getattr(sock, "quickack", True) and hasattr(socket, "TCP_QUICKACK"):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-
-
-class Deadline:
-    def __init__(self, seconds: float, cancel: threading.Event | None, label: str) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-        self.cancel = cancel
-        self.label = label
-
-    def remaining(self) -> float:
-        return self.end - time.monotonic()
-
-    def check(self, what: str) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise errors.Cancelled(f"Connection to {self.label} cancelled.", host=self.label)
-        if self.remaining() <= 0:
-            raise errors.ConnectTimeout(
-                f"Timed out after {self.seconds:g} s {what} {self.label}.",
-                "Check the host name and port, that the machine is up, and any firewall or VPN.",
-                host=self.label,
-            )
-
-
-def open_socket(resolved: ResolvedTarget, deadline: Deadline) -> socket.socket:
-    """A connected TCP socket; DNS, refused and timeout failures each get their own error."""
-    label = resolved.label
-    try:
-        infos = _resolve_address(resolved, deadline)
-    except socket.gaierror as err:
-        raise errors.HostNotFound(
-            f"Host {resolved.hostname!r} not found ({err.strerror}).",
-            "Check the spelling, your ~/.ssh/config aliases and your network or VPN.",
-            host=label,
-        ) from None
-    last: OSError | None = None
-    for family, socktype, proto, _name, address in infos:
-        sock = _LowLatencySocket(family, socktype, proto)
-        sock.quickack = USE_TCP_QUICKACK
-        try:
-            _connect_nonblocking(sock, address, deadline)
-        except OSError as err:
-            sock.close()
-            last = err
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(USE_TCP_NODELAY))
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        _set_quickack(sock)
-        return sock
-    if isinstance(last, ConnectionRefusedError):
-        raise errors.ConnectionRefused(
-            f"Connection to {resolved.hostname} port {resolved.port} refused: no SSH server "
-            "listens there.",
-            "Check the port (default 22) and that sshd runs on the host.",
-            host=label,
-        )
-    reason = os.strerror(last.errno) if last and last.errno else str(last)
-    raise errors.HostUnreachable(
-        f"Cannot reach {resolved.hostname} port {resolved.port}: {reason}.",
-        "Check the network, VPN and firewall.",
-        host=label,
-    )
-
-
-def _resolve_address(resolved: ResolvedTarget, deadline: Deadline) -> list:
-    """getaddrinfo in a helper thread: a dead DNS server must not outlast the deadline.
-
-    getaddrinfo cannot be interrupted; on timeout the helper finishes on its own later.
-    """
-    result: list = []
-
-    def lookup() -> None:
-        try:
-            result.append(
-                socket.getaddrinfo(
-                    resolved.hostname,
-                    resolved.port,
-                    type=socket.SOCK_STREAM,
-                    proto=socket.IPPROTO_TCP,
-                )
-            )
-        except Exception as err:
-            result.append(err)
-
-    thread = threading.Thread(target=lookup, name="ssh-dns", daemon=True)
-    thread.start()
-    while not result:
-        deadline.check("looking up the address of")
-        thread.join(_POLL)
-    if isinstance(result[0], Exception):
-        raise result[0]
-    return result[0]
-
-
-def _connect_nonblocking(sock: socket.socket, address, deadline: Deadline) -> None:
-    sock.setblocking(False)
-    code = sock.connect_ex(address)
-    if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
-        raise OSError(code, os.strerror(code))
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, selectors.EVENT_WRITE)
-        while code != 0:
-            deadline.check("connecting to")
-            if selector.select(min(_POLL, max(deadline.remaining(), 0))):
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code:
-                    raise OSError(code, os.strerror(code))
-                break
-    sock.setblocking(True)
 
 
 class _CancelWatch:
@@ -209,7 +48,7 @@ class _CancelWatch:
         return self
 
     def _watch(self) -> None:
-        while not self.done.wait(_POLL):
+        while not self.done.wait(POLL):
             if self.cancel.is_set():
                 self.transport.close()
                 return
@@ -227,12 +66,17 @@ def open_transport(
     accepted_once: dict,
     cancel: threading.Event | None = None,
     sock_factory: Callable[[Deadline], object] | None = None,
-    server_nodelay: bool | None = None,
+    latency: LatencyOptions | None = None,
+    prompt_handler: PromptHandler | None = None,
 ) -> paramiko.Transport:
-    """Connect, check the host key, authenticate; the caller owns the returned Transport."""
+    """Connect, check the host key, authenticate; the caller owns the returned Transport.
+
+    ``prompt_handler`` answers the server's login questions (2FA codes); without one, a
+    host that asks them fails with InteractiveLoginRequired."""
     target = resolved.target
+    latency = latency or LatencyOptions()
     deadline = Deadline(target.connect_timeout, cancel, resolved.label)
-    sock = sock_factory(deadline) if sock_factory else open_socket(resolved, deadline)
+    sock = sock_factory(deadline) if sock_factory else open_socket(resolved, deadline, latency)
     transport = paramiko.Transport(sock, default_window_size=WINDOW_SIZE)
     ok = False
     try:
@@ -250,8 +94,8 @@ def open_transport(
                 accepted_once,
             )
             deadline.check("waiting for")
-            _authenticate(transport, resolved, deadline)
-        if USE_SERVER_NODELAY if server_nodelay is None else server_nodelay:
+            authenticate(transport, resolved, deadline, prompt_handler)
+        if latency.server_nodelay:
             _ask_server_for_nodelay(transport, deadline)
         ok = True
         return transport
@@ -301,7 +145,7 @@ def _negotiate(transport: paramiko.Transport, resolved: ResolvedTarget, deadline
     transport.handshake_timeout = max(deadline.remaining(), 0.1)
     done = threading.Event()
     transport.start_client(event=done, timeout=max(deadline.remaining(), 0.1))
-    while not done.wait(_POLL):
+    while not done.wait(POLL):
         deadline.check("waiting for the SSH handshake of")
     if not transport.is_active():
         deadline.check("waiting for the SSH handshake of")
@@ -314,139 +158,3 @@ def _negotiate(transport: paramiko.Transport, resolved: ResolvedTarget, deadline
             "Check that the port is an SSH server's port.",
             host=resolved.label,
         )
-
-
-def _authenticate(
-    transport: paramiko.Transport, resolved: ResolvedTarget, deadline: Deadline
-) -> None:
-    target = resolved.target
-    user = resolved.user
-    tried: list[str] = []
-    allowed: list[str] | None = None
-
-    def attempt(description: str, call: Callable[[], object]) -> bool:
-        nonlocal allowed
-        deadline.check("authenticating to")
-        transport.auth_timeout = max(deadline.remaining(), 0.1)
-        tried.append(description)
-        try:
-            call()
-        except paramiko.BadAuthenticationType as err:
-            allowed = list(err.allowed_types)
-            return False
-        except paramiko.AuthenticationException as err:
-            if not transport.is_active():
-                deadline.check("authenticating to")
-                if "timeout" in str(err).lower():
-                    deadline.check("authenticating to")
-                    raise errors.ConnectTimeout(
-                        f"Authentication to {resolved.label} timed out.", host=resolved.label
-                    ) from None
-                raise errors.AuthenticationFailed(
-                    f"{resolved.label} closed the connection during authentication ({err}).",
-                    "The server may allow only a few attempts; give the right key or password.",
-                    host=resolved.label,
-                ) from None
-            return False
-        except paramiko.SSHException as err:
-            deadline.check("authenticating to")
-            raise errors.SSHProtocolError(
-                f"Authentication to {resolved.label} failed: {err}.", host=resolved.label
-            ) from None
-        return transport.is_authenticated()
-
-    if target.identity_file:
-        key = load_key(target.identity_file, target.passphrase, resolved.label)
-        if attempt(f"key {target.identity_file}", lambda: transport.auth_publickey(user, key)):
-            return
-    for path in resolved.config_identity_files:
-        key = _try_load_key(path, target.passphrase)
-        if key is not None and attempt(
-            f"key {path}", lambda key=key: transport.auth_publickey(user, key)
-        ):
-            return
-    if target.use_agent and os.environ.get("SSH_AUTH_SOCK"):
-        agent = paramiko.Agent()
-        try:
-            for key in agent.get_keys():
-                if attempt("ssh-agent key", lambda key=key: transport.auth_publickey(user, key)):
-                    return
-        finally:
-            agent.close()
-    if target.look_for_keys and not target.identity_file:
-        for path in DEFAULT_KEY_FILES:
-            key = _try_load_key(os.path.expanduser(path), target.passphrase)
-            if key is not None and attempt(
-                f"key {path}", lambda key=key: transport.auth_publickey(user, key)
-            ):
-                return
-    if target.password is not None and attempt(
-        "password", lambda: transport.auth_password(user, target.password)
-    ):
-        return
-    what = ", ".join(dict.fromkeys(tried)) or "nothing (no key, agent or password available)"
-    server = f" The server accepts: {', '.join(allowed)}." if allowed else ""
-    raise errors.AuthenticationFailed(
-        f"Authentication as {user!r} to {resolved.hostname}:{resolved.port} failed "
-        f"(tried: {what}).{server}",
-        "Check the user name, the password or the key file and its passphrase.",
-        host=resolved.label,
-    )
-
-
-def load_key(path: str, passphrase: str | None, label: str) -> paramiko.PKey:
-    """Load an explicitly given key; every problem is a KeyFileError naming the file."""
-    path = os.path.expanduser(path)
-    try:
-        return paramiko.PKey.from_path(path, _encode(passphrase))
-    except FileNotFoundError:
-        raise errors.KeyFileError(
-            f"Key file {path} does not exist.", "Give the path of your private key.", host=label
-        ) from None
-    except PermissionError:
-        raise errors.KeyFileError(
-            f"Key file {path} is not readable (permission denied).", host=label
-        ) from None
-    except IsADirectoryError:
-        raise errors.KeyFileError(f"Key file {path} is a directory.", host=label) from None
-    except Exception as err:  # paramiko/cryptography raise TypeError/ValueError/SSHException
-        if _is_encrypted(path):
-            if passphrase is None:
-                raise errors.KeyPassphraseRequired(
-                    f"Key file {path} is encrypted and no passphrase was given.",
-                    "Enter the key's passphrase.",
-                    host=label,
-                ) from None
-            raise errors.KeyPassphraseWrong(
-                f"The passphrase does not unlock key file {path}.",
-                "Check the passphrase (it is the key's, not the account password).",
-                host=label,
-            ) from None
-        raise errors.KeyFileError(
-            f"Cannot load key file {path}: {err}.",
-            "Give an OpenSSH or PEM private key (not the .pub file).",
-            host=label,
-        ) from None
-
-
-def _try_load_key(path: str, passphrase: str | None) -> paramiko.PKey | None:
-    try:
-        return paramiko.PKey.from_path(path, _encode(passphrase))
-    except Exception:  # default keys that are absent, encrypted or odd are simply skipped
-        return None
-
-
-def _encode(passphrase: str | None) -> bytes | None:
-    # paramiko's from_path hands the passphrase straight to cryptography, which wants bytes.
-    return passphrase.encode("utf-8") if passphrase is not None else None
-
-
-def _is_encrypted(path: str) -> bool:
-    """cryptography says "needs a password" with a TypeError, paramiko with its own type."""
-    try:
-        paramiko.PKey.from_path(path, None)
-    except (paramiko.PasswordRequiredException, TypeError):
-        return True
-    except Exception:
-        return False
-    return False

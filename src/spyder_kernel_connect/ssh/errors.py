@@ -61,6 +61,14 @@ class HostKeyChanged(SSHError):
     """The host key differs from the one in known_hosts: possible man-in-the-middle attack."""
 
 
+class HostKeyRevoked(HostKeyChanged):
+    """The host key is marked @revoked in known_hosts: refused, like ``ssh`` does."""
+
+
+class KnownHostsError(SSHError):
+    """A known_hosts file cannot be used (a directory, a FIFO, binary data, too large)."""
+
+
 class KernelUnreachable(SSHError):
     """The SSH host cannot reach the kernel's ports (kernel dead, wrong ip or port)."""
 
@@ -71,3 +79,31 @@ class TunnelUnsupported(SSHError):
 
 class SessionNotConnected(SSHError):
     """The SSH connection is down or closed (reconnecting, or closed by the caller)."""
+
+
+class RemoteCommandError(SSHError):
+    """A command run on the SSH host for this plugin failed."""
+
+
+class RemotePythonMissing(RemoteCommandError):
+    """The remote interpreter does not exist on the SSH host."""
+
+
+class RemoteSpyderKernelsMissing(RemoteCommandError):
+    """The remote interpreter lacks spyder-kernels, so it cannot start a kernel."""
+
+
+class RemoteKernelStartFailed(RemoteCommandError):
+    """A kernel started on the SSH host exited or did not answer in time."""
+
+
+class AuthenticationCancelled(Cancelled):
+    """The user cancelled a login prompt (a one-time code, a password)."""
+
+
+class InteractiveLoginRequired(AuthenticationFailed):
+    """The server asks questions (2FA, PAM) and nobody is there to answer them."""
+
+
+class ProxyCommandFailed(SSHError):
+    """The ProxyCommand could not be started or exited before the SSH login completed."""

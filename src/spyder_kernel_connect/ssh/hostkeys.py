@@ -1,8 +1,8 @@
 """Host key verification against known_hosts files, with a caller-supplied decision for new keys.
 
 Never a paramiko policy that adds or merely warns about unknown keys: an unknown key goes to
-the decider (the GUI asks the user, the CLI refuses unless told otherwise), a changed key is
-always refused.
+the decider (the GUI asks the user, the CLI refuses unless told otherwise), a changed or
+revoked key is always refused. known_hosts is read by ssh/known_hosts.py, as ``ssh`` reads it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import paramiko
 
-from spyder_kernel_connect.ssh.errors import HostKeyChanged, HostKeyRejected, SSHError
+from spyder_kernel_connect.ssh.errors import HostKeyChanged, HostKeyRejected, HostKeyRevoked
+from spyder_kernel_connect.ssh.known_hosts import (
+    REVOKED,
+    keys_for_host,
+    known_hosts_name,
+    plain_keys,
+)
 
 USER_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
@@ -42,13 +48,7 @@ HostKeyDecider = Callable[[HostKeyInfo], HostKeyDecision]
 
 
 def fingerprint(key: paramiko.PKey) -> str:
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def known_hosts_name(hostname: str, port: int) -> str:
-    """The name OpenSSH files a host under: ``host`` on port 22, else ``[host]:port``."""
-    return hostname if port == 22 else f"[{hostname}]:{port}"
+    return _blob_fingerprint(key.asbytes())
 
 
 def known_hosts_files(extra: str | None) -> list[str]:
@@ -58,22 +58,11 @@ def known_hosts_files(extra: str | None) -> list[str]:
     return files
 
 
-def load_known_keys(files: Sequence[str], hostname: str, port: int) -> dict[str, paramiko.PKey]:
-    """Key type → key for this host, from every readable file (first entry wins)."""
-    name = known_hosts_name(hostname, port)
-    found: dict[str, paramiko.PKey] = {}
-    for path in files:
-        if not os.path.isfile(path):
-            continue
-        keys = paramiko.HostKeys()
-        try:
-            keys.load(path)
-        except (OSError, paramiko.SSHException) as err:
-            raise SSHError(
-                f"Cannot read known_hosts file {path}: {err}.", "Fix or remove the bad line."
-            ) from None
-        for key_type, key in (keys.lookup(name) or {}).items():
-            found.setdefault(key_type, key)
+def load_known_keys(files: Sequence[str], hostname: str, port: int) -> dict[str, bytes]:
+    """Key type → key blob of the plain (unmarked) keys known for this host."""
+    found: dict[str, bytes] = {}
+    for key in plain_keys(keys_for_host(files, hostname, port)):
+        found.setdefault(key.key_type, key.blob)
     return found
 
 
@@ -86,23 +75,50 @@ def verify_host_key(
     decider: HostKeyDecider | None,
     accepted_once: dict[tuple[str, int], str],
 ) -> None:
-    """Return if ``key`` is trusted for hostname:port, raise HostKeyChanged/HostKeyRejected."""
+    """Return if ``key`` is trusted for hostname:port, else raise, as strictly as ``ssh``:
+
+    - a key listed ``@revoked`` is refused (HostKeyRevoked);
+    - a key in known_hosts for this host passes;
+    - any other key, of any type, for a host with a known key is "changed" and refused
+      (HostKeyChanged), as is a key other than the one accepted once in this process;
+    - only a host with no known key at all goes to ``decider``.
+
+    ``@cert-authority`` lines are skipped: this client checks plain host keys only.
+    """
     label = f"{hostname}:{port}"
-    known = load_known_keys(files, hostname, port)
-    key_type = key.get_name()
+    name = known_hosts_name(hostname, port)
+    key_type, blob = key.get_name(), key.asbytes()
     info = HostKeyInfo(hostname, port, key_type, fingerprint(key), save_path)
-    if key_type in known:
-        if known[key_type] == key:
-            return
-        raise HostKeyChanged(
-            f"WARNING: the host key of {label} has CHANGED (now {info.fingerprint}, "
-            f"known_hosts has {fingerprint(known[key_type])}). Someone may be intercepting "
-            "the connection (man-in-the-middle attack), or the server was reinstalled.",
-            "Connection refused. If you know the key changed legitimately, remove the old "
-            f"entry (ssh-keygen -R '{known_hosts_name(hostname, port)}') and connect again.",
+    lines = keys_for_host(files, hostname, port)
+    revoked = [k for k in lines if k.marker == REVOKED and k.blob == blob]
+    if revoked:
+        raise HostKeyRevoked(
+            f"@@@ WARNING: REVOKED HOST KEY DETECTED for {label} ({key_type} "
+            f"{info.fingerprint}, revoked in {revoked[0].path} line {revoked[0].line}). "
+            "Someone may be impersonating this host.",
+            "Connection refused. Ask the server's administrator for its current key.",
             host=label,
         )
-    if accepted_once.get((hostname, port)) == info.fingerprint:
+    known = plain_keys(lines)
+    if any(k.blob == blob for k in known):
+        return
+    once = accepted_once.get((hostname, port))
+    if known or (once is not None and once != info.fingerprint):
+        if known:
+            had = ", ".join(
+                dict.fromkeys(f"{k.key_type} {_blob_fingerprint(k.blob)}" for k in known)
+            )
+        else:
+            had = f"the key accepted earlier ({once})"
+        raise HostKeyChanged(
+            f"WARNING: the host key of {label} has CHANGED (now {key_type} {info.fingerprint}; "
+            f"known: {had}). Someone may be intercepting the connection "
+            "(man-in-the-middle attack), or the server was reinstalled.",
+            "Connection refused. If you know the key changed legitimately, remove the old "
+            f"entry (ssh-keygen -R '{name}') and connect again.",
+            host=label,
+        )
+    if once == info.fingerprint:
         return  # accepted earlier in this process: reconnects must not ask again
     try:
         decision = decider(info) if decider is not None else HostKeyDecision.REJECT
@@ -121,6 +137,10 @@ def verify_host_key(
             host=label,
         )
     accepted_once[(hostname, port)] = info.fingerprint
+
+
+def _blob_fingerprint(blob: bytes) -> str:
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 def save_host_key(path: str, hostname: str, port: int, key: paramiko.PKey) -> None:

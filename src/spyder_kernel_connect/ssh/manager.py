@@ -22,10 +22,12 @@ from spyder_kernel_connect.connection import (
     write_connection_file,
 )
 from spyder_kernel_connect.connection.listing import kernel_id_from_path
-from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh import errors, hops
 from spyder_kernel_connect.ssh.connect import open_transport
 from spyder_kernel_connect.ssh.forward import Forward
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
+from spyder_kernel_connect.ssh.latency import LatencyOptions
+from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
 
@@ -96,21 +98,24 @@ class TunnelManager:
         keepalive_interval: float = 15.0,
         keepalive_timeout: float = 10.0,
         reconnect_timeout: float | None = 600.0,
-        server_nodelay: bool | None = None,
+        latency: LatencyOptions | None = None,
+        prompt_handler: PromptHandler | None = None,
         idle_timeout: float = 30.0,
     ) -> None:
-        """``server_nodelay`` (default on): run one no-op command after login so sshd turns
-        Nagle off (removes a 40 ms stall per round trip); pass False for accounts where any
-        command has side effects (a ForceCommand or a ``command=`` key).
+        """``latency``: the TCP and sshd Nagle switches of every connection (see
+        LatencyOptions; all on by default). ``prompt_handler``: answers login questions
+        (2FA codes, PAM prompts) of any host or jump host, on first connect and on
+        reconnect; called on a worker or supervisor thread, answers are never kept.
 
         ``idle_timeout``: a session used only through ``lease`` (listing kernels, a failed
         attempt) closes this many seconds after its last use unless a tunnel uses it."""
         self.host_key_decider = host_key_decider
+        self.prompt_handler = prompt_handler
         self.on_state = on_state
         self.keepalive_interval = keepalive_interval
         self.keepalive_timeout = keepalive_timeout
         self.reconnect_timeout = reconnect_timeout
-        self.server_nodelay = server_nodelay
+        self.latency = latency or LatencyOptions()
         self.idle_timeout = idle_timeout
         self._idle_timers: dict[SSHSession, threading.Timer] = {}
         self._sessions: dict[tuple, SSHSession] = {}
@@ -244,7 +249,7 @@ class TunnelManager:
 
     def _session_for(self, resolved: ResolvedTarget, cancel: threading.Event | None) -> SSHSession:
         # A host reached through a jump host is another connection than the same host direct.
-        key = (*resolved.key, resolved.proxy_jump)
+        key = (*resolved.key, resolved.proxy_jump, resolved.proxy_command)
         with self._lock:
             connect_lock = self._connect_locks.setdefault(key, threading.Lock())
         # Two threads asking for the same host wait for one connection, not two.
@@ -280,50 +285,24 @@ class TunnelManager:
         cancel: threading.Event | None,
         accepted_once: dict[tuple[str, int], str],
     ):
-        sock_factory = None
-        if resolved.proxy_jump:
-            sock_factory = self._jump_socket_factory(resolved, cancel)
-        return open_transport(
-            resolved,
-            decider=self.host_key_decider,
-            accepted_once=accepted_once,
-            cancel=cancel,
-            sock_factory=sock_factory,
-            server_nodelay=self.server_nodelay,
-        )
-
-    def _jump_socket_factory(self, resolved: ResolvedTarget, cancel: threading.Event | None):
-        """ProxyJump: the connection to the target runs in a channel of the jump host's session."""
-        hops = [h.strip() for h in resolved.proxy_jump.split(",") if h.strip()]
-        if len(hops) != 1:
-            raise errors.SSHError(
-                f"ProxyJump {resolved.proxy_jump!r} for {resolved.label} has {len(hops)} hops; "
-                "only one jump host is supported.",
-                "Give the jump host its own ProxyJump in ~/.ssh/config instead of a chain.",
-                host=resolved.label,
+        # Jump hosts are sessions of their own (shared, logged into once), a ProxyCommand
+        # is a process per attempt; hops.py makes the stream and names the failing hop.
+        factory = hops.socket_factory(resolved, lambda hop: self._jump_session(hop, cancel))
+        with factory.explained() if factory else contextlib.nullcontext():
+            return open_transport(
+                resolved,
+                decider=self.host_key_decider,
+                accepted_once=accepted_once,
+                cancel=cancel,
+                sock_factory=factory,
+                latency=self.latency,
+                prompt_handler=self.prompt_handler,
             )
-        # The jump host is resolved through ~/.ssh/config too, so its own ProxyJump applies.
-        jump_target = resolved.target.with_host(hops[0])
-        jump = self._session_for(jump_target.resolve(), cancel)
-        jump.pinned = True  # lives as long as the manager: the target depends on it
 
-        def factory(deadline):
-            try:
-                return jump.transport.open_channel(
-                    "direct-tcpip",
-                    (resolved.hostname, resolved.port),
-                    ("127.0.0.1", 0),
-                    timeout=max(deadline.remaining(), 0.1),
-                )
-            except Exception as err:
-                raise errors.HostUnreachable(
-                    f"Jump host {jump.label} cannot reach {resolved.hostname}:{resolved.port}: "
-                    f"{err}.",
-                    "Check ProxyJump and the target's HostName and Port.",
-                    host=resolved.label,
-                ) from None
-
-        return factory
+    def _jump_session(self, target: SSHTarget, cancel: threading.Event | None) -> SSHSession:
+        jump = self._session_for(target.resolve(), cancel)
+        jump.pinned = True  # lives as long as the manager: the hosts behind it depend on it
+        return jump
 
     def _emit(self, event: StateEvent) -> None:
         log.info("%s: %s (%s)", event.host, event.state.value, event.message)

@@ -35,6 +35,12 @@ from spyder_kernel_connect.connection import (
 )
 from spyder_kernel_connect.connection.info import MAX_FILE_SIZE
 from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.errors import (
+    RemoteCommandError,
+    RemoteKernelStartFailed,
+    RemotePythonMissing,
+    RemoteSpyderKernelsMissing,
+)
 from spyder_kernel_connect.ssh.session import SSHSession
 
 DEFAULT_REMOTE_PYTHON = "python3"
@@ -44,22 +50,6 @@ DEFAULT_REMOTE_PYTHON = "python3"
 _DEFAULTS_SCRIPT = (
     'printf "%s\\n" "$(uname -s)" "${JUPYTER_RUNTIME_DIR:-}" "${XDG_DATA_HOME:-}" "$HOME"'
 )
-
-
-class RemoteCommandError(errors.SSHError):
-    """A command run on the SSH host for this plugin failed."""
-
-
-class RemotePythonMissing(RemoteCommandError):
-    """The remote interpreter does not exist on the SSH host."""
-
-
-class RemoteSpyderKernelsMissing(RemoteCommandError):
-    """The remote interpreter lacks spyder-kernels, so it cannot start a kernel."""
-
-
-class RemoteKernelStartFailed(RemoteCommandError):
-    """A kernel started on the SSH host exited or did not answer in time."""
 
 
 def remote_runtime_dir(

@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 # How often the supervisor looks at the transport (a dead TCP connection is noticed this fast).
 WATCH_INTERVAL = 0.25
 # Retrying these cannot help: the user must act.
-PERMANENT_FAILURES = (errors.AuthenticationFailed, errors.HostKeyChanged, errors.HostKeyRejected)
+PERMANENT_FAILURES = (
+    errors.AuthenticationFailed,
+    errors.AuthenticationCancelled,  # the user said no to a login prompt
+    errors.HostKeyChanged,
+    errors.HostKeyRejected,
+)
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 

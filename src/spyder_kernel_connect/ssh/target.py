@@ -34,6 +34,10 @@ class SSHTarget:
     look_for_keys: bool = True
     ssh_config: str | None = None
     connect_timeout: float = 10.0
+    # Jump hosts "a,b" (like ssh -J), overriding the config's ProxyJump/ProxyCommand;
+    # None: take them from the SSH config; "none": connect directly.
+    jump: str | None = None
+    hop_depth: int = field(default=0, repr=False)  # how many hosts lie behind this one
 
     @classmethod
     def parse(cls, text: str, **kwargs) -> SSHTarget:
@@ -52,15 +56,19 @@ class SSHTarget:
         return cls(**values)
 
     def resolve(self) -> ResolvedTarget:
-        """Apply ``~/.ssh/config`` (alias, HostName, User, Port, IdentityFile, ProxyJump)."""
+        """Apply the SSH config (alias, HostName, User, Port, IdentityFile, ProxyJump,
+        ProxyCommand)."""
         options = _lookup_config(self.ssh_config, self.host)
         hostname = options.get("hostname", self.host)
         user = self.user or options.get("user") or getpass.getuser()
         port = self.port or _config_port(options.get("port"), self.host) or DEFAULT_PORT
         identity_files = [os.path.expanduser(p) for p in options.get("identityfile", [])]
-        proxy_jump = options.get("proxyjump")
-        if proxy_jump and proxy_jump.lower() == "none":
-            proxy_jump = None
+        if self.jump is not None:  # given by the user (-J): wins over the config, as in ssh
+            proxy_jump, proxy_command = self.jump, None
+        else:
+            proxy_jump, proxy_command = options.get("proxyjump"), options.get("proxycommand")
+        proxy_jump = None if _is_none(proxy_jump) else proxy_jump
+        proxy_command = None if _is_none(proxy_command) or proxy_jump else proxy_command
         return ResolvedTarget(
             target=self,
             hostname=hostname,
@@ -68,12 +76,25 @@ class SSHTarget:
             user=user,
             config_identity_files=identity_files,
             proxy_jump=proxy_jump,
+            proxy_command=proxy_command,
         )
 
-    def with_host(self, text: str) -> SSHTarget:
-        """The same credentials for another ``[user@]host[:port]`` (a ProxyJump hop)."""
+    def for_hop(self, text: str, jump: str | None = None) -> SSHTarget:
+        """A jump host ``[user@]host[:port]`` on the way to this target.
+
+        It keeps the key file, known_hosts, SSH config and timeout, but never the
+        password: that is the target's, and must not be sent to another machine.
+        """
         hop = SSHTarget.parse(text)
-        return replace(self, host=hop.host, user=hop.user, port=hop.port)
+        return replace(
+            self,
+            host=hop.host,
+            user=hop.user,
+            port=hop.port,
+            password=None,
+            jump=jump,
+            hop_depth=self.hop_depth + 1,
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,7 @@ class ResolvedTarget:
     user: str
     config_identity_files: list[str]
     proxy_jump: str | None
+    proxy_command: str | None = None  # raw, tokens (%h %p %r) not yet expanded
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -100,12 +122,24 @@ def _lookup_config(path: str | None, host: str) -> dict:
     if not os.path.isfile(path):
         return {}
     try:
-        config = paramiko.SSHConfig.from_path(path)
+        config = _SSHConfig.from_path(path)
         return dict(config.lookup(host))
     except Exception as err:  # paramiko raises assorted errors on bad lines
         raise SSHError(
             f"Cannot use SSH config file {path}: {err}.", "Fix the file or pass another one."
         ) from None
+
+
+class _SSHConfig(paramiko.SSHConfig):
+    """paramiko expands %p and %r of ProxyCommand from the config alone; we expand them
+    (hops.py) with the port and user actually used, which the command line may override."""
+
+    def _allowed_tokens(self, key: str) -> list[str]:
+        return [] if key == "proxycommand" else super()._allowed_tokens(key)
+
+
+def _is_none(value: str | None) -> bool:
+    return not value or value.strip().lower() == "none"
 
 
 def _config_port(value: str | None, host: str) -> int | None:

@@ -1,9 +1,10 @@
 """Plugin side: the code that installs or reconfigures the UMR in any kernel with ONE execute.
 
 Standard library only and no IPython import: this runs in Spyder's process. The generated code
-prefers the kernel's installed ``spyder_kernel_connect.umr.reloader`` (same API version) and
-otherwise execs the embedded source of ``reloader.py`` into a module of its own, so kernels on
-servers without this package get the same reloader.
+prefers the kernel's installed ``spyder_kernel_connect.umr`` (same API version) and otherwise
+execs the embedded sources of the package's kernel-side modules, in dependency order, into a
+package of its own (``_spyder_kernel_connect_umr``), so kernels on servers without this package
+get the same reloader. This module is the only one of the package that is not shipped.
 """
 
 from __future__ import annotations
@@ -14,12 +15,28 @@ from pathlib import Path
 
 from .reloader import API_VERSION
 
+# The kernel-side modules, each after the modules it imports; the package __init__ last.
+KERNEL_MODULES = (
+    "tracker",
+    "inotify",
+    "codeindex",
+    "classpatch",
+    "diffing",
+    "update",
+    "report",
+    "interop",
+    "shell",
+    "reloader",
+    "extension",
+    "__init__",
+)
+
 EMBEDDED_MODULE_NAME = "_spyder_kernel_connect_umr"
 
 # Conservative syntax on purpose (parses even on Python 2), so that an unsuitable kernel prints
 # one line instead of a SyntaxError traceback. __skc_... names are deleted after the call.
 _TEMPLATE = """\
-def __skc_umr_bootstrap(settings, source, digest, api_version, module_name):
+def __skc_umr_bootstrap(settings, sources, digest, api_version, package_name):
     import sys
     prefix = "spyder-kernel-connect: "
     if sys.version_info < (3, 8):
@@ -45,19 +62,33 @@ def __skc_umr_bootstrap(settings, source, digest, api_version, module_name):
     try:
         module = None
         try:
-            from spyder_kernel_connect.umr import reloader as module
+            import spyder_kernel_connect.umr as module
             if getattr(module, "API_VERSION", 0) != api_version:
                 module = None
         except Exception:
             module = None
         if module is None:
-            module = sys.modules.get(module_name)
+            module = sys.modules.get(package_name)
             if module is None or getattr(module, "SOURCE_DIGEST", None) != digest:
+                import linecache
                 import types
-                module = types.ModuleType(module_name)
-                sys.modules[module_name] = module
-                code = compile(source, "<spyder_kernel_connect.umr.reloader>", "exec")
-                exec(code, module.__dict__)
+                module = types.ModuleType(package_name)
+                module.__path__ = []
+                module.__package__ = package_name
+                sys.modules[package_name] = module
+                for name, source in sources:
+                    filename = "<spyder_kernel_connect.umr/%s.py>" % name
+                    # Readable tracebacks for the embedded copy, should one ever show.
+                    linecache.cache[filename] = (len(source), None, source.splitlines(True),
+                                                 filename)
+                    if name == "__init__":
+                        part = module
+                    else:
+                        part = types.ModuleType(package_name + "." + name)
+                        part.__package__ = package_name
+                        sys.modules[part.__name__] = part
+                        setattr(module, name, part)
+                    exec(compile(source, filename, "exec"), part.__dict__)
                 module.SOURCE_DIGEST = digest
         existing = getattr(shell, module.SHELL_ATTR, None)
         if existing is not None and type(existing) is not module.UserModuleReloader:
@@ -68,38 +99,42 @@ def __skc_umr_bootstrap(settings, source, digest, api_version, module_name):
         print(prefix + "could not start the User Module Reloader: %r" % (error,))
 
 
-__skc_umr_bootstrap(__SETTINGS__, __SOURCE__, __DIGEST__, __API__, __NAME__)
+__skc_umr_bootstrap(__SETTINGS__, __SOURCES__, __DIGEST__, __API__, __NAME__)
 del __skc_umr_bootstrap
 """
 
 
-def reloader_source() -> str:
-    """The source of the kernel-side module, as sent to kernels."""
-    return (Path(__file__).with_name("reloader.py")).read_text(encoding="utf-8")
+def kernel_sources() -> list[tuple[str, str]]:
+    """[(module name, source)] of the kernel-side modules, in the order they are executed."""
+    here = Path(__file__).parent
+    return [(name, (here / f"{name}.py").read_text(encoding="utf-8")) for name in KERNEL_MODULES]
 
 
 def bootstrap_code(
-    enabled: bool = True, verbose: bool = True, exclude: Iterable[str] | None = None
+    enabled: bool = True,
+    verbose: bool = True,
+    exclude: Iterable[str] | None = None,
+    **options: bool,
 ) -> str:
     """Python source that loads (once) and configures the UMR in the kernel that executes it.
 
     Send it as one silent execute request; sending it again only applies the new settings.
     ``exclude`` is the user's list of module names (the defaults are always excluded).
+    ``options``: further settings of ``UserModuleReloader.configure`` (e.g. ``watch=True``).
     """
     settings = {"enabled": bool(enabled), "verbose": bool(verbose)}
     if exclude is not None:
         settings["exclude"] = [str(name) for name in exclude]
-    source = reloader_source()
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    replacements = {
-        "__SETTINGS__": repr(settings),
-        "__SOURCE__": repr(source),
-        "__DIGEST__": repr(digest),
-        "__API__": repr(API_VERSION),
-        "__NAME__": repr(EMBEDDED_MODULE_NAME),
-    }
+    settings.update({key: bool(value) for key, value in options.items()})
+    sources = kernel_sources()
+    digest = hashlib.sha256(repr(sources).encode("utf-8")).hexdigest()
     code = _TEMPLATE
-    for token, value in replacements.items():
-        code = code.replace(token, value, 1) if token != "__SOURCE__" else code
-    # The source goes in last so that tokens inside it are never replaced.
-    return code.replace("__SOURCE__", replacements["__SOURCE__"], 1)
+    for token, value in (
+        ("__SETTINGS__", settings),
+        ("__DIGEST__", digest),
+        ("__API__", API_VERSION),
+        ("__NAME__", EMBEDDED_MODULE_NAME),
+    ):
+        code = code.replace(token, repr(value), 1)
+    # The sources go in last so that tokens inside them are never replaced.
+    return code.replace("__SOURCES__", repr(sources), 1)

@@ -1,0 +1,251 @@
+"""The message area of the connect dialog: an error, a notice and the progress of an attempt.
+
+Also what an error says in the GUI (``gui_text``) and which field it asks to fix.
+
+Messages get room of their own: the labels wrap, the area grows with them up to a few
+lines and scrolls beyond, so a long message never squeezes the form above it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qtpy.QtCore import Qt, Signal
+from qtpy.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from spyder.utils.palette import SpyderPalette
+
+from spyder_kernel_connect.connection import ConnectionFileError
+from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.spyder.widgets.colors import style
+
+# Beyond this many lines of text the messages scroll instead of growing the dialog.
+MAX_LINES = 6
+WORD_JOINER = "\u2060"
+_LEADING_SLASH = re.compile(r"(^|[\s'\"(])/(?=\S)")
+
+
+def keep_paths_whole(text: str) -> str:
+    """Forbid a line break right after a path's leading "/" (no "/ tmp/..." in labels).
+
+    Qt's line breaker may break after any "/"; right after the first one it leaves a lone
+    slash at the end of a line. A word joiner there keeps it with the next directory.
+    """
+    return _LEADING_SLASH.sub(lambda m: f"{m.group(1)}/{WORD_JOINER}", text)
+
+
+def gui_text(error: KernelConnectError) -> str:
+    """The text of ``error`` for the dialog: its message and the hint meant for the GUI."""
+    hint = getattr(error, "gui_hint", None)
+    if hint is None:
+        return str(error)
+    return f"{error.message} {hint}".strip()
+
+
+def field_for_error(error: BaseException, remote: bool, password: bool = False) -> str | None:
+    """
+    The form field a failed attempt asks the user to fix, or None if there is none.
+
+    Parameters
+    ----------
+    error: BaseException
+        The error of the attempt.
+    remote: bool
+        Whether the attempt went through SSH.
+    password: bool, optional
+        Whether the user logs in with a password (else with a key).
+    """
+    from spyder_kernel_connect import ssh
+    from spyder_kernel_connect.ssh import remote as remote_commands
+
+    by_type: list[tuple[type, str]] = [
+        (ConnectionFileError, "connection_file"),
+        (ssh.KeyPassphraseRequired, "passphrase"),
+        (ssh.KeyPassphraseWrong, "passphrase"),
+        (ssh.KeyFileError, "key_file"),
+        (ssh.AuthenticationFailed, "password" if password else "key_file"),
+        (ssh.ConnectionRefused, "port"),
+        (ssh.HostNotFound, "hostname"),
+        (ssh.HostUnreachable, "hostname"),
+        (ssh.ConnectTimeout, "hostname"),
+        (ssh.HostKeyRejected, "hostname"),
+        (ssh.HostKeyChanged, "hostname"),
+        (remote_commands.RemotePythonMissing, "remote_python"),
+        (remote_commands.RemoteSpyderKernelsMissing, "remote_python"),
+    ]
+    for error_type, field in by_type:
+        if isinstance(error, error_type):
+            return field
+    return "hostname" if remote else "connection_file"
+
+
+class MessageLabel(QLabel):
+    """A selectable, word-wrapping label of plain text in the colour of a kind of message."""
+
+    def __init__(self, object_name: str, kind: str) -> None:
+        """
+        Create the label, empty.
+
+        Parameters
+        ----------
+        object_name: str
+            Qt object name.
+        kind: str
+            "error", "warning", "success" or "info" (see ``colors.message_color``).
+        """
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.PlainText)
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.set_kind(kind)
+
+    def set_kind(self, kind: str) -> None:
+        """Colour the text as a message of ``kind``."""
+        self.kind = kind
+        self.setStyleSheet(style(kind, SpyderPalette))
+
+    def set_message(self, message: str) -> None:
+        """Show ``message`` (paths kept whole), the full text also as tooltip."""
+        self.setText(keep_paths_whole(message))
+        self.setToolTip(message)
+
+    def plain_text(self) -> str:
+        """The message as given, without the invisible line-break controls."""
+        return self.text().replace(WORD_JOINER, "")
+
+
+class MessageArea(QWidget):
+    """An error line, a notice line and a progress row, each hidden while empty."""
+
+    sig_height_changed = Signal()
+    """The area needs a different height (a message appeared, changed or went away)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """
+        Create the area, empty and hidden.
+
+        Parameters
+        ----------
+        parent: QWidget or None
+            Parent widget.
+        """
+        super().__init__(parent)
+        self.error_label = MessageLabel("error_label", "error")
+        self.error_label.hide()
+        self.notice_label = MessageLabel("notice_label", "info")
+        self.notice_label.hide()
+        texts = QWidget()
+        texts_layout = QVBoxLayout(texts)
+        texts_layout.setContentsMargins(0, 0, 0, 0)
+        texts_layout.addWidget(self.error_label)
+        texts_layout.addWidget(self.notice_label)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("messages_scroll")
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setWidget(texts)
+        self.scroll.hide()
+
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("progress_label")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)  # busy indicator: the duration is unknown
+        self.progress_bar.setMaximumHeight(8)
+        self.progress_bar.setTextVisible(False)
+        self.progress_widget = QWidget()
+        progress_row = QHBoxLayout(self.progress_widget)
+        progress_row.setContentsMargins(0, 0, 0, 0)
+        progress_row.addWidget(self.progress_label, 1)
+        progress_row.addWidget(self.progress_bar)
+        self.progress_widget.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll)
+        layout.addWidget(self.progress_widget)
+
+    # ---- Public API
+    def show_error(self, message: str) -> None:
+        """
+        Show ``message`` as the error of the last attempt (replacing an earlier one).
+
+        Parameters
+        ----------
+        message: str
+            What failed and what to do.
+        """
+        self._set(self.error_label, message)
+
+    def show_notice(self, message: str) -> None:
+        """
+        Show ``message`` as information that is not an error (e.g. "Cancelled.").
+
+        Parameters
+        ----------
+        message: str
+            The notice.
+        """
+        self._set(self.notice_label, message)
+
+    def clear_error(self) -> None:
+        """Remove the error (the user changed what it was about)."""
+        self._set(self.error_label, "")
+
+    def clear(self) -> None:
+        """Remove the error and the notice."""
+        self.error_label.clear()
+        self.error_label.hide()
+        self._set(self.notice_label, "")
+
+    def show_progress(self, message: str) -> None:
+        """
+        Show the progress row with ``message`` (an attempt is running).
+
+        Parameters
+        ----------
+        message: str
+            The current step, e.g. "Logging in to lab...".
+        """
+        self.progress_label.setText(message)
+        if not self.progress_widget.isVisible():
+            self.progress_widget.show()
+            self.sig_height_changed.emit()
+
+    def hide_progress(self) -> None:
+        """Hide the progress row (the attempt ended)."""
+        self.progress_widget.hide()
+        self.sig_height_changed.emit()
+
+    # ---- Qt overrides
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit()
+
+    # ---- Private
+    def _set(self, label: MessageLabel, message: str) -> None:
+        label.set_message(message)
+        label.setVisible(bool(message))
+        self._fit()
+        self.sig_height_changed.emit()
+
+    def _fit(self) -> None:
+        """As tall as the wrapped text, up to ``MAX_LINES`` lines; scroll beyond."""
+        labels = [w for w in (self.error_label, self.notice_label) if not w.isHidden()]
+        self.scroll.setVisible(bool(labels))
+        if not labels:
+            return
+        width = max(self.scroll.viewport().width(), self.width(), 200)
+        needed = sum(label.heightForWidth(width) for label in labels)
+        needed += self.scroll.widget().layout().spacing() * (len(labels) - 1)
+        cap = self.fontMetrics().lineSpacing() * MAX_LINES
+        self.scroll.setFixedHeight(min(needed, cap) + 2)

@@ -1,0 +1,76 @@
+"""Latency switches of one SSH connection: TCP_NODELAY, TCP_QUICKACK and sshd's own Nagle.
+
+They are options (not module globals) so a benchmark can show what each one is worth by
+building a TunnelManager with one of them off.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import socket
+from dataclasses import dataclass
+
+try:  # POSIX only; TCP_QUICKACK is Linux-only anyway
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - Windows
+    fcntl = termios = None
+
+
+@dataclass(frozen=True)
+class LatencyOptions:
+    """``tcp_nodelay``/``tcp_quickack``: on our socket; ``server_nodelay``: run one no-op
+    command after login so sshd turns Nagle off on its side (removes a 40 ms stall per
+    round trip); switch it off for accounts where any command has side effects (a
+    ForceCommand or a ``command=`` key)."""
+
+    tcp_nodelay: bool = True
+    tcp_quickack: bool = True
+    server_nodelay: bool = True
+
+
+class LowLatencySocket(socket.socket):
+    """A TCP socket that acknowledges the end of each burst at once (TCP_QUICKACK).
+
+    sshd leaves Nagle on for sessions without a pty, so when it sends two small packets
+    in a row it waits for our ACK of the first; Linux delays that ACK by up to 40 ms.
+    Quick-ACK mode (which the kernel drops again on its own) removes that stall. It is
+    re-armed only when a read drained the socket: inside a bulk transfer more data is
+    queued, normal ACKs flow, and an ACK per read would only cost packets.
+    """
+
+    quickack = True
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data = super().recv(bufsize, flags)
+        if self.quickack and bytes_queued(self) == 0:
+            set_quickack(self)
+        return data
+
+
+def tune_socket(sock: socket.socket, options: LatencyOptions) -> None:
+    """Apply ``options`` to a connected TCP socket (and keep dead peers detectable)."""
+    if isinstance(sock, LowLatencySocket):
+        sock.quickack = options.tcp_quickack
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(options.tcp_nodelay))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if options.tcp_quickack:
+        set_quickack(sock)
+
+
+def bytes_queued(sock: socket.socket) -> int:
+    if fcntl is None:
+        return 0
+    try:
+        buffer = array.array("i", [0])
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, buffer)
+        return buffer[0]
+    except (OSError, ValueError):
+        return 0
+
+
+def set_quickack(sock: socket.socket) -> None:
+    if getattr(sock, "quickack", True) and hasattr(socket, "TCP_QUICKACK"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)

@@ -1,0 +1,109 @@
+"""Tiny TCP servers that are not (good) SSH servers: one behaviour each, on 127.0.0.1.
+
+Used by the hostile-server tests (issue 14) and the cancel/timeout tests (issue 11 item 1):
+the client must end with one typed error, in bounded time and memory, with no traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+
+BANNER = b"SSH-2.0-OpenSSH_9.6 hostile\r\n"
+
+
+def _black_hole(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait()  # accept, then silence
+
+
+def _close_at_once(conn: socket.socket, stop: threading.Event) -> None:
+    conn.close()
+
+
+def _garbage(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(os.urandom(4096))
+    stop.wait()
+
+
+def _endless_banner(conn: socket.socket, stop: threading.Event) -> None:
+    """One banner line that never ends (no newline), as fast as the client takes it."""
+    conn.sendall(b"SSH-2.0-")
+    chunk = b"x" * 65536
+    while not stop.is_set():
+        conn.sendall(chunk)
+
+
+def _many_lines(conn: socket.socket, stop: threading.Event) -> None:
+    """Text lines before a banner that never comes (RFC 4253 allows some lines first)."""
+    while not stop.is_set():
+        conn.sendall(b"hello, this is not ssh\r\n" * 1000)
+
+
+def _bad_packet(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(BANNER + struct.pack(">I", 7) + b"\x00" * 7)  # too short to be a packet
+    stop.wait()
+
+
+def _huge_packet(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(BANNER + struct.pack(">I", 0xFFFFFFF0) + b"\x04" + b"\x00" * 64)
+    stop.wait()
+
+
+def _banner_then_reset(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(BANNER)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # RST in the middle of the key exchange
+
+
+BEHAVIOURS: dict[str, Callable[[socket.socket, threading.Event], None]] = {
+    "black-hole": _black_hole,
+    "close-at-once": _close_at_once,
+    "garbage": _garbage,
+    "endless-banner": _endless_banner,
+    "many-lines": _many_lines,
+    "bad-packet": _bad_packet,
+    "huge-packet": _huge_packet,
+    "banner-then-reset": _banner_then_reset,
+}
+
+
+@contextlib.contextmanager
+def hostile_server(behaviour: str) -> Iterator[int]:
+    """Serve ``behaviour`` to every connection on a free port; yield the port."""
+    handler = BEHAVIOURS[behaviour]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def serve(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            handler(conn, stop)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conns.append(conn)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, name=f"hostile-{behaviour}", daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.close()
+        thread.join(5)
