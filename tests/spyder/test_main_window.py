@@ -374,7 +374,7 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    label = plugin.get_container().tunnels[client][1]
+    label = plugin.get_container().connection_for(client.connection_file).label
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
 
     stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
