@@ -1,11 +1,17 @@
-"""Pre-run check cost of this UMR vs IPython's `%autoreload 2` and Spyder's UserModuleReloader.
+"""This UMR vs IPython's `%autoreload 2`, jurigged and Spyder's UserModuleReloader.
 
-    .venv/bin/python benchmarks/bench_umr.py [--quick]
+    .venv/bin/python benchmarks/bench_umr.py [--quick] [--scenarios]
 
-Each scenario runs in a fresh interpreter: synthetic user packages are generated in a temp dir
-and imported, then real library modules (stdlib, then installed packages) are imported until
-sys.modules reaches the total. Nothing is changed between checks, except for the change-to-reload
-rows (one module with two dependents rewritten). Medians; ratios are what to compare.
+Costs: each row runs in a fresh interpreter: synthetic user packages are generated in a temp
+dir and imported, then real library modules (stdlib, then installed packages) are imported until
+sys.modules reaches the total. The pre-run check is timed with nothing changed; then one module
+with two dependents is edited: a function body (this UMR patches it) and a top-level constant
+the dependents import (the statement and the dependents' imports run again). jurigged has no
+pre-run check (a watchdog thread applies saves): its column is save→visible, measured in a
+process of its own. Medians; ratios are what to compare.
+
+--scenarios: the 44 edit-and-run scenarios of tests/umr/scenarios.py, each in a fresh real
+kernel, for every reloader: passed/44.
 """
 
 from __future__ import annotations
@@ -46,9 +52,13 @@ def write_user_packages(root: Path, count: int) -> list:
         (package / "__init__.py").write_text("VERSION = 1\n")
         names.append(f"userpkg_{p}")
         for i in range(min(MODULES_PER_PACKAGE, count - len(names) + 1) - 1):
-            parent = f"from .mod_{(i - 1) // 2} import func as parent_func\n" if i else ""
+            parent = (
+                f"from .mod_{(i - 1) // 2} import SCALE as PARENT_SCALE, func as parent_func\n"
+                if i
+                else ""
+            )
             (package / f"mod_{i}.py").write_text(
-                f"{parent}\n\ndef func(x=0):\n    return x + {i}\n\n\n"
+                f"{parent}\nSCALE = 1\n\n\ndef func(x=0):\n    return x + {i}\n\n\n"
                 f"class Thing:\n    def method(self):\n        return {i}\n"
             )
             names.append(f"userpkg_{p}.mod_{i}")
@@ -98,17 +108,23 @@ def median_us(func, repeat: int) -> float:
 
 
 def edit(path: Path, value: int) -> None:
+    """A function body edit (the patch path)."""
     text = re.sub(r"return (\d+ \+ )?x \+", f"return {value} + x +", path.read_text(), count=1)
     path.write_text(text)
 
 
-def scenario(total: int, users: int, quick: bool) -> dict:
-    """Runs in its own interpreter (see main)."""
-    from IPython.extensions.autoreload import ModuleReloader
-    from spyder_kernels.customize.umr import UserModuleReloader as SpyderUMR
+def edit_top_level(path: Path, value: int) -> None:
+    """A top-level edit: a constant that two dependents import (statements run again)."""
+    path.write_text(re.sub(r"SCALE = \d+", f"SCALE = {value}", path.read_text(), count=1))
 
-    from spyder_kernel_connect.umr import UserModuleReloader
 
+def timed(func) -> float:
+    start = time.perf_counter_ns()
+    func()
+    return (time.perf_counter_ns() - start) / 1000
+
+
+def prepare(total: int, users: int) -> Path:
     root = Path(tempfile.mkdtemp(prefix="bench_umr_"))
     sys.path.insert(0, str(root))
     for name in write_user_packages(root, users):
@@ -118,7 +134,17 @@ def scenario(total: int, users: int, quick: bool) -> dict:
     old = time.time() - 60
     for path in root.rglob("*.py"):
         os.utime(path, (old, old))
+    return root
 
+
+def scenario(total: int, users: int, quick: bool) -> dict:
+    """Runs in its own interpreter (see main)."""
+    from IPython.extensions.autoreload import ModuleReloader
+    from spyder_kernels.customize.umr import UserModuleReloader as SpyderUMR
+
+    from spyder_kernel_connect.umr import UserModuleReloader
+
+    root = prepare(total, users)
     os.environ["SKC_UMR_WATCH"] = "poll"  # the fallback for network filesystems
     polling = UserModuleReloader(shell=None)
     del os.environ["SKC_UMR_WATCH"]
@@ -136,21 +162,61 @@ def scenario(total: int, users: int, quick: bool) -> dict:
         "autoreload": median_us(autoreload.check, max(repeat // 4, 10)),
         "spyder": median_us(spyder.run, max(repeat // 10, 5)),
     }
-    # One change to a module with two dependents: ours reloads all three in order.
+    # One module with two dependents, edited: ours first, then %autoreload 2 on its own edits.
     target = root / "userpkg_0" / "mod_5.py"
-    timings = []
+    module = sys.modules["userpkg_0.mod_5"]
+    patch, top = [], []
     for value in range(1, 4):
         edit(target, value)
-        start = time.perf_counter_ns()
-        reloaded = ours.check()
-        timings.append((time.perf_counter_ns() - start) / 1000)
-        assert reloaded[:1] == ["userpkg_0.mod_5"] and len(reloaded) == 3, reloaded
-    row["reload_first"] = timings[0]  # includes parsing every user module's imports once
-    row["reload"] = statistics.median(timings[1:])
+        patch.append(timed(lambda: ours.check()))
+        assert ours.last_kinds == {"userpkg_0.mod_5": "patched"}, ours.last_kinds
+        assert module.func(0) == value + 5
+        edit_top_level(target, value + 1)
+        top.append(timed(lambda: ours.check()))
+        assert len(ours.last_reloaded) == 3, ours.last_reloaded  # the module and 2 dependents
+        assert value + 1 == sys.modules["userpkg_0.mod_11"].PARENT_SCALE
+    row["patch_first"] = patch[0]  # includes parsing every user module's imports once
+    row["patch"] = statistics.median(patch[1:])
+    row["top"] = statistics.median(top)
+    autoreload.check()  # takes in the edits above, untimed
     edit(target, 9)
-    start = time.perf_counter_ns()
-    autoreload.check()
-    row["autoreload_reload"] = (time.perf_counter_ns() - start) / 1000
+    row["autoreload_patch"] = timed(autoreload.check)
+    edit_top_level(target, 9)
+    row["autoreload_top"] = timed(autoreload.check)
+    return row
+
+
+def jurigged_scenario(total: int, users: int) -> dict:
+    """Save→visible for jurigged (its watchdog thread applies saves; no pre-run check)."""
+    import jurigged
+
+    root = prepare(total, users)
+    watcher = jurigged.watch(str(root), logger=lambda *a, **k: None)
+    target = root / "userpkg_0" / "mod_5.py"
+    module = sys.modules["userpkg_0.mod_5"]
+    dependent = sys.modules["userpkg_0.mod_11"]
+
+    def until(condition) -> float:
+        start = time.perf_counter_ns()
+        deadline = time.time() + 30
+        while not condition() and time.time() < deadline:
+            time.sleep(0.001)
+        return (time.perf_counter_ns() - start) / 1000 if condition() else float("nan")
+
+    patch, top = [], []
+    time.sleep(1)  # the observer is running
+    for value in range(1, 4):
+        edit(target, value)
+        patch.append(until(lambda v=value: module.func(0) == v + 5))
+        edit_top_level(target, value + 1)
+        top.append(until(lambda v=value: v + 1 == module.SCALE))
+    # jurigged does not update names the dependents imported: the constant stays stale there.
+    row = {
+        "patch": statistics.median(patch),
+        "top": statistics.median(top),
+        "dependents_stale": dependent.PARENT_SCALE != 4,
+    }
+    watcher.stop()
     return row
 
 
@@ -162,33 +228,81 @@ def fmt_us(value: float) -> str:
 
 def print_table(rows: list) -> None:
     print(
-        "| sys.modules (user) | this UMR check (inotify) | ratio to autoreload "
-        "| this UMR, polling fallback | ratio | `%autoreload 2` check | Spyder `UMR.run` "
-        "| change→reload, 3 modules: this UMR first / next | `%autoreload 2` |"
+        "| sys.modules (user) | this UMR check (inotify) | ratio to `%autoreload 2` "
+        "| this UMR, polling fallback | ratio | `%autoreload 2` check | jurigged check "
+        "| Spyder `UMR.run` |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")  # fmt: skip
     for r in rows:
         print(
             f"| {r['total']} ({r['user']}) | {fmt_us(r['ours'])} "
             f"| {r['ours'] / r['autoreload']:.4f}× | {fmt_us(r['polling'])} "
             f"| {r['polling'] / r['autoreload']:.3f}× | {fmt_us(r['autoreload'])} "
-            f"| {fmt_us(r['spyder'])} | {fmt_us(r['reload_first'])} / {fmt_us(r['reload'])} "
-            f"| {fmt_us(r['autoreload_reload'])} |"
+            f"| none (thread) | {fmt_us(r['spyder'])} |"
         )
+    print()
+    print(
+        "| sys.modules (user) | function edit: this UMR (patch), first / next "
+        "| `%autoreload 2` | jurigged save→visible "
+        "| top-level edit + 2 dependents: this UMR | `%autoreload 2` (module only) "
+        "| jurigged save→visible (module only) |"
+    )
+    print("|---|---|---|---|---|---|---|")  # fmt: skip
+    for r in rows:
+        j = r["jurigged"]
+        print(
+            f"| {r['total']} ({r['user']}) | {fmt_us(r['patch_first'])} / {fmt_us(r['patch'])} "
+            f"| {fmt_us(r['autoreload_patch'])} | {fmt_us(j['patch'])} | {fmt_us(r['top'])} "
+            f"| {fmt_us(r['autoreload_top'])} | {fmt_us(j['top'])}"
+            f"{' (dependents stale)' if j['dependents_stale'] else ''} |"
+        )
+
+
+def run_scenarios() -> None:
+    """passed/44 per reloader, each scenario in a fresh spyder-kernels kernel."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.umr.scenarios import RELOADERS, SCENARIOS, run_scenario
+
+    results = {}
+    for reloader in RELOADERS:
+        failed = []
+        for name, steps in SCENARIOS.items():
+            with tempfile.TemporaryDirectory() as work, tempfile.TemporaryDirectory() as rt:
+                os.environ["JUPYTER_RUNTIME_DIR"] = rt
+                passed, why = run_scenario(steps, reloader, Path(work), Path(rt))
+            if not passed:
+                failed.append(name)
+                print(f"  {reloader}: {name}: {why}", file=sys.stderr, flush=True)
+        results[reloader] = failed
+    print("| reloader | passed / 44 | failed scenarios |")
+    print("|---|---|---|")  # fmt: skip
+    for reloader, failed in results.items():
+        print(f"| {reloader} | {len(SCENARIOS) - len(failed)} | {', '.join(failed) or '—'} |")
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    if "--scenarios" in sys.argv:
+        run_scenarios()
+        return
     if "--scenario" in sys.argv:
         total, users = (int(v) for v in sys.argv[sys.argv.index("--scenario") + 1].split(","))
         print(json.dumps(scenario(total, users, quick)))
         return
+    if "--jurigged" in sys.argv:
+        total, users = (int(v) for v in sys.argv[sys.argv.index("--jurigged") + 1].split(","))
+        print(json.dumps(jurigged_scenario(total, users)))
+        return
     rows = []
     for total, users in SCENARIOS:
-        argv = [sys.executable, __file__, "--scenario", f"{total},{users}"]
-        output = subprocess.run(argv + (["--quick"] if quick else []), check=True,
-                                capture_output=True, text=True).stdout  # fmt: skip
-        rows.append(json.loads(output.strip().splitlines()[-1]))
+        row = None
+        for mode in ("--scenario", "--jurigged"):
+            argv = [sys.executable, __file__, mode, f"{total},{users}"]
+            output = subprocess.run(argv + (["--quick"] if quick else []), check=True,
+                                    capture_output=True, text=True).stdout  # fmt: skip
+            result = json.loads(output.strip().splitlines()[-1])
+            row = result if row is None else {**row, "jurigged": result}
+        rows.append(row)
     print_table(rows)
 
 

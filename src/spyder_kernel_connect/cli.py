@@ -23,6 +23,13 @@ from spyder_kernel_connect.cli_checks import (
     check_local_dir,
     seconds,
 )
+from spyder_kernel_connect.cli_slurm import (
+    add_slurm_list_option,
+    add_slurm_tunnel_options,
+    check_slurm_tunnel_args,
+    run_slurm_list,
+    run_slurm_tunnel,
+)
 from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.logs import library_logging
@@ -42,6 +49,12 @@ examples:
                                               look the kernel up on lab, fetch its file
   spyder-kernel-connect tunnel me@lab --start start a kernel on lab and tunnel to it
   spyder-kernel-connect remote-list me@lab    kernels running on lab
+  spyder-kernel-connect sync me@lab ~/proj ~/proj --watch
+                                              push every save of ~/proj to lab
+  spyder-kernel-connect tunnel me@cluster --slurm --partition gpu --time 2:00:00 --gres gpu:1
+                                              a kernel in a SLURM job on a compute node
+  spyder-kernel-connect remote-list me@cluster --slurm
+                                              your kernel jobs: ID, node, state, time left
 """
 
 
@@ -226,6 +239,7 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where to write the local connection file (default: Jupyter's runtime dir)",
     )
+    add_slurm_tunnel_options(parser)
     parser.set_defaults(func=run_tunnel, parser=parser)
 
 
@@ -233,6 +247,11 @@ def run_tunnel(args: argparse.Namespace) -> int:
     from spyder_kernel_connect.cli_tunnel import serve_tunnel
     from spyder_kernel_connect.service import ConnectRequest, LocalFile, OnHost, StartOnHost
 
+    if args.slurm:
+        if args.local_dir:
+            check_local_dir(args.local_dir)
+        check_slurm_tunnel_args(args)
+        return run_slurm_tunnel(args, ssh_target(args))
     if args.start and args.spec:
         args.parser.error("give either SPEC or --start, not both")
     if not args.start and not args.spec:
@@ -263,12 +282,16 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
     add_ssh_options(parser)
     add_remote_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_slurm_list_option(parser)
     parser.set_defaults(func=run_remote_list)
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
     from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.service import ConnectService, OnHost
+
+    if args.slurm:
+        return run_slurm_list(args, ssh_target(args))
 
     service = ConnectService(host_key_decider(args.accept_new_host_key))
     try:
@@ -280,7 +303,57 @@ def run_remote_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = (add_list_command, add_resolve_command, add_tunnel_command, add_remote_list_command)
+def add_sync_command(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "sync",
+        help="push a local project folder to a folder on an SSH host (once, or on every change)",
+        description="Copy what differs from LOCAL_DIR to REMOTE_DIR on HOST over one SSH "
+        "connection (version-control and cache folders, virtual environments, large files "
+        "and .gitignore'd paths are left out). A file changed on the host since our last push "
+        "is never overwritten silently: it is reported, or with --overwrite kept aside as "
+        "NAME.remote-<time> first. A file deleted locally is deleted on the host only if the "
+        "host's copy is still the one pushed. With --watch, keep pushing changes until Ctrl+C.",
+    )
+    add_ssh_options(parser)
+    parser.add_argument("local_dir", metavar="LOCAL_DIR", help="the project folder here")
+    parser.add_argument(
+        "remote_dir", metavar="REMOTE_DIR", help="the folder on the host (absolute or ~/…)"
+    )
+    parser.add_argument("--watch", action="store_true", help="keep pushing changes until Ctrl+C")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="push over files changed on the host (their copy is kept aside first)",
+    )
+    parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
+    parser.add_argument(
+        "--interval", type=float, default=0.5, metavar="SECONDS", help="--watch poll interval"
+    )
+    parser.set_defaults(func=run_sync)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.sync.command import sync_project
+
+    return sync_project(
+        ssh_target(args),
+        args.local_dir,
+        args.remote_dir,
+        watch=args.watch,
+        overwrite=args.overwrite,
+        delete=not args.no_delete,
+        interval=args.interval,
+        accept_new_host_key=args.accept_new_host_key,
+    )
+
+
+COMMANDS = (
+    add_list_command,
+    add_resolve_command,
+    add_tunnel_command,
+    add_remote_list_command,
+    add_sync_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

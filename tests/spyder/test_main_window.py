@@ -19,6 +19,9 @@ import pytest
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
+from spyder_kernel_connect.connection import kernel_id_from_path
+from spyder_kernel_connect.spyder.tabs import tab_label
+
 pytestmark = pytest.mark.gui
 
 READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
@@ -89,6 +92,12 @@ def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
     return console.get_clients()[-1]
 
 
+def tab_text(console, client) -> str:
+    """What the console's tab shows (its name, and a state such as "(reconnecting...)")."""
+    widget = console.get_widget()
+    return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
+
 def write_module(directory, name, value):
     path = os.path.join(str(directory), f"{name}.py")
     with open(path, "w") as handle:
@@ -112,7 +121,7 @@ def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
     from spyder.plugins.ipythonconsole.api import IPythonConsoleWidgetActions
     from spyder.plugins.mainmenu.api import ApplicationMenus
 
-    from spyder_kernel_connect.spyder.container import KernelConnectActions
+    from spyder_kernel_connect.spyder.api import KernelConnectActions
 
     menu = main_window.get_plugin(Plugins.MainMenu).get_application_menu(ApplicationMenus.Consoles)
     menu.render()
@@ -276,6 +285,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     dialog.remote_group.passphrase.setText(KEY_PASSPHRASE)
     container = plugin.get_container()
     before = len(console.get_clients())
+    settings = dialog.settings()
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
     assert dialog.progress_widget.isVisible()
 
@@ -292,8 +302,9 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     connection = container.connection_for(client.connection_file)
-    tunnel, label = connection.tunnel, connection.label
-    assert label == f"{sshd.user}@{sshd.host}"
+    tunnel, label = connection.tunnel, tab_label(connection)
+    # The tab names the host and the kernel: two consoles on one host do not look alike.
+    assert label == f"{sshd.user}@{sshd.host} {kernel_id_from_path(km.connection_file)[:8]}"
     assert client.get_name().startswith(label)
     # Spyder talks to our tunnel's local file; it does not open an SSH tunnel of its own.
     assert client.connection_file == tunnel.local_connection_file
@@ -302,12 +313,42 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     assert not os.path.exists(os.path.expanduser("~/.ssh/known_hosts"))  # accepted once
 
-    # A dropped SSH link shows in the tab while the tunnel reconnects, then goes away.
-    labels = []
-    container.sig_tab_label_changed.connect(lambda _client, text: labels.append(text))
+    # A second console on the same host, to another kernel: another name.
+    other = kernel_factory()
+    dialog = open_dialog(qtbot, plugin)
+    dialog.set_settings(settings)
+    dialog.cf.setText(other.connection_file)
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before + 1 or container.host_key_dialog is not None,
+        timeout=60000,
+    )
+    if container.host_key_dialog is not None:  # "once" was for the first connection
+        qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(console.get_clients()) > before + 1, timeout=60000)
+    second = console.get_clients()[-1]
+    assert tab_label(container.connection_for(second.connection_file)) != label
+    assert kernel_id_from_path(other.connection_file)[:8] in second.get_name()
+    console.close_client(client=second, ask_recursive=False)
+
+    # A dropped SSH link shows at the END of the tab's name while the tunnel reconnects.
+    tabs = console.get_widget().tabwidget
+    texts, suffixes = [], []
+
+    def on_label(connection_file, _label, suffix):
+        changed = next(c for c in console.get_clients() if c.connection_file == connection_file)
+        suffixes.append(suffix)
+        texts.append(tabs.tabText(console.get_widget().get_client_index_from_id(id(changed))))
+
+    container.sig_tab_label_changed.connect(on_label)
     sshd.kill_connections()
-    qtbot.waitUntil(lambda: any("(reconnecting...)" in text for text in labels), timeout=60000)
-    qtbot.waitUntil(lambda: labels and labels[-1] == label, timeout=90000)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in "".join(suffixes), timeout=60000)
+    reconnecting = texts[suffixes.index(" (reconnecting...)")]
+    assert reconnecting == client.get_name() + " (reconnecting...)"
+    qtbot.waitUntil(lambda: suffixes and suffixes[-1] == "", timeout=90000)
+    assert tabs.tabText(console.get_widget().get_client_index_from_id(id(client))) == (
+        client.get_name()
+    )
     assert client.get_name().startswith(label + " ")
     # ZMQ re-subscribes iopub a moment after the tunnel is back: output printed in that
     # moment is lost (PUB/SUB), so ask again until the console shows it, within 60 s.
@@ -374,12 +415,12 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    label = plugin.get_container().connection_for(client.connection_file).label
+    label = tab_label(plugin.get_container().connection_for(client.connection_file))
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
 
     stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
     stopped = time.monotonic()
-    qtbot.waitUntil(lambda: "(reconnecting...)" in client.get_name(), timeout=60000)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
     qtbot.waitUntil(lambda: notice in shell._control.toPlainText(), timeout=30000)
     # Longer than Spyder's heartbeat period, so a false "kernel died" would have shown.
     qtbot.wait(5000)
@@ -395,7 +436,8 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
 
     restart_sshd(sshd)
     qtbot.waitUntil(lambda: "typed 42" in shell._control.toPlainText(), timeout=120000)
-    qtbot.waitUntil(lambda: client.get_name().startswith(label) and "(" not in client.get_name())
+    qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name())
+    assert client.get_name().startswith(label)
     text = run(
         qtbot, shell, "print('pid', os.getpid(), 'after')", f"pid {km.provisioner.pid} after"
     )
@@ -660,6 +702,8 @@ def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
     assert "spyder-kernels is not installed" in dialog.error_label.plain_text()
     assert f"{python} -m pip install spyder-kernels" in dialog.error_label.plain_text()
+    assert "`" not in dialog.error_label.plain_text()  # no markup in the GUI
+    assert dialog.focusWidget() is dialog.remote_group.remote_python  # the field to fix
     assert len(console.get_clients()) == before
     assert dialog.remote_group.remote_python.text() == python  # the form as typed
     dialog.reject()

@@ -106,7 +106,10 @@ def test_hostile_server_is_one_typed_error(ssh_home, thread_errors, library_reco
 
 
 def run_cli_measured(args, home, sig_after: float | None = None):
-    """Run the command; return (exit code, stdout, stderr, peak RSS in MB)."""
+    """Run the command; return (exit code, stdout, stderr, its own peak RSS in MB).
+
+    The child is reaped with os.wait4, which gives that one process's resource usage.
+    """
     env = dict(os.environ, HOME=str(home))
     env.pop("SSH_AUTH_SOCK", None)
     process = subprocess.Popen(
@@ -117,21 +120,27 @@ def run_cli_measured(args, home, sig_after: float | None = None):
         env=env,
         cwd=str(home),
     )
+    output: dict[str, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda n=name, s=stream: output.__setitem__(n, s.read()))
+        for name, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    watchdog = threading.Timer(60, process.kill)  # a hang fails below, it never blocks
+    watchdog.start()
     if sig_after is not None:
         time.sleep(sig_after)
         process.send_signal(signal.SIGTERM)
-    try:
-        stdout, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-        pytest.fail(f"{args} did not end: {stderr.decode(errors='replace')}")
-    # wait4 was done by communicate; the child's peak RSS is in RUSAGE_CHILDREN overall,
-    # which is monotonic over this process's children, so it bounds this child too.
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return process.returncode, stdout.decode(), stderr.decode(errors="replace"), peak
+    _pid, status, usage = os.wait4(process.pid, 0)
+    hung = not watchdog.is_alive() or watchdog.finished.is_set()
+    watchdog.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join()
+    stderr = output["err"].decode(errors="replace")
+    assert not hung, f"{args} did not end within 60 s: {stderr}"
+    return process.returncode, output["out"].decode(), stderr, usage.ru_maxrss / 1024
 
 
 @pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))

@@ -489,19 +489,16 @@ SCENARIOS = {
 assert len(SCENARIOS) == 44, len(SCENARIOS)
 
 
-def start_kernel(workdir: Path, runtime_dir: Path) -> object:
-    """A spyder-kernels kernel (so %runfile exists) with Spyder's own UMR off, cwd = workdir."""
+KERNELS = {"spyder-kernels": "spyder_kernels.console", "ipykernel": "ipykernel_launcher"}
+
+
+def start_kernel(workdir: Path, runtime_dir: Path, kind: str = "spyder-kernels") -> object:
+    """A kernel (spyder-kernels: %runfile exists, Spyder's own UMR off) with cwd = workdir."""
     from tests.umr.conftest import Kernel  # the same client the tests use
 
     connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:12]}.json")
     km = KernelManager(connection_file=connection_file, kernel_name="python3")
-    km.kernel_spec.argv[:] = [
-        sys.executable,
-        "-m",
-        "spyder_kernels.console",
-        "-f",
-        "{connection_file}",
-    ]
+    km.kernel_spec.argv[:] = [sys.executable, "-m", KERNELS[kind], "-f", "{connection_file}"]
     env = dict(os.environ, SPY_UMR_ENABLED="False", PYTHONDONTWRITEBYTECODE="")
     env.pop("PYTHONDONTWRITEBYTECODE")
     km.start_kernel(env=env, cwd=str(workdir))
@@ -510,9 +507,11 @@ def start_kernel(workdir: Path, runtime_dir: Path) -> object:
     return kernel
 
 
-def run_scenario(steps: list, reloader: str, workdir: Path, runtime_dir: Path) -> tuple:
+def run_scenario(
+    steps: list, reloader: str, workdir: Path, runtime_dir: Path, kind: str = "spyder-kernels"
+) -> tuple:
     """(passed, what failed) for one scenario in a fresh kernel."""
-    kernel = start_kernel(workdir, runtime_dir)
+    kernel = start_kernel(workdir, runtime_dir, kind)
     mtimes: dict = {}
     try:
         setup = kernel.run(RELOADERS[reloader].format(workdir=str(workdir)))

@@ -11,11 +11,14 @@ from tests.umr.scenarios import SCENARIOS, run_scenario
 NEEDS_REBIND = {"from-imported constant"}
 
 
+@pytest.mark.parametrize("kind", ["spyder-kernels", "ipykernel"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_scenario(name, tmp_path, runtime_dir):
+def test_scenario(name, kind, tmp_path, runtime_dir):
+    if kind == "ipykernel" and "%runfile" in name:
+        pytest.skip("%runfile is spyder-kernels' magic")
     if name in NEEDS_REBIND:
         pytest.xfail("a name bound by `from m import X` keeps its value unless %umr rebind on")
     workdir = tmp_path / "work"
     workdir.mkdir()
-    passed, why = run_scenario(SCENARIOS[name], "this UMR", workdir, runtime_dir)
+    passed, why = run_scenario(SCENARIOS[name], "this UMR", workdir, runtime_dir, kind)
     assert passed, why

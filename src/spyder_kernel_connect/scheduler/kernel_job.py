@@ -98,17 +98,23 @@ def wait_for_kernel_job(
     cancel: threading.Event | None = None,
     pending_poll: float = PENDING_POLL,
     start_timeout: float = START_TIMEOUT,
+    cancel_job: bool = True,
 ) -> ConnectionInfo:
     """Wait while the job is pending, then until its kernel answers; its connection info.
 
     ``on_status`` hears every change of state (pending reason, node…). On ``cancel`` the job
-    is cancelled and its files removed, then Cancelled is raised. A job that ends first
+    is cancelled and its files removed (unless ``cancel_job`` is false: a kept job one
+    re-attached to), then Cancelled is raised. A job that ends first
     raises KernelJobFailed with its state in plain words and the tail of its output.
     """
     last: JobStatus | None = None
     running_since: float | None = None
     while True:
         if cancel is not None and cancel.is_set():
+            if not cancel_job:
+                raise ssh_errors.Cancelled(
+                    f"Stopped waiting; job {job.job_id} was left as it is.", host=session.label
+                )
             cancel_kernel_job(session, scheduler, job)
             raise ssh_errors.Cancelled(
                 f"Cancelled: job {job.job_id} was cancelled (scancel) and its files removed.",

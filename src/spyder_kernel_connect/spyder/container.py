@@ -33,7 +33,7 @@ from spyder_kernel_connect.settings import (
     SecretStore,
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
-from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
+from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
@@ -63,16 +63,18 @@ class KernelConnectContainer(PluginMainContainer):
         ``label`` the tab name ("" for a local kernel).
     """
 
-    sig_tab_label_changed = Signal(str, str)
+    sig_tab_label_changed = Signal(str, str, str)
     """
-    The tab of the console on a connection file must now read ``label``.
+    The tab of the console on a connection file must now read ``label`` + ``suffix``.
 
     Parameters
     ----------
     connection_file: str
         The console's local connection file.
     label: str
-        Host label plus the tunnel's state, e.g. "me@lab (reconnecting...)".
+        Host and kernel, e.g. "me@lab 7b2e41c9".
+    suffix: str
+        The tunnel's state, e.g. " (reconnecting...)", or "" when it is up.
     """
 
     # ---- PluginMainContainer API
@@ -399,7 +401,7 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                self.sig_tab_label_changed.emit(path, f"{connection.label}{suffix}")
+                self.sig_tab_label_changed.emit(path, tab_label(connection), suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:

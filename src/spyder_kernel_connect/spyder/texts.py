@@ -37,7 +37,8 @@ def describe_resolution(resolution: LocalResolution, remote: bool = False) -> Sp
             ),
             True,
         )
-    return SpecStatus(None, str(resolution.error), False)
+    error = resolution.error
+    return SpecStatus(None, error.gui_text() if error else "", False)
 
 
 @dataclass(frozen=True)

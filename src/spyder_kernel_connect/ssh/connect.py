@@ -22,6 +22,7 @@ from spyder_kernel_connect.ssh.hostkeys import (
     verify_host_key,
 )
 from spyder_kernel_connect.ssh.latency import LatencyOptions
+from spyder_kernel_connect.ssh.nodelay import ServerNodelay
 from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
@@ -30,6 +31,31 @@ WINDOW_SIZE = 8 * 1024 * 1024
 # GCM does encryption and integrity in one OpenSSL call per packet: measurably faster in
 # paramiko than CTR + HMAC. Servers without it fall back to paramiko's default order.
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
+class WatchedTransport(paramiko.Transport):
+    """A Transport that says when its thread ends (the connection died or was closed),
+    so a supervisor waits on an event instead of polling ``is_active()``."""
+
+    def __init__(self, sock, **kwargs) -> None:
+        super().__init__(sock, **kwargs)
+        self.died = threading.Event()
+        self.nodelay: ServerNodelay | None = None
+        self._on_death: list[Callable[[], None]] = []
+
+    def on_death(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the transport thread) once the connection is gone."""
+        self._on_death.append(callback)
+        if self.died.is_set():
+            callback()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self.died.set()
+            for callback in list(self._on_death):
+                callback()
 
 
 class _CancelWatch:
@@ -68,16 +94,18 @@ def open_transport(
     sock_factory: Callable[[Deadline], object] | None = None,
     latency: LatencyOptions | None = None,
     prompt_handler: PromptHandler | None = None,
-) -> paramiko.Transport:
+) -> WatchedTransport:
     """Connect, check the host key, authenticate; the caller owns the returned Transport.
 
     ``prompt_handler`` answers the server's login questions (2FA codes); without one, a
-    host that asks them fails with InteractiveLoginRequired."""
+    host that asks them fails with InteractiveLoginRequired. With ``latency.server_nodelay``,
+    the no-op command that makes sshd turn Nagle off is started in the background
+    (``transport.nodelay``): nobody waits for it."""
     target = resolved.target
     latency = latency or LatencyOptions()
     deadline = Deadline(target.connect_timeout, cancel, resolved.label)
     sock = sock_factory(deadline) if sock_factory else open_socket(resolved, deadline, latency)
-    transport = paramiko.Transport(sock, default_window_size=WINDOW_SIZE)
+    transport = WatchedTransport(sock, default_window_size=WINDOW_SIZE)
     ok = False
     try:
         files = known_hosts_files(target.known_hosts)
@@ -96,7 +124,7 @@ def open_transport(
             deadline.check("waiting for")
             authenticate(transport, resolved, deadline, prompt_handler)
         if latency.server_nodelay:
-            _ask_server_for_nodelay(transport, deadline)
+            transport.nodelay = ServerNodelay(transport, resolved.label)
         ok = True
         return transport
     finally:
@@ -104,27 +132,6 @@ def open_transport(
             transport.close()
             if hasattr(sock, "close"):
                 sock.close()
-
-
-def _ask_server_for_nodelay(transport: paramiko.Transport, deadline: Deadline) -> None:
-    """Make sshd turn Nagle off on its side of this connection.
-
-    sshd sets TCP_NODELAY on the first exec/shell request of a connection (OpenSSH's
-    ssh_packet_set_interactive), never for forwarding-only connections like ``ssh -N``;
-    with Nagle on, its second small packet in a row waits for our (delayed) ACK: the
-    ~40 ms stall per round trip. One no-op command right after login fixes that for the
-    whole connection. Best effort: a server refusing commands just keeps Nagle.
-    """
-    try:
-        chan = transport.open_session(timeout=max(deadline.remaining(), 0.1))
-    except (paramiko.SSHException, OSError, EOFError):
-        return
-    try:
-        chan.exec_command("exit 0")
-    except (paramiko.SSHException, OSError, EOFError):
-        pass
-    finally:
-        chan.close()
 
 
 def _prefer_algorithms(transport: paramiko.Transport, known: dict) -> None:

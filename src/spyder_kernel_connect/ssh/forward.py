@@ -2,9 +2,13 @@
 
 One thread per SSH connection moves the bytes of every forward of every kernel on that
 host (instead of paramiko's demo design: one thread per socket, `send` without checking
-how much was sent). Each direction keeps a buffer: what a non-blocking send could not
-take now is sent later, and reading from the other side pauses meanwhile (back-pressure),
-so no byte is ever dropped and memory stays bounded.
+how much was sent); the transfers themselves, with back-pressure, are in bridge.py.
+
+Opening a channel takes a round trip (paramiko's open_channel waits for the reply), so it
+never happens in the loop thread: a small pool of opener threads does it while the loop
+keeps moving the bytes of every other connection. A new kernel's five channels are opened
+together before its ports are handed out (``preopen``: one round trip, also the check that
+the host reaches the kernel) and given to the first local connection of each port.
 """
 
 from __future__ import annotations
@@ -14,18 +18,29 @@ import logging
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
 
+from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO
+
 log = logging.getLogger(__name__)
 
-READ_SIZE = 256 * 1024
 CHANNEL_OPEN_TIMEOUT = 10.0
 # How often a pending channel write is retried while the peer's window is full
 # (a channel has no fd that signals "writable").
 WINDOW_RETRY = 0.002
 LOCALHOST = "127.0.0.1"
+# Channel opens in flight at once per connection (a kernel has five ports).
+OPENERS = 8
+# Local connections accepted while the SSH connection is down wait for it (no ZMQ retry
+# delay after a reconnect), at most this many per port; more are refused.
+MAX_WAITING = 16
+# A pre-opened channel older than this is not handed out: ZMQ closes connections whose
+# handshake does not start within 30 s, so the kernel may have dropped it.
+PARKED_MAX_AGE = 20.0
 
 
 class Forward:
@@ -36,7 +51,9 @@ class Forward:
         self.sock = sock
         self.local_port: int = sock.getsockname()[1]
         self.remote_host, self.remote_port = remote
-        self.bridges: set[_Bridge] = set()
+        self.bridges: set[Bridge] = set()
+        self.parked: list[tuple[paramiko.Channel, float]] = []  # pre-opened, with open time
+        self.waiting: list[socket.socket] = []  # accepted while the SSH connection is down
         self.closed = False
 
     def close(self) -> None:
@@ -47,22 +64,7 @@ class Forward:
         return f"<Forward {LOCALHOST}:{self.local_port} -> {self.remote_host}:{self.remote_port}>"
 
 
-class _Bridge:
-    """One accepted local socket joined to one direct-tcpip channel."""
-
-    def __init__(self, forward: Forward, sock: socket.socket, chan: paramiko.Channel) -> None:
-        self.forward = forward
-        self.sock = sock
-        self.chan = chan
-        self.chan_fd = chan.fileno()
-        self.to_local = bytearray()  # from the channel, not yet taken by the local socket
-        self.to_chan = bytearray()  # from the local socket, not yet taken by the channel
-        self.local_eof = False
-        self.chan_eof = False
-        self.closed = False
-
-
-class ForwardLoop:
+class ForwardLoop(BridgeIO):
     """The selector thread of one SSH connection; ``transport_getter`` gives the live one."""
 
     def __init__(self, name: str, transport_getter: Callable[[], paramiko.Transport | None]):
@@ -75,9 +77,11 @@ class ForwardLoop:
         self._calls: list[tuple[Callable, tuple, threading.Event]] = []
         self._lock = threading.Lock()
         self._forwards: set[Forward] = set()
-        self._bridges: set[_Bridge] = set()
+        self._bridges: set[Bridge] = set()
         self._masks: dict[int, int] = {}
         self._stopping = False
+        self._in_flight: set[socket.socket] = set()  # local sockets whose channel is opening
+        self._openers = ThreadPoolExecutor(OPENERS, thread_name_prefix=f"ssh-open-{name}")
         self._thread = threading.Thread(target=self._run, name=f"ssh-forward-{name}", daemon=True)
         self._thread.start()
 
@@ -96,9 +100,40 @@ class ForwardLoop:
         self.call(self._add_forward, forward)
         return forward
 
+    def preopen(self, forwards: list[Forward], timeout: float = CHANNEL_OPEN_TIMEOUT) -> list:
+        """Open one channel per forward, all at once; park each for the port's first client.
+
+        Returns, per forward, None or the exception its open raised (the caller decides
+        what an unreachable port means). Blocks the calling thread for one round trip.
+        """
+        transport = self._transport()
+        if transport is None:
+            return [None] * len(forwards)
+        futures = [self._openers.submit(_open, transport, f, timeout) for f in forwards]
+        results: list = []
+        for forward, future in zip(forwards, futures, strict=True):
+            chan, error = future.result()
+            if chan is not None:
+                self.call(self._park, forward, chan, transport)
+            results.append(error)
+        return results
+
     def drop_connections(self) -> None:
         """Cut every bridged connection (the SSH connection died); listeners stay."""
         self.call(self._drop_all_bridges)
+
+    def resume(self) -> None:
+        """The SSH connection is back: open channels for the connections that waited."""
+        self.post(self._open_waiting)
+
+    def post(self, func: Callable, *args) -> bool:
+        """Queue ``func(*args)`` for the loop thread without waiting; False once stopped."""
+        with self._lock:
+            if self._stopping:
+                return False
+            self._calls.append((func, args, None))
+        self._wake()
+        return True
 
     def call(self, func: Callable, *args) -> None:
         """Run ``func(*args)`` in the loop thread and wait for it (or run inline if stopped)."""
@@ -121,10 +156,21 @@ class ForwardLoop:
             self._stopping = True
         self._wake()
         self._thread.join()
+        # Openers still waiting for a reply end when the transport closes (join_openers).
+        self._openers.shutdown(wait=False, cancel_futures=True)
+
+    def join_openers(self) -> None:
+        """Wait for the opener threads (after stop() and after the transport closed)."""
+        self._openers.shutdown(wait=True, cancel_futures=True)
 
     @property
     def forwards(self) -> list[Forward]:
         return list(self._forwards)
+
+    @property
+    def opens_in_flight(self) -> int:
+        """Local connections whose channel open is waiting for the server's reply."""
+        return len(self._in_flight)
 
     # -- loop thread --------------------------------------------------------------------
 
@@ -179,17 +225,24 @@ class ForwardLoop:
             except Exception:
                 log.exception("error in SSH forwarding call %s", func.__name__)
             finally:
-                done.set()
+                if done is not None:
+                    done.set()
 
     def _shutdown(self) -> None:
         with self._lock:
             self._stopping = True
             calls, self._calls = self._calls, []
-        for _func, _args, done in calls:
-            done.set()
+        for func, args, done in calls:
+            if done is not None:
+                done.set()
+            elif func == self._opened:  # an opener's result nobody will take: release it
+                _discard(*args[1:3])
         for forward in list(self._forwards):
             self._remove_forward(forward)
         self._drop_all_bridges()
+        for sock in self._in_flight:  # opens cancelled or still waiting for their reply
+            sock.close()
+        self._in_flight.clear()
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
@@ -207,10 +260,91 @@ class ForwardLoop:
         forward.sock.close()
         for bridge in list(forward.bridges):
             self._close_bridge(bridge)
+        for sock in forward.waiting:
+            sock.close()
+        forward.waiting.clear()
+        self._unpark(forward)
 
     def _drop_all_bridges(self) -> None:
         for bridge in list(self._bridges):
             self._close_bridge(bridge)
+        for forward in self._forwards:
+            self._unpark(forward)
+
+    def _park(self, forward: Forward, chan: paramiko.Channel, transport) -> None:
+        if forward.closed or transport is not self._transport():
+            chan.close()
+        else:
+            forward.parked.append((chan, time.monotonic()))
+
+    def _unpark(self, forward: Forward) -> None:
+        for chan, _opened_at in forward.parked:
+            chan.close()
+        forward.parked.clear()
+
+    def _take_parked(self, forward: Forward) -> paramiko.Channel | None:
+        transport = self._transport()
+        while forward.parked:
+            chan, opened_at = forward.parked.pop(0)
+            usable = (
+                transport is not None
+                and chan.get_transport() is transport
+                and chan.active
+                and not chan.closed
+                and not chan.eof_received
+                and time.monotonic() - opened_at < PARKED_MAX_AGE
+            )
+            if usable:
+                return chan
+            chan.close()
+        return None
+
+    def _open_waiting(self) -> None:
+        for forward in list(self._forwards):
+            waiting, forward.waiting = forward.waiting, []
+            for sock in waiting:
+                self._start_open(forward, sock)
+
+    def _start_open(self, forward: Forward, sock: socket.socket) -> None:
+        """Open a channel for ``sock`` in an opener thread; the loop goes on meanwhile."""
+        transport = self._transport()
+        if transport is None:
+            # SSH connection down (reconnecting): the connection waits for it.
+            if len(forward.waiting) < MAX_WAITING:
+                forward.waiting.append(sock)
+            else:
+                sock.close()
+            return
+        try:
+            self._openers.submit(self._open_for, transport, forward, sock)
+        except RuntimeError:  # the pool is shut down: we are stopping
+            sock.close()
+            return
+        self._in_flight.add(sock)
+
+    def _open_for(self, transport, forward: Forward, sock: socket.socket) -> None:
+        """Opener thread: open the channel, hand the result to the loop thread."""
+        chan, _error = _open(transport, forward, CHANNEL_OPEN_TIMEOUT)
+        if not self.post(self._opened, forward, sock, chan):
+            _discard(sock, chan)
+
+    def _opened(self, forward: Forward, sock: socket.socket, chan) -> None:
+        self._in_flight.discard(sock)
+        if chan is None or forward.closed:
+            # The kernel port is closed, or the SSH connection died meanwhile: refuse
+            # this connection; ZMQ retries on its own and succeeds once we are back.
+            _discard(sock, chan)
+            return
+        self._bridge(forward, sock, chan)
+
+    def _bridge(self, forward: Forward, sock: socket.socket, chan: paramiko.Channel) -> None:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        chan.settimeout(0.0)
+        bridge = Bridge(forward, sock, chan)
+        forward.bridges.add(bridge)
+        self._bridges.add(bridge)
+        self._update(bridge)
 
     def _accept(self, forward: Forward) -> None:
         while True:
@@ -220,152 +354,29 @@ class ForwardLoop:
                 return
             except OSError:
                 return
-            transport = self._transport()
-            chan = None
-            if transport is not None and transport.is_active():
-                try:
-                    chan = transport.open_channel(
-                        "direct-tcpip",
-                        (forward.remote_host, forward.remote_port),
-                        (LOCALHOST, forward.local_port),
-                        timeout=CHANNEL_OPEN_TIMEOUT,
-                    )
-                except (paramiko.SSHException, OSError, EOFError) as err:
-                    log.info("cannot open channel for %r: %s", forward, err)
-            if chan is None:
-                # SSH connection down (reconnecting) or the kernel port is closed: refuse
-                # this connection; ZMQ retries on its own and succeeds once we are back.
-                sock.close()
-                continue
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            chan.settimeout(0.0)
-            bridge = _Bridge(forward, sock, chan)
-            forward.bridges.add(bridge)
-            self._bridges.add(bridge)
-            self._update(bridge)
+            chan = self._take_parked(forward)
+            if chan is not None:
+                self._bridge(forward, sock, chan)
+            else:
+                self._start_open(forward, sock)
 
-    def _read_local(self, bridge: _Bridge) -> None:
-        try:
-            data = bridge.sock.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:
-            bridge.local_eof = True
-            if not bridge.to_chan:
-                self._finish_local_eof(bridge)
-            self._update(bridge)
-            return
-        bridge.to_chan += data
-        self._flush_to_chan(bridge)
 
-    def _flush_to_chan(self, bridge: _Bridge) -> None:
-        try:
-            while bridge.to_chan:
-                sent = bridge.chan.send(bytes(bridge.to_chan[:READ_SIZE]))
-                if sent <= 0:
-                    break
-                del bridge.to_chan[:sent]
-        except TimeoutError:
-            pass  # window full: retried on the next loop turn
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if not bridge.to_chan and bridge.local_eof:
-            self._finish_local_eof(bridge)
-        self._update(bridge)
+def _open(transport: paramiko.Transport, forward: Forward, timeout: float) -> tuple:
+    """(channel, None) or (None, the exception): one direct-tcpip open, in an opener thread."""
+    try:
+        chan = transport.open_channel(
+            "direct-tcpip",
+            (forward.remote_host, forward.remote_port),
+            (LOCALHOST, forward.local_port),
+            timeout=timeout,
+        )
+    except (paramiko.SSHException, OSError, EOFError) as err:
+        log.info("cannot open channel for %r: %s", forward, err)
+        return None, err
+    return chan, None
 
-    def _finish_local_eof(self, bridge: _Bridge) -> None:
-        with contextlib.suppress(OSError, EOFError):
-            bridge.chan.shutdown_write()
-        if bridge.chan_eof and not bridge.to_local:
-            self._close_bridge(bridge)
 
-    def _read_chan(self, bridge: _Bridge) -> None:
-        try:
-            data = bridge.chan.recv(READ_SIZE)
-        except TimeoutError:
-            return  # woken by the pipe before the data: nothing yet
-        except (OSError, EOFError):
-            data = b""
-        if not data:
-            bridge.chan_eof = True
-            if not bridge.to_local:
-                self._finish_chan_eof(bridge)
-            if not bridge.closed:
-                self._update(bridge)
-            return
-        # Channel reads are only enabled while to_local is empty: send straight from `data`
-        # and buffer only what the socket did not take (no copy on the common path).
-        try:
-            sent = bridge.sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if sent < len(data):
-            bridge.to_local += memoryview(data)[sent:]
-        self._update(bridge)
-
-    def _flush_to_local(self, bridge: _Bridge) -> None:
-        try:
-            while bridge.to_local:
-                sent = bridge.sock.send(bridge.to_local)
-                if sent <= 0:
-                    break
-                del bridge.to_local[:sent]
-        except (BlockingIOError, InterruptedError):
-            pass
-        except OSError:
-            self._close_bridge(bridge)
-            return
-        if not bridge.to_local and bridge.chan_eof:
-            self._finish_chan_eof(bridge)
-        if not bridge.closed:
-            self._update(bridge)
-
-    def _finish_chan_eof(self, bridge: _Bridge) -> None:
-        # The kernel side ended: ZMQ has no use for a half-open connection, close it.
-        self._close_bridge(bridge)
-
-    def _update(self, bridge: _Bridge) -> None:
-        """Register exactly the events this bridge can act on now (back-pressure)."""
-        if bridge.closed:
-            return
-        sock_mask = 0
-        if not bridge.local_eof and not bridge.to_chan:
-            sock_mask |= selectors.EVENT_READ
-        if bridge.to_local:
-            sock_mask |= selectors.EVENT_WRITE
-        chan_mask = 0 if (bridge.to_local or bridge.chan_eof) else selectors.EVENT_READ
-        self._set_mask(bridge.sock.fileno(), bridge.sock, sock_mask, ("sock", bridge))
-        self._set_mask(bridge.chan_fd, bridge.chan_fd, chan_mask, ("chan", bridge))
-
-    def _set_mask(self, fd: int, fileobj, mask: int, data) -> None:
-        current = self._masks.get(fd, 0)
-        if mask == current:
-            return
-        if current == 0:
-            self._selector.register(fileobj, mask, data)
-        elif mask == 0:
-            self._selector.unregister(fileobj)
-        else:
-            self._selector.modify(fileobj, mask, data)
-        if mask:
-            self._masks[fd] = mask
-        else:
-            self._masks.pop(fd, None)
-
-    def _close_bridge(self, bridge: _Bridge) -> None:
-        if bridge.closed:
-            return
-        self._set_mask(bridge.sock.fileno(), bridge.sock, 0, None)
-        self._set_mask(bridge.chan_fd, bridge.chan_fd, 0, None)
-        bridge.closed = True
-        bridge.forward.bridges.discard(bridge)
-        self._bridges.discard(bridge)
-        bridge.sock.close()
-        bridge.chan.close()  # also closes the channel's notification pipe
+def _discard(sock: socket.socket, chan: paramiko.Channel | None) -> None:
+    sock.close()
+    if chan is not None:
+        chan.close()

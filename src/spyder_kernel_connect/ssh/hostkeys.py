@@ -58,11 +58,22 @@ def known_hosts_files(extra: str | None) -> list[str]:
     return files
 
 
+# An "ssh-rsa" key in known_hosts is negotiated as one of these signature algorithms.
+RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+
+
 def load_known_keys(files: Sequence[str], hostname: str, port: int) -> dict[str, bytes]:
-    """Key type → key blob of the plain (unmarked) keys known for this host."""
+    """Host key algorithm → key blob of the plain (unmarked) keys known for this host.
+
+    The names are those the key exchange offers, so the caller can ask for them first (as
+    ``ssh`` does): a host with a known RSA key is asked for rsa-sha2-*, and does not answer
+    with another key, which would be refused as changed.
+    """
     found: dict[str, bytes] = {}
     for key in plain_keys(keys_for_host(files, hostname, port)):
-        found.setdefault(key.key_type, key.blob)
+        names = RSA_ALGORITHMS if key.key_type == "ssh-rsa" else (key.key_type,)
+        for name in names:
+            found.setdefault(name, key.blob)
     return found
 
 
@@ -133,8 +144,10 @@ def verify_host_key(
             f"The host key of {label} is unknown ({key_type} {info.fingerprint}) and was "
             "not accepted.",
             "Check the fingerprint with the server's administrator, then accept it "
-            "(CLI: --accept-new-host-key) or add it to known_hosts.",
+            "with --accept-new-host-key or add it to known_hosts.",
             host=label,
+            gui_hint="Check the fingerprint with the server's administrator, then connect "
+            "again and accept it, or add it to known_hosts.",
         )
     accepted_once[(hostname, port)] = info.fingerprint
 

@@ -186,10 +186,9 @@ class TunnelManager:
             session.users += 1
         forwards: list[Forward] = []
         try:
-            # One round trip now gives a clear error instead of a console that never answers.
-            session.check_reachable(remote_host, remote_info.hb_port)
-            for name in PORT_NAMES:
-                forwards.append(session.open_forward(remote_host, getattr(remote_info, name)))
+            # All five channels in one round trip, which also checks the kernel is reachable.
+            remote_ports = [getattr(remote_info, name) for name in PORT_NAMES]
+            forwards += session.open_forwards(remote_host, remote_ports)
             ports = {name: f.local_port for name, f in zip(PORT_NAMES, forwards, strict=True)}
             local_info = dataclasses.replace(remote_info, ip="127.0.0.1", path=None, **ports)
             path = _write_local_file(local_info, remote_info, session, local_dir)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from spyder_kernel_connect.connection import (
     ConnectionFileError,
+    ConnectionFileInvalid,
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
     ConnectionInfo,
@@ -34,6 +35,7 @@ from spyder_kernel_connect.connection import (
     probe_heartbeats,
 )
 from spyder_kernel_connect.connection.info import MAX_FILE_SIZE
+from spyder_kernel_connect.files import file_kind
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.errors import (
     RemoteCommandError,
@@ -80,8 +82,9 @@ def remote_runtime_dir(
         raise RemoteCommandError(
             f"Cannot find the Jupyter runtime directory on {session.label}: "
             f"{(err or out).strip() or 'the shell printed nothing'}.",
-            "Give it explicitly (the remote runtime dir setting, or --remote-runtime-dir).",
+            "Give it explicitly with --remote-runtime-dir.",
             host=session.label,
+            gui_hint="Give it in Runtime directory, under Remote Python and runtime directory.",
         )
     return platform_runtime_dir(system, runtime, xdg_data, home)
 
@@ -123,7 +126,9 @@ def list_remote_kernels(
         for attr in attrs
         if attr.filename.startswith("kernel-")
         and attr.filename.endswith(".json")
-        and (attr.st_mode is None or stat.S_ISREG(attr.st_mode))
+        # Links, FIFOs and the like are listed too: reading says what they are (a row
+        # "unreadable: … is a FIFO"), without opening them.
+        and (attr.st_mode is None or not stat.S_ISDIR(attr.st_mode))
     ]
 
     def probe_all(entries: list[KernelEntry]) -> list[bool]:
@@ -156,8 +161,26 @@ def probe_remote_heartbeats(
 
 
 def read_remote_connection_file(session: SSHSession, path: str) -> ConnectionInfo:
-    """Read and validate a remote connection file over SFTP."""
+    """Read and validate a remote connection file over SFTP.
+
+    The file is stat'ed first: opening a FIFO would block the host's sftp-server (and us)
+    until a writer comes, and a device or huge file has nothing to offer.
+    """
     try:
+        attrs = session.sftp().stat(path)
+        if attrs.st_mode is not None and not stat.S_ISREG(attrs.st_mode):
+            raise ConnectionFileUnreadable(
+                f"{path} on {session.label} is {file_kind(attrs.st_mode)}, not a connection file.",
+                "Give the kernel-<id>.json file the kernel wrote.",
+                path=path,
+            )
+        if (attrs.st_size or 0) > MAX_FILE_SIZE:
+            raise ConnectionFileInvalid(
+                f"{path} on {session.label} is larger than 1 MiB, far too large to be a "
+                "connection file.",
+                "Pick the kernel-<id>.json file the kernel wrote.",
+                path=path,
+            )
         with session.sftp().open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
     except FileNotFoundError:
@@ -258,14 +281,16 @@ def check_remote_python(session: SSHSession, remote_python: str) -> str:
     if status == 127 or "not found" in err or "No such file" in err:
         raise RemotePythonMissing(
             f"The interpreter {remote_python!r} was not found on {session.label}.",
-            "Give the full path of the remote Python (the remote Python setting, or "
-            "--remote-python), e.g. /opt/conda/bin/python.",
+            "Give the full path of the remote Python with --remote-python, e.g. "
+            "/opt/conda/bin/python.",
             host=session.label,
+            gui_hint="Give the full path of the remote Python (under Remote Python and "
+            "runtime directory), e.g. /opt/conda/bin/python.",
         )
     if "spyder_kernels" in err:
         raise RemoteSpyderKernelsMissing(
             f"spyder-kernels is not installed for {remote_python} on {session.label}.",
-            f"Install it there with `{remote_python} -m pip install spyder-kernels` "
+            f"Install it there with: {remote_python} -m pip install spyder-kernels "
             "(or conda install spyder-kernels), or choose another remote Python.",
             host=session.label,
         )

@@ -3,7 +3,8 @@
 A session owns: the paramiko Transport (replaced on reconnect), the ForwardLoop that
 serves all its forwards (listeners survive reconnects, so local ports never change), and
 a supervisor thread that sends keepalives which wait for the server's answer and
-reconnects with backoff when the connection is dead.
+reconnects with backoff when the connection is dead. The supervisor sleeps on an event
+that the transport's thread sets when it ends: a dropped connection is handled at once.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import paramiko
 
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.forward import Forward, ForwardLoop
+from spyder_kernel_connect.ssh.nodelay import CLOSE_GRACE
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 log = logging.getLogger(__name__)
 
-# How often the supervisor looks at the transport (a dead TCP connection is noticed this fast).
-WATCH_INTERVAL = 0.25
 # Retrying these cannot help: the user must act.
 PERMANENT_FAILURES = (
     errors.AuthenticationFailed,
@@ -80,6 +80,7 @@ class SSHSession:
         self._sftp: paramiko.SFTPClient | None = None
         self._lock = threading.RLock()
         self._closing = threading.Event()
+        self._wake = threading.Event()  # the transport died, or close() was called
         self._loop: ForwardLoop | None = None
         self._supervisor: threading.Thread | None = None
         self.users = 0  # open KernelTunnels on this session
@@ -97,6 +98,7 @@ class SSHSession:
             raise
         with self._lock:
             self._transport = transport
+        _on_death(transport, self._wake.set)
         self._loop = ForwardLoop(self.resolved.hostname, self._live_transport)
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"ssh-keepalive-{self.resolved.hostname}", daemon=True
@@ -109,6 +111,7 @@ class SSHSession:
         if self._closing.is_set():
             return
         self._closing.set()
+        self._wake.set()
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
             self._supervisor.join()
         if self._loop is not None:
@@ -120,6 +123,8 @@ class SSHSession:
             sftp.close()
         if transport is not None:
             _close_transport(transport)
+        if self._loop is not None:
+            self._loop.join_openers()  # their opens ended with the transport
         self._set_state(TunnelState.CLOSED, f"Closed connection to {self.label}")
 
     @property
@@ -200,23 +205,48 @@ class SSHSession:
             raise errors.SessionNotConnected(f"The SSH session to {self.label} is closed.")
         return self._loop.add_forward(remote_host, remote_port)
 
+    def open_forwards(
+        self, remote_host: str, remote_ports: list[int], timeout: float = 10.0
+    ) -> list[Forward]:
+        """One forward per port, their channels opened together (one round trip).
+
+        The opens double as the check that the host reaches the kernel: the error is
+        clear now instead of a console that never answers. Each pre-opened channel serves
+        its port's first local connection, so a client connecting at once waits for none.
+        """
+        forwards = [self.open_forward(remote_host, port) for port in remote_ports]
+        try:
+            failures = self._loop.preopen(forwards, timeout)
+            failed = [(f, e) for f, e in zip(forwards, failures, strict=True) if e is not None]
+            if failed:
+                # paramiko keeps one "last exception" per transport: with opens in parallel
+                # a refusal may surface in another thread as a bare SSHException. On a live
+                # connection any failed open is the server refusing it.
+                refusal = next((e for _f, e in failed if _is_refusal(e)), None)
+                if refusal is None and self._live_transport() is not None:
+                    refusal = paramiko.ChannelException(2, "connect failed")
+                raise _open_error(
+                    self.label, remote_host, failed[0][0].remote_port, refusal or failed[0][1]
+                )
+        except BaseException:
+            for forward in forwards:
+                forward.close()
+            raise
+        return forwards
+
+    @property
+    def opens_in_flight(self) -> int:
+        """Channel opens of local connections still waiting for the server (diagnostics)."""
+        return self._loop.opens_in_flight if self._loop is not None else 0
+
     def check_reachable(self, remote_host: str, remote_port: int, timeout: float = 10.0) -> None:
         """Open and close one direct-tcpip channel: can the host reach that port?"""
         try:
             chan = self.transport.open_channel(
                 "direct-tcpip", (remote_host, remote_port), ("127.0.0.1", 0), timeout=timeout
             )
-        except paramiko.ChannelException as err:
-            raise errors.KernelUnreachable(
-                f"{self.label} cannot connect to {remote_host}:{remote_port} "
-                f"({err.text or 'connect failed'}).",
-                "Is the kernel still running there, and is its connection file current?",
-                host=self.label,
-            ) from None
         except (paramiko.SSHException, OSError, EOFError) as err:
-            raise errors.SSHError(
-                f"Cannot open a forward on {self.label}: {err}.", host=self.label
-            ) from None
+            raise _open_error(self.label, remote_host, remote_port, err) from None
         chan.close()
 
     def kill_connection(self) -> None:
@@ -245,7 +275,12 @@ class SSHSession:
 
     def _supervise(self) -> None:
         next_keepalive = time.monotonic() + self.keepalive_interval
-        while not self._closing.wait(WATCH_INTERVAL):
+        while not self._closing.is_set():
+            timeout = max(next_keepalive - time.monotonic(), 0) if self.keepalive_interval else None
+            self._wake.wait(timeout)
+            self._wake.clear()  # cleared before looking: a death after the look wakes us again
+            if self._closing.is_set():
+                return
             transport = self._transport
             alive = transport is not None and transport.is_active()
             if alive and self.keepalive_interval and time.monotonic() >= next_keepalive:
@@ -310,8 +345,25 @@ class SSHSession:
                     _close_transport(transport)
                     return
                 self._transport = transport
+            _on_death(transport, self._wake.set)
+            if self._loop is not None:
+                self._loop.resume()  # local connections that waited get their channels
             self._set_state(TunnelState.UP, f"Reconnected to {self.label}")
             return
+
+
+def _is_refusal(err: Exception) -> bool:
+    return isinstance(err, paramiko.ChannelException)
+
+
+def _open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHError:
+    if isinstance(err, paramiko.ChannelException):
+        return errors.KernelUnreachable(
+            f"{label} cannot connect to {host}:{port} ({err.text or 'connect failed'}).",
+            "Is the kernel still running there, and is its connection file current?",
+            host=label,
+        )
+    return errors.SSHError(f"Cannot open a forward on {label}: {err}.", host=label)
 
 
 def _drain(chan: paramiko.Channel, out: bytearray, err_out: bytearray) -> bool:
@@ -329,7 +381,17 @@ def _drain(chan: paramiko.Channel, out: bytearray, err_out: bytearray) -> bool:
     return got
 
 
+def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> None:
+    # Transports from open_transport report their end; any other is found by keepalives.
+    if hasattr(transport, "on_death"):
+        transport.on_death(callback)
+
+
 def _close_transport(transport: paramiko.Transport) -> None:
+    nodelay = getattr(transport, "nodelay", None)
+    if nodelay is not None and transport.is_active():
+        # Let the no-op command (and the rc files its shell reads) finish, not cut it off.
+        nodelay.wait(CLOSE_GRACE)
     transport.close()
     sock = transport.sock
     if hasattr(sock, "close"):
@@ -337,3 +399,5 @@ def _close_transport(transport: paramiko.Transport) -> None:
     # paramiko's thread ends within its 0.1 s socket timeout; wait so no thread outlives us.
     if transport.is_alive() and transport is not threading.current_thread():
         transport.join(5)
+    if nodelay is not None:
+        nodelay.join()  # ends with its channel, closed with the transport

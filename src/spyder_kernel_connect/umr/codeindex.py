@@ -106,20 +106,44 @@ def compatible(old: CodeType, new: CodeType) -> bool:
     return old.co_freevars == new.co_freevars
 
 
-def patch_functions(pairs: dict) -> list:
+# Code objects of comprehensions: their functions live only while the comprehension runs.
+TRANSIENT = frozenset(["<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"])
+_CO_OPTIMIZED = 0x1  # set on function code objects, not on module or class bodies
+
+
+def made_once(path: tuple, tree: dict) -> bool:
+    """True if the function of the code at ``path`` is made once, when its statement runs
+    (a def at top level or in a class body), not each time an enclosing function runs."""
+    return not any(tree[path[:i]].co_flags & _CO_OPTIMIZED for i in range(2, len(path)))
+
+
+def patch_functions(pairs: dict, made_once_codes: set, module) -> list:
     """Give every function running an old code object the new one; returns those functions.
 
-    ``pairs``: {old code: new code}, all compatible. One scan of the heap for all of them.
+    ``pairs``: {old code: new code}, all compatible. Functions made once by a definition are
+    found from the module's namespace; closures made at run time (and definitions hidden
+    from the namespace) by one scan of the heap for all of them.
     """
     if not pairs:
         return []
-    patched = []
-    for ref in gc.get_referrers(*pairs):
-        if isinstance(ref, types.FunctionType):
-            new = pairs.get(ref.__code__)
-            if new is not None:
-                ref.__code__ = new
-                patched.append(ref)
+    patched, pending = [], dict(pairs)
+    if made_once_codes:
+        found = set()
+        for func in live_functions(module):
+            old = func.__code__
+            if old in made_once_codes and old in pairs:
+                func.__code__ = pairs[old]
+                patched.append(func)
+                found.add(old)
+        for old in found:
+            del pending[old]
+    if pending:
+        for ref in gc.get_referrers(*pending):
+            if isinstance(ref, types.FunctionType):
+                new = pending.get(ref.__code__)
+                if new is not None:
+                    ref.__code__ = new
+                    patched.append(ref)
     return patched
 
 

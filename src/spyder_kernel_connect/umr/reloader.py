@@ -43,6 +43,7 @@ class UserModuleReloader(ShellHooks):
         self.verbose = True
         self.watch = False  # apply edits from a thread as soon as files are saved
         self.rebind = False  # rebind the console's stale `from m import name` names
+        self._stale_names: dict = {}  # console name -> (module, the old value it holds)
         self.lock = threading.RLock()  # one check at a time (pre-run hook, watcher thread)
         self._thread = None
         self._stop_event = None

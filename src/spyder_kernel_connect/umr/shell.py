@@ -49,16 +49,38 @@ class ShellHooks:
             print(report.red_line(reloaded, self.last_kinds), flush=True)
             for note in self.last_notes:
                 print(f"UMR: {note}", flush=True)
-        user_ns = getattr(self.shell, "user_ns", None)
-        stale = report.stale_imports(user_ns, self.last_changed, MISSING) if user_ns else []
+        stale = self._stale_imports()
         if stale and self.rebind:
-            for name, _module, new in stale:
-                user_ns[name] = new
+            self._rebind(stale)
         elif stale:
             print(report.stale_imports_line(stale), file=sys.stderr, flush=True)
         workers = report.live_workers()
         if workers:
             print(report.workers_line(workers), file=sys.stderr, flush=True)
+
+    def _stale_imports(self) -> list:
+        """[(name, module, new value)]: console names still bound to a replaced value, from
+        this reload or an earlier one (remembered until rebound or reassigned by the user)."""
+        user_ns = getattr(self.shell, "user_ns", None)
+        if not user_ns:
+            return []
+        stale = report.stale_imports(user_ns, self.last_changed, MISSING)
+        for name, module, _new in stale:
+            self._stale_names[name] = (module, user_ns[name])
+        listed = {name for name, _module, _new in stale}
+        for name, (module, old) in list(self._stale_names.items()):
+            current = getattr(sys.modules.get(module), name, MISSING)
+            if user_ns.get(name, MISSING) is not old or current is MISSING or current is old:
+                del self._stale_names[name]  # reassigned by the user, or back to that value
+            elif name not in listed:
+                stale.append((name, module, current))
+        return stale
+
+    def _rebind(self, stale: list) -> None:
+        user_ns = self.shell.user_ns
+        for name, _module, new in stale:
+            user_ns[name] = new
+            self._stale_names.pop(name, None)
 
     def post_execute(self) -> None:
         # Record modules imported by the run now, so edits before the next run are seen.
@@ -135,6 +157,8 @@ class ShellHooks:
             self._others.disable()
         else:
             self._others.restore()
+        if rebind:  # names reported as stale before are rebound at once
+            self._rebind(self._stale_imports())
         if self.enabled and self.watch and self.shell is not None:
             self._start_watching()
         else:

@@ -19,7 +19,15 @@ import types
 
 from . import diffing
 from .classpatch import migrate_instances, update_class
-from .codeindex import clear_caches, code_tree, compatible, live_index, patch_functions
+from .codeindex import (
+    TRANSIENT,
+    clear_caches,
+    code_tree,
+    compatible,
+    live_index,
+    made_once,
+    patch_functions,
+)
 from .diffing import BODY, CLASS, RUN, UNCHANGED
 
 MISSING = object()  # "no such name" when comparing namespaces
@@ -108,7 +116,7 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
             codes = live_index(module, path, compiled)
         return codes
 
-    compiled, pairs, refused = {}, {}, []
+    compiled, pairs, refused, once = {}, {}, [], set()
     for entry in new_entries:
         if entry.action == UNCHANGED and entry.text == entry.old.text:
             continue  # same text at the same line: its code objects are still right
@@ -116,10 +124,15 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
         if entry.old is None:
             continue
         found = {}
-        for sub_path, new_code in code_tree(code, (entry.key,)).items():
+        tree = code_tree(code, (entry.key,))
+        for sub_path, new_code in tree.items():
+            if len(sub_path) < 2 or new_code.co_name in TRANSIENT:
+                continue
             old_code = old_codes().get((entry.old.key, *sub_path[1:]))
-            if len(sub_path) > 1 and old_code is not None and old_code is not new_code:
+            if old_code is not None and old_code is not new_code:
                 found[old_code] = new_code
+                if made_once(sub_path, tree):
+                    once.add(old_code)
         if all(compatible(o, n) for o, n in found.items()):
             pairs.update(found)
         elif entry.action == BODY:
@@ -198,7 +211,7 @@ def update_module(module, path: str, old_source, new_source, codes, upstream: di
         namespace.update(snapshot)
         raise
 
-    patched = patch_functions(pairs)
+    patched = patch_functions(pairs, once, module)
     outcome.patched = len(patched)
     outcome.touched = {id(namespace.get(name)) for name in called if name in namespace}
     clear_caches(module, patched)

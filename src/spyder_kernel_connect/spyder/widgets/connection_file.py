@@ -25,6 +25,7 @@ from spyder.utils.icon_manager import ima
 from spyder_kernel_connect.service import LocalResolution, resolve_local
 from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
+from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 CONNECTION_FILE_FILTERS = ";;".join(
     [
@@ -107,6 +108,7 @@ class ConnectionFileGroup(QGroupBox):
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )
         self.cf.setClearButtonEnabled(True)
+        fit_placeholder(self.cf, extra=self.cf.sizeHint().height())  # room for the clear button
         self.browse_button = QPushButton(_("Browse..."))
         self.browse_button.setIcon(ima.icon("fileopen"))
         self.browse_button.clicked.connect(self.browse)

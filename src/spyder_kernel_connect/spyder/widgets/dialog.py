@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from qtpy.QtCore import QTimer, Signal
+from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -32,12 +32,17 @@ from spyder_kernel_connect.settings import ConnectionSettings, PresetStore, vali
 from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.connection_file import ConnectionFileGroup
 from spyder_kernel_connect.spyder.widgets.kernel_list import LocalKernelList, RemoteKernelList
-from spyder_kernel_connect.spyder.widgets.messages import MessageArea, field_for_error, gui_text
-from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar
+from spyder_kernel_connect.spyder.widgets.messages import (
+    MessageArea,
+    ProgressRow,
+    field_for_error,
+)
+from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar, SaveAsRow
 from spyder_kernel_connect.spyder.widgets.ssh_settings import SSHSettingsGroup
 
-# The dialog must fit a 1366x768 screen with every section unfolded.
+# The dialog must fit a 1366x768 screen with every section unfolded (and its title bar).
 MAX_HEIGHT = 700
+TITLE_BAR = 40
 
 
 class KernelConnectDialog(QDialog):
@@ -102,13 +107,6 @@ class KernelConnectDialog(QDialog):
         self.setWindowTitle(_("Connect to an existing kernel"))
         self.setObjectName("kernel_connect_dialog")
 
-        intro = QLabel(
-            _(
-                "Connect a new console to a kernel that is already running, on this "
-                "computer or on a remote machine through SSH."
-            )
-        )
-        intro.setWordWrap(True)
         self.presets_bar = PresetsBar(self, presets)
         self.kernel_group = ConnectionFileGroup(self)
         self.cf = self.kernel_group.cf
@@ -121,20 +119,29 @@ class KernelConnectDialog(QDialog):
         self.messages = MessageArea(self)
         self.error_label = self.messages.error_label
         self.notice_label = self.messages.notice_label
-        self.progress_label = self.messages.progress_label
-        self.progress_widget = self.messages.progress_widget
+        # While an attempt runs, its progress takes the place of the save row.
+        self.progress_widget = ProgressRow(self)
+        self.progress_label = self.progress_widget.label
 
-        columns = QHBoxLayout()
-        left = QVBoxLayout()
+        # The form scrolls only if a small screen leaves it less than it needs.
+        form = QWidget()
+        left = QVBoxLayout(form)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.kernel_group)
         left.addWidget(self.remote_group)
         left.addStretch(1)
-        columns.addLayout(left, 3)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setFrameShape(QFrame.NoFrame)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(form)
+        columns = QHBoxLayout()
+        columns.addWidget(self.form_scroll, 3)
         columns.addWidget(self.local_kernels, 2)
         columns.addWidget(self.remote_kernels, 2)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
         layout.addWidget(self.presets_bar)
         layout.addLayout(columns, 1)
         layout.addWidget(self.messages)
@@ -150,17 +157,10 @@ class KernelConnectDialog(QDialog):
 
     # ---- Building
     def _build_footer(self) -> QHBoxLayout:
-        # The seed documentation's words: "Save connection settings", then "OK".
-        self.save_check = QCheckBox(_("Save connection settings as:"))
-        self.save_check.setObjectName("save_settings_check")
-        self.save_check.setToolTip(
-            _("Saved after the connection succeeds. Passwords go only to the system keyring.")
-        )
-        self.save_name = QLineEdit()
-        self.save_name.setPlaceholderText(_("Name, e.g. lab server"))
-        self.save_name.setEnabled(False)
-        self.save_check.toggled.connect(self.save_name.setEnabled)
-
+        self.save_row = SaveAsRow(self)
+        self.save_check = self.save_row.check
+        self.save_name = self.save_row.name_edit
+        # "OK", as in Spyder's documentation; the tooltip says what it does.
         self.buttons = SpyderDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.Ok)
         self.ok_button.setText(_("OK"))
@@ -170,8 +170,8 @@ class KernelConnectDialog(QDialog):
         self.buttons.rejected.connect(self._on_cancel)
 
         footer = QHBoxLayout()
-        footer.addWidget(self.save_check)
-        footer.addWidget(self.save_name, 1)
+        footer.addWidget(self.save_row, 1)
+        footer.addWidget(self.progress_widget, 1)
         footer.addSpacing(12)
         footer.addWidget(self.buttons)
         return footer
@@ -182,8 +182,8 @@ class KernelConnectDialog(QDialog):
         self.remote_group.sig_host_changed.connect(self.reset_remote_kernels)
         self.remote_group.sig_field_edited.connect(self._on_field_edited)
         self.presets_bar.sig_preset_chosen.connect(self._on_preset_chosen)
-        self.presets_bar.sig_preset_renamed.connect(self._on_preset_renamed)
-        self.presets_bar.sig_preset_deleted.connect(self._on_preset_deleted)
+        self.presets_bar.sig_preset_renamed.connect(self.save_row.on_renamed)
+        self.presets_bar.sig_preset_deleted.connect(self.save_row.on_deleted)
         self.presets_bar.sig_error.connect(self.show_error)
         self.local_kernels.sig_refresh_requested.connect(self.refresh_kernels)
         self.local_kernels.sig_kernel_picked.connect(self._on_local_kernel_picked)
@@ -303,11 +303,10 @@ class KernelConnectDialog(QDialog):
 
     def _save_as(self) -> str | None:
         """The name to save the preset under ("" = do not save); None: the name is missing."""
-        save_as = self.save_name.text().strip() if self.save_check.isChecked() else ""
-        if self.save_check.isChecked() and not save_as:
+        save_as = self.save_row.name()
+        if save_as is None:
             self.show_error(_("Give the settings a name to save them, or untick the box."))
             self.save_name.setFocus()
-            return None
         return save_as
 
     # ---- Presets
@@ -326,8 +325,7 @@ class KernelConnectDialog(QDialog):
             self.show_error(str(err))
             return
         self.set_settings(settings)
-        self.save_check.setChecked(True)
-        self.save_name.setText(name)
+        self.save_row.set_name(name)
         self.clear_messages()
         if self.presets.secrets.problem and settings.remote:
             self.show_notice(
@@ -340,18 +338,9 @@ class KernelConnectDialog(QDialog):
             return
         # "(new connection)": nothing of the previous preset stays.
         self.set_settings(ConnectionSettings())
-        self.save_check.setChecked(False)
-        self.save_name.clear()
+        self.save_row.set_name("")
         self.clear_messages()
         self.reset_remote_kernels()
-
-    def _on_preset_renamed(self, old: str, new: str) -> None:
-        if self.save_name.text() == old:
-            self.save_name.setText(new)
-
-    def _on_preset_deleted(self, name: str) -> None:
-        if self.save_name.text() == name:
-            self.save_name.clear()
 
     # ---- Connecting
     def request_connect(self) -> None:
@@ -386,22 +375,25 @@ class KernelConnectDialog(QDialog):
         if not self._busy:
             self._focus_before_busy = self.focusWidget()
         self._busy = True
-        self.messages.show_progress(message)
+        self.save_row.hide()
+        self.progress_widget.show_step(message)
         for widget in self._form_widgets():
             widget.setEnabled(False)
+        self.save_row.set_locked(True)
         self.ok_button.setEnabled(False)
 
     def set_progress(self, message: str) -> None:
         """Show the current step of the running attempt."""
-        self.messages.show_progress(message)
+        self.progress_widget.show_step(message)
 
     def set_idle(self) -> None:
         """Unlock the form after an attempt; focus goes back where it was."""
         self._busy = False
-        self.messages.hide_progress()
+        self.progress_widget.hide()
+        self.save_row.show()
         for widget in self._form_widgets():
             widget.setEnabled(True)
-        self.save_name.setEnabled(self.save_check.isChecked())
+        self.save_row.set_locked(False)
         self.ok_button.setEnabled(True)
         self.remote_group.update_auth_fields()
         self.presets_bar.update_buttons()
@@ -427,8 +419,6 @@ class KernelConnectDialog(QDialog):
             self.local_kernels,
             self.remote_group,
             self.remote_kernels,
-            self.save_check,
-            self.save_name,
         ]
 
     # ---- Messages
@@ -442,12 +432,14 @@ class KernelConnectDialog(QDialog):
             The error of the attempt (a ``KernelConnectError`` for all a user can cause).
         """
         if isinstance(error, KernelConnectError):
-            message = gui_text(error)
+            message = error.gui_text()
         else:
             message = _("Unexpected error while connecting: {}: {}").format(
                 type(error).__name__, error
             )
-        self.show_error(message, field=field_for_error(error, self.remote_group.isChecked()))
+        group = self.remote_group
+        field = field_for_error(error, group.isChecked(), group.password_radio.isChecked())
+        self.show_error(message, field=field)
 
     def show_error(self, message: str, field: str | None = None) -> None:
         """
@@ -502,14 +494,37 @@ class KernelConnectDialog(QDialog):
         QTimer.singleShot(0, self._fit_height)
 
     def _fit_height(self) -> None:
-        """As tall as the content needs at this width: messages never squeeze the form."""
+        """As tall as the content needs, within the screen: messages never squeeze the form.
+
+        The form gets all the height it asks for unless that would make the dialog taller
+        than ``MAX_HEIGHT`` (or the screen); then it scrolls, keeping the buttons in view.
+        """
+        form = self.form_scroll.widget()
+        bar = self.form_scroll.verticalScrollBar().sizeHint().width()
+        self.form_scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)
+        form_height = form.heightForWidth(self.form_scroll.viewport().width())
+        form_height = max(form_height, form.minimumSizeHint().height())
+        self.form_scroll.setMinimumHeight(form_height)
+        needed = self._needed_height()
+        limit = min(MAX_HEIGHT, self.screen_height() - TITLE_BAR)
+        if needed > limit:
+            self.form_scroll.setMinimumHeight(max(form_height - (needed - limit), 120))
+            needed = self._needed_height()
+        self.setMinimumHeight(needed)
+        self.resize(self.width(), needed)
+
+    def screen_height(self) -> int:
+        """The height of the screen the dialog is on, less panels and docks."""
+        screen = self.screen()
+        return screen.availableGeometry().height() if screen is not None else MAX_HEIGHT
+
+    def _needed_height(self) -> int:
         layout = self.layout()
         layout.activate()
         height = self.minimumSizeHint().height()
         if layout.hasHeightForWidth():  # wrapped labels: what this width really needs
             height = max(height, layout.totalHeightForWidth(self.width()))
-        self.setMinimumHeight(height)
-        self.resize(self.width(), height)
+        return height
 
     # ---- Qt overrides
     def _on_cancel(self) -> None:

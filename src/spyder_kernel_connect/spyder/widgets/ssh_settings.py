@@ -47,6 +47,22 @@ SSH_FIELDS = (
 )
 
 
+def fit_placeholder(edit: QLineEdit, extra: int = 0) -> None:
+    """Make ``edit`` at least wide enough to show its whole placeholder text.
+
+    Parameters
+    ----------
+    edit: QLineEdit
+        The field.
+    extra: int, optional
+        Further pixels needed, e.g. for a clear button.
+    """
+    text_width = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+    margins = edit.textMargins().left() + edit.textMargins().right()
+    # Qt's QLineEdit: 2 px frame + 2 px horizontal margin each side, and a cursor.
+    edit.setMinimumWidth(text_width + margins + 12 + extra)
+
+
 class SSHSettingsGroup(QGroupBox):
     """Checkable group with the SSH login fields; unticked, the kernel is local."""
 
@@ -144,6 +160,7 @@ class SSHSettingsGroup(QGroupBox):
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
+            fit_placeholder(widget)
             widget.textEdited.connect(lambda _text, name=name: self.sig_field_edited.emit(name))
         for widget in (self.hostname, self.port, self.username):
             widget.textChanged.connect(self.sig_host_changed)
