@@ -12,7 +12,7 @@ import uuid
 import pytest
 from jupyter_client import KernelManager
 
-pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.slurm"]  # real sshd (also 2FA), SLURM
+pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.sshd_chain", "tests.slurm"]
 
 
 @pytest.fixture

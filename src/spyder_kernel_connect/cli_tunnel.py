@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import TextIO
 
+from spyder_kernel_connect.cli_login import terminal_prompt_handler
 from spyder_kernel_connect.service import ConnectRequest, ConnectService
 from spyder_kernel_connect.ssh import HostKeyDecision, HostKeyInfo, StateEvent
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
@@ -47,7 +48,11 @@ def serve_tunnel(request: ConnectRequest, accept_new_host_key: bool, shutdown_on
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
-    service = ConnectService(host_key_decider(accept_new_host_key), on_state=report)
+    service = ConnectService(
+        host_key_decider(accept_new_host_key),
+        on_state=report,
+        prompt_handler=terminal_prompt_handler(stop),
+    )
     connection = None
     try:
         connection = service.connect(request, cancel=stop)

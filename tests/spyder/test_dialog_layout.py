@@ -136,3 +136,20 @@ def test_progress_row_and_messages_together_keep_the_buttons_in_view(dialog, qtb
     dialog.set_idle()
     settle(qtbot, dialog)
     assert_usable(dialog)
+
+
+def test_every_section_unfolded_still_fits_and_scrolls_only_the_settings(dialog, qtbot):
+    dialog.remote_group.setChecked(True)
+    dialog.show_advanced(True)
+    for section in dialog.remote_group.findChildren(QWidget):
+        unfold = getattr(section, "show_fields", None)  # sections added by other features
+        if callable(unfold):
+            unfold(True)
+    dialog.show_error(HOST_KEY_CHANGED)
+    settle(qtbot, dialog)
+    assert dialog.height() <= 700
+    for button in (dialog.ok_button, dialog.cancel_button, dialog.save_check):
+        assert dialog.rect().contains(rect_in(dialog, button))
+    bar = dialog.form_scroll.verticalScrollBar()
+    assert bar.maximum() == 0 or bar.isVisible()  # all of it reachable
+    assert dialog.error_label.isVisible() and dialog.messages.scroll.height() > 0

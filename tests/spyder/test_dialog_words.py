@@ -13,7 +13,30 @@ from spyder.utils.palette import SpyderPalette, SpyderPaletteDark, SpyderPalette
 from spyder_kernel_connect.connection import ConnectionFileError, resolve_connection_file
 from spyder_kernel_connect.spyder.widgets.colors import AA_CONTRAST, KINDS, contrast, message_color
 
-CLI_WORDS = re.compile(r"(?<![\w/])--[a-z]|`|spyder-kernel-connect [a-z]|\bCLI\b")
+
+def cli_words() -> re.Pattern:
+    """Our command's options and subcommands (from its real parser), backticks, "CLI"."""
+    import argparse
+
+    from spyder_kernel_connect.cli import build_parser
+
+    words = set()
+    parsers = [build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            words.update(o for o in action.option_strings if o.startswith("--"))
+            if isinstance(action, argparse._SubParsersAction):
+                words.update(f"spyder-kernel-connect {name}" for name in action.choices)
+                parsers.extend(action.choices.values())
+    words.discard("--help")
+    alternatives = "|".join(
+        re.escape(w) + r"(?![\w-])" for w in sorted(words, key=len, reverse=True)
+    )
+    return re.compile(rf"{alternatives}|`|\bCLI\b")
+
+
+CLI_WORDS = cli_words()
 
 
 def shown_texts(dialog) -> list[tuple[str, str]]:
@@ -38,7 +61,14 @@ def shown_texts(dialog) -> list[tuple[str, str]]:
 
 
 def assert_gui_words(dialog) -> None:
+    # The SLURM section names sbatch's own options (--mem, --gres...), the vocabulary of
+    # its users; what must not show is this plugin's command and its options.
+    slurm = getattr(dialog, "slurm", None)
+    parts = slurm.findChildren(QWidget) if slurm is not None else []
+    sbatch_words = {w.objectName() for w in parts if w.objectName().startswith("slurm")}
     for where, text in shown_texts(dialog):
+        if where.split()[0] in sbatch_words:
+            continue
         assert not CLI_WORDS.search(text), (where, text)
         assert "button above" not in text and "button below" not in text, (where, text)
 
@@ -113,6 +143,10 @@ def test_placeholders_and_titles_are_not_truncated(dialog, qtbot, presets):
         if edit.isClearButtonEnabled():
             room -= edit.height()  # the clear button's square
         assert needed <= room - 8, edit.placeholderText()
+    port = dialog.remote_group.port
+    port.setText("65535")
+    room = port.contentsRect().width() - port.textMargins().left() - port.textMargins().right()
+    assert port.fontMetrics().horizontalAdvance("65535") <= room - 8
 
     presets.save("lab", ConnectionSettings(connection_file="1"))
     dialog.presets_bar.reload(select="lab")

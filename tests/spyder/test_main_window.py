@@ -417,6 +417,7 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     label = tab_label(plugin.get_container().connection_for(client.connection_file))
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
+    assert plugin.outage_guards[shell]._hooked_channel is shell.kernel_client.hb_channel
 
     stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
     stopped = time.monotonic()
@@ -445,6 +446,88 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     assert text.count(notice) == 1
     assert f"Connection to {label} restored." in text
     assert text.count("typed 42") == 1  # run once, not lost, not twice
+
+
+@pytest.mark.sshd
+def test_a_run_that_ends_during_an_outage_gives_the_prompt_back(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The reply of a run that ended while the link was down is lost with it; once the
+    kernel answers again, the console says so and takes commands again (not stuck)."""
+    from tests.sshd import stop_sshd
+
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import time; print(6 * 7)", "42")
+    shell.execute("time.sleep(4); print('slept')")
+    qtbot.waitUntil(lambda: shell._executing)
+    stop_sshd(sshd)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+    qtbot.wait(8000)  # the run ends on the host meanwhile
+    assert shell._executing
+    restart_sshd(sshd)
+    qtbot.waitUntil(lambda: "finished" in shell._control.toPlainText(), timeout=120000)
+    qtbot.waitUntil(lambda: not shell._executing, timeout=30000)
+    text = run(qtbot, shell, "print(7 * 6, 'next')", "42 next")
+    assert "died" not in text.lower(), text
+
+
+@pytest.mark.sshd
+def test_a_frozen_ssh_link_is_not_a_dead_kernel_either(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """A link that stops carrying data without closing (sshd's connection processes
+    stopped): the heartbeat falls silent long before the keepalive notices, and the
+    guard's check through the SSH session keeps that from reading as a dead kernel."""
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+    frozen = sshd.kill_connections(signal.SIGSTOP)
+    try:
+        # The keepalive (every 15 s, 10 s to answer) finds the link dead and reconnects;
+        # the heartbeat failed several times before that.
+        qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+        qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name(), timeout=90000)
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    qtbot.waitUntil(lambda: "restored" in shell._control.toPlainText(), timeout=60000)
+    text = run(qtbot, shell, "print(7 * 6, 'again')", "42 again")
+    assert "died" not in text.lower(), text
+
+
+@pytest.mark.sshd
+def test_a_kernel_that_really_dies_behind_a_working_tunnel_is_still_reported(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The outage guard only holds off the link's silence: with the SSH link up and the
+    kernel gone, Spyder's own "kernel died" handling runs, and no outage is claimed."""
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+    guard = plugin.outage_guards[shell]
+    os.kill(km.provisioner.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "kernel died" in shell._control.toPlainText().lower(), timeout=90000)
+    assert guard.notices == []
+    assert "Connection to" not in shell._control.toPlainText()
 
 
 @pytest.mark.sshd

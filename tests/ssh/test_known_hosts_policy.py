@@ -240,3 +240,12 @@ def test_known_rsa_key_of_a_host_with_several_keys_is_asked_for(swap_sshd, tmp_p
     assert ssh_accept_new(swap_sshd, theirs).returncode == 0
     assert ours(swap_sshd, mine) is None
     assert mine.read_text() == text  # nothing new saved: the known key was used
+
+
+def test_accepted_key_that_cannot_be_saved_is_a_plain_error(sshd, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    error = ours(sshd, a_file / "known_hosts")  # its directory is a file
+    assert isinstance(error, KnownHostsError) and "Not a directory" in str(error), error
+    error = ours(sshd, "/proc/skc-known-hosts")  # absent, and nobody may create it
+    assert isinstance(error, KnownHostsError) and "Cannot save the host key" in str(error)

@@ -37,6 +37,8 @@ PENDING_POLL = 5.0
 # Seconds a running job's kernel gets to write its file and answer before we give up.
 START_TIMEOUT = 180.0
 OUTPUT_TAIL_LINES = 20
+# Login nodes can be slow to start a shell (busy, heavy rc files): generous, not endless.
+COMMAND_TIMEOUT = 120.0
 
 
 @dataclasses.dataclass
@@ -85,7 +87,7 @@ def submit_kernel_job(
     name = job_name(kernel_id)
     script = render_script(template, remote_python, connection_file, directory, name)
     # The output file opens before the script runs: its directory must exist (private).
-    session.run(f"umask 077; mkdir -p {shlex.quote(directory)}", timeout=30.0)
+    session.run(f"umask 077; mkdir -p {shlex.quote(directory)}", timeout=COMMAND_TIMEOUT)
     job_id = scheduler.submit(script, resources, name, output, comment=connection_file)
     return KernelJob(job_id, kernel_id, connection_file, output, session.label)
 
@@ -184,7 +186,7 @@ def job_failure(
     final = scheduler.final_state(job.job_id)
     described = (final or status).description or status.state
     tail = output_tail(session, job)
-    session.run(f"rm -f {shlex.quote(job.connection_file)}", timeout=30.0)
+    session.run(f"rm -f {shlex.quote(job.connection_file)}", timeout=COMMAND_TIMEOUT)
     return KernelJobFailed(
         f"Job {job.job_id} ended before its kernel answered: {described}. "
         f"Its output ends with: {tail}",
@@ -197,7 +199,7 @@ def job_failure(
 def output_tail(session: SSHSession, job: KernelJob, lines: int = OUTPUT_TAIL_LINES) -> str:
     """The last lines of the job's output file, or a note that there is none."""
     status, out, _err = session.run(
-        f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null", timeout=30.0
+        f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null", timeout=COMMAND_TIMEOUT
     )
     text = out.strip()
     if status != 0 or not text:
@@ -220,7 +222,7 @@ def cancel_kernel_job(
         time.sleep(0.5)
         status = scheduler.state(job.job_id)
     files = [job.connection_file] + ([job.output_path] if remove_output else [])
-    session.run(f"rm -f {' '.join(shlex.quote(f) for f in files)}", timeout=30.0)
+    session.run(f"rm -f {' '.join(shlex.quote(f) for f in files)}", timeout=COMMAND_TIMEOUT)
     job.status = status
     return status
 

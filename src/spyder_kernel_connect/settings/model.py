@@ -41,6 +41,16 @@ class ConnectionSettings:
     # connection files are ("" = ask the host's Jupyter).
     remote_python: str = DEFAULT_REMOTE_PYTHON
     remote_runtime_dir: str = ""
+    # Kernels on a compute node (SLURM job): the job's resources ("" = the cluster's
+    # default), extra sbatch options (shell words) and the job script template.
+    slurm_partition: str = ""
+    slurm_time: str = ""
+    slurm_cpus: str = ""
+    slurm_memory: str = ""
+    slurm_gres: str = ""
+    slurm_account: str = ""
+    slurm_extra: str = ""
+    slurm_template: str = ""
 
     @property
     def effective_remote_python(self) -> str:

@@ -33,6 +33,7 @@ from spyder_kernel_connect.settings import (
     SecretStore,
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
+from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
@@ -103,6 +104,9 @@ class KernelConnectContainer(PluginMainContainer):
         self.connections: dict[str, Connection] = {}
         self.shutdown_question: QMessageBox | None = None
         self._stopping: list[Connection] = []
+        # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
+        self.jobs = JobConsoles(self)
+        self.job_pending_poll: float | None = None  # tests shorten the queue polls
 
     def update_actions(self) -> None:
         pass
@@ -129,6 +133,8 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
         dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
+        dialog.sig_job_requested.connect(self.start_job)
+        dialog.sig_jobs_list_requested.connect(self.list_jobs)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
         dialog.open()
@@ -163,6 +169,51 @@ class KernelConnectContainer(PluginMainContainer):
 
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
+
+    def start_job(self, settings: ConnectionSettings, save_as: str, job_id: str = "") -> None:
+        """Start a kernel in a SLURM job (or attach to a kept one) and connect, off the GUI.
+
+        The dialog's progress line shows the job's queue state; Cancel cancels the job.
+        """
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = (settings, save_as)
+        from spyder_kernel_connect.scheduler.connect import connect_job_blocking
+
+        def work(cancel: threading.Event):
+            return connect_job_blocking(
+                settings,
+                cancel,
+                self.bridge.report_progress,
+                self.service.manager,
+                job_id,
+                pending_poll=self.job_pending_poll,
+            )
+
+        if job_id:
+            message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
+        else:
+            message = _("Submitting a kernel job on {}...").format(settings.hostname)
+        self._run_attempt(message, work, self._on_connected)
+
+    def list_jobs(self, settings: ConnectionSettings) -> None:
+        """This user's kernel jobs on the cluster, for the dialog's job list."""
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = None
+        from spyder_kernel_connect.scheduler.connect import list_jobs_blocking
+
+        def work(cancel: threading.Event):
+            return list_jobs_blocking(settings, cancel, self.service.manager)
+
+        def listed(jobs: list) -> None:
+            cancelled = self._finish_attempt()
+            if self.dialog is not None and not cancelled:
+                self.dialog.slurm.show_jobs(jobs)
+
+        self._run_attempt(
+            _("Looking for your kernel jobs on {}...").format(settings.hostname), work, listed
+        )
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
@@ -231,9 +282,11 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.progress_label.setText(_("Cancelling..."))
 
-    def _on_progress(self, progress: Progress) -> None:
+    def _on_progress(self, progress: Progress | str) -> None:
         if self.dialog is not None and self.dialog.busy:
-            self.dialog.progress_label.setText(progress_text(progress))
+            # SLURM jobs report their queue state in words already.
+            text = progress if isinstance(progress, str) else progress_text(progress)
+            self.dialog.progress_label.setText(text)
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -248,7 +301,9 @@ class KernelConnectContainer(PluginMainContainer):
     def _on_connected(self, connection: Connection) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if connection.started is not None:
+            if getattr(connection, "job", None) is not None:
+                self.jobs.end_in_thread(connection, cancel_job=True)
+            elif connection.started is not None:
                 self._stop_in_thread(connection)
             else:
                 self.close_tunnel(connection)
@@ -316,10 +371,14 @@ class KernelConnectContainer(PluginMainContainer):
         return self.connections.get(connection_file or "")
 
     def on_shellwidget_deleted(self, shellwidget: ShellWidget) -> None:
-        """A console closed: close its tunnel, or ask whether to stop a kernel we started."""
+        """A console closed: close its tunnel, ask whether to stop a kernel we started, or
+        whether to cancel its SLURM job."""
         handler = getattr(shellwidget, "kernel_handler", None)
         connection = self.connections.pop(getattr(handler, "connection_file", None) or "", None)
-        if connection is not None:
+        job_client = self.jobs.client_of(shellwidget)
+        if job_client is not None:
+            self.jobs.ask_close(job_client)  # cancel the SLURM job, or keep it?
+        elif connection is not None:
             if connection.started is None:
                 self.close_tunnel(connection)
             else:
@@ -401,13 +460,15 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                self.sig_tab_label_changed.emit(path, tab_label(connection), suffix)
+                label = self.jobs.label_for(path) or tab_label(connection)
+                self.sig_tab_label_changed.emit(path, label, suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
         self.connections.clear()  # quitting Spyder keeps started kernels running (the default)
+        self.jobs.clear()  # kernel jobs too: they stay re-attachable until their limit
         try:
             self.service.close()
         except Exception:

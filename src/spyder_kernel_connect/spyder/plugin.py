@@ -146,6 +146,8 @@ class KernelConnect(SpyderPluginV2):
             self._set_tab_label(connection.connection_file, label)
             shell = client.shellwidget
             self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
+            if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
+                self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
         console.switch_to_plugin()
         return client
 

@@ -154,8 +154,12 @@ class _Login:
         return False
 
     def _ask_password(self) -> bool:
-        """A password the caller did not give (a jump host's, say): ask the handler."""
-        if self.handler is None or self.resolved.target.password is not None:
+        """A jump host's password: the caller had no field for it, so ask the handler.
+
+        Only for jump hosts: the target's password is given up front (the dialog's field,
+        --password-stdin), and a wrong one is an error, not a prompt."""
+        target = self.resolved.target
+        if self.handler is None or target.password is not None or not target.behind:
             return False
         if not self.allowed or "password" not in self.allowed:
             return False

@@ -11,12 +11,19 @@ import base64
 import enum
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import paramiko
 
-from spyder_kernel_connect.ssh.errors import HostKeyChanged, HostKeyRejected, HostKeyRevoked
+from spyder_kernel_connect.files import file_kind
+from spyder_kernel_connect.ssh.errors import (
+    HostKeyChanged,
+    HostKeyRejected,
+    HostKeyRevoked,
+    KnownHostsError,
+)
 from spyder_kernel_connect.ssh.known_hosts import (
     REVOKED,
     keys_for_host,
@@ -157,15 +164,30 @@ def _blob_fingerprint(blob: bytes) -> str:
 
 
 def save_host_key(path: str, hostname: str, port: int, key: paramiko.PKey) -> None:
-    """Append one line, as OpenSSH does; the rest of the file is left untouched."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    """Append one line, as OpenSSH does; the rest of the file is left untouched.
+
+    Raises KnownHostsError if the file cannot be written (O_NONBLOCK: a FIFO put in its
+    place fails at once instead of waiting for a reader).
+    """
     line = f"{known_hosts_name(hostname, port)} {key.get_name()} {key.get_base64()}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        if handle.tell() > 0 and not _ends_with_newline(path):
-            handle.write("\n")
-        handle.write(line)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags, 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(f"{file_kind(os.stat(path).st_mode)}, not a file")
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            if handle.tell() > 0 and not _ends_with_newline(path):
+                handle.write("\n")
+            handle.write(line)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise KnownHostsError(
+            f"Cannot save the host key of {hostname}:{port} to {path}: {reason}.",
+            "Give a known_hosts file you can write to (--known-hosts), or fix its directory.",
+            host=f"{hostname}:{port}",
+        ) from None
 
 
 def _ends_with_newline(path: str) -> bool:

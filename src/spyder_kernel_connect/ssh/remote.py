@@ -59,6 +59,7 @@ def remote_runtime_dir(
     remote_python: str = DEFAULT_REMOTE_PYTHON,
     override: str | None = None,
     timeout: float = 30.0,
+    cancel: threading.Event | None = None,
 ) -> str:
     """The Jupyter runtime dir on the host: ``override``, else what the host's Jupyter says.
 
@@ -72,11 +73,11 @@ def remote_runtime_dir(
         f"{shlex.quote(remote_python)} -c {shlex.quote(code)}",
         "jupyter --runtime-dir",
     ):
-        status, out, _err = session.run(command, timeout=timeout)
+        status, out, _err = session.run(command, timeout=timeout, cancel=cancel)
         lines = out.strip().splitlines()
         if status == 0 and lines and lines[-1].startswith("/"):
             return lines[-1].strip()
-    status, out, err = session.run(_DEFAULTS_SCRIPT, timeout=timeout)
+    status, out, err = session.run(_DEFAULTS_SCRIPT, timeout=timeout, cancel=cancel)
     system, runtime, xdg_data, home = ([*out.splitlines(), "", "", "", ""])[:4]
     if status != 0 or not home.startswith("/"):
         raise RemoteCommandError(
@@ -241,7 +242,7 @@ def start_remote_kernel(
     """
     check_remote_python(session, remote_python)
     _check_cancel(session, cancel)
-    directory = runtime_dir or remote_runtime_dir(session, remote_python)
+    directory = runtime_dir or remote_runtime_dir(session, remote_python, cancel=cancel)
     kernel_id = str(uuid.uuid4())
     path = posixpath.join(directory, f"kernel-{kernel_id}.json")
     log_path = posixpath.join(directory, f"kernel-{kernel_id}.log")

@@ -275,7 +275,9 @@ class UserModuleReloader(ShellHooks):
     def _deps(self, record: ModuleRecord) -> frozenset:
         if record.deps_sig != record.sig:
             is_package = hasattr(record.module, "__path__")
-            record.deps = frozenset(parse_imports(record.path, record.name, is_package))
+            # The loaded version's source is in memory (after a failed update: read the file).
+            source = None if record.failed else record.source
+            record.deps = frozenset(parse_imports(record.path, record.name, is_package, source))
             record.deps_sig = record.sig
         return record.deps
 

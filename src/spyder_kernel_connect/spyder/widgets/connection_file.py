@@ -103,7 +103,7 @@ class ConnectionFileGroup(QGroupBox):
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
-        self.cf.setPlaceholderText(_("kernel-1234.json, or the kernel ID 1234"))
+        self.cf.setPlaceholderText(_("Path, or a kernel ID such as 1234"))
         self.cf.setToolTip(
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )

@@ -5,6 +5,9 @@ kernel lists and the message area. It asks the container for everything that tak
 (``sig_local_list_requested``, ``sig_remote_list_requested``, ``sig_connect_requested``,
 ``sig_start_requested``); the container answers with ``show_local_kernels``,
 ``show_remote_kernels``, ``set_busy``/``set_idle``, ``show_failure`` and ``accept``.
+
+The module is longer than the project's ~400 lines because that contract is spelled out
+here, signal by signal and method by method; the widgets' own work lives in their modules.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from spyder_kernel_connect.spyder.widgets.messages import (
     field_for_error,
 )
 from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar, SaveAsRow
+from spyder_kernel_connect.spyder.widgets.slurm_settings import SlurmSettingsSection
 from spyder_kernel_connect.spyder.widgets.ssh_settings import SSHSettingsGroup
 
 # The dialog must fit a 1366x768 screen with every section unfolded (and its title bar).
@@ -88,6 +92,30 @@ class KernelConnectDialog(QDialog):
         Name to save the settings under after success, or "".
     """
 
+    sig_job_requested = Signal(object, str, str)
+    """
+    Start a kernel in a SLURM job on a compute node (or attach to a kept job), then connect.
+
+    Parameters
+    ----------
+    settings: ConnectionSettings
+        Settings valid for logging in to the cluster's login node, with the job's resources.
+    save_as: str
+        Name to save the settings under after success, or "".
+    job_id: str
+        A kept job to attach to again, or "" for a new job.
+    """
+
+    sig_jobs_list_requested = Signal(object)
+    """
+    List this user's kernel jobs on the cluster; answer with ``slurm.show_jobs``.
+
+    Parameters
+    ----------
+    settings: ConnectionSettings
+        Settings valid for logging in to the login node.
+    """
+
     def __init__(self, parent: QWidget | None, presets: PresetStore) -> None:
         """
         Create the dialog showing the last used preset, if any.
@@ -116,6 +144,10 @@ class KernelConnectDialog(QDialog):
         self.local_kernels = LocalKernelList(self)
         self.remote_kernels = RemoteKernelList(self)
         self.start_button = self.remote_kernels.start_button
+        self.slurm = SlurmSettingsSection(self)
+        self.remote_group.add_section(self.slurm)
+        self.slurm_button = self.slurm.start_button
+        self.remote_kernels.add_button(self.slurm_button)
         self.messages = MessageArea(self)
         self.error_label = self.messages.error_label
         self.notice_label = self.messages.notice_label
@@ -123,23 +155,26 @@ class KernelConnectDialog(QDialog):
         self.progress_widget = ProgressRow(self)
         self.progress_label = self.progress_widget.label
 
-        # The form scrolls only if a small screen leaves it less than it needs.
-        form = QWidget()
-        left = QVBoxLayout(form)
-        left.setContentsMargins(0, 0, 0, 0)
-        left.addWidget(self.kernel_group)
-        left.addWidget(self.remote_group)
-        left.addStretch(1)
+        # Left, the kernel: its file and the list to pick it from; right, how to reach it.
+        # The SSH settings scroll only if a small screen leaves them less than they need.
+        kernel = QVBoxLayout()
+        kernel.addWidget(self.kernel_group)
+        kernel.addWidget(self.local_kernels, 1)
+        kernel.addWidget(self.remote_kernels, 1)
+        ssh = QWidget()
+        ssh_layout = QVBoxLayout(ssh)
+        ssh_layout.setContentsMargins(0, 0, 0, 0)
+        ssh_layout.addWidget(self.remote_group)
+        ssh_layout.addStretch(1)
         self.form_scroll = QScrollArea()
         self.form_scroll.setObjectName("form_scroll")
         self.form_scroll.setFrameShape(QFrame.NoFrame)
         self.form_scroll.setWidgetResizable(True)
         self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.form_scroll.setWidget(form)
+        self.form_scroll.setWidget(ssh)
         columns = QHBoxLayout()
-        columns.addWidget(self.form_scroll, 3)
-        columns.addWidget(self.local_kernels, 2)
-        columns.addWidget(self.remote_kernels, 2)
+        columns.addLayout(kernel, 1)
+        columns.addWidget(self.form_scroll, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.presets_bar)
@@ -190,6 +225,12 @@ class KernelConnectDialog(QDialog):
         self.remote_kernels.sig_refresh_requested.connect(self.request_remote_list)
         self.remote_kernels.sig_kernel_picked.connect(self._on_remote_kernel_picked)
         self.remote_kernels.sig_start_requested.connect(self.request_start)
+        self.slurm_button.clicked.connect(lambda: self.request_job())
+        self.slurm.sig_job_picked.connect(self.request_job)
+        self.slurm.sig_jobs_list_requested.connect(self.request_jobs_list)
+        self.slurm.sig_field_edited.connect(self._on_field_edited)
+        self.slurm.toggle_button.toggled.connect(self._schedule_fit)
+        self.slurm.template_button.toggled.connect(self._schedule_fit)
         self.messages.sig_height_changed.connect(self._schedule_fit)
         self.reset_remote_kernels()
 
@@ -197,7 +238,9 @@ class KernelConnectDialog(QDialog):
     def settings(self) -> ConnectionSettings:
         """The settings the form shows now (not validated)."""
         return ConnectionSettings(
-            connection_file=self.cf.text().strip(), **self.remote_group.values()
+            connection_file=self.cf.text().strip(),
+            **self.remote_group.values(),
+            **self.slurm.values(),
         )
 
     def set_settings(self, settings: ConnectionSettings) -> None:
@@ -211,6 +254,7 @@ class KernelConnectDialog(QDialog):
         """
         self.cf.setText(settings.connection_file)
         self.remote_group.set_values(settings)
+        self.slurm.set_values(settings)
         self.kernel_group.update_resolution()
 
     def field_widget(self, field: str) -> QLineEdit:
@@ -222,7 +266,7 @@ class KernelConnectDialog(QDialog):
         field: str
             Field name, e.g. "hostname".
         """
-        return self.remote_group.field_widget(field) or self.cf
+        return self.remote_group.field_widget(field) or self.slurm.field_widget(field) or self.cf
 
     def show_advanced(self, show: bool = True) -> None:
         """Unfold (or fold) the remote Python and runtime directory fields."""
@@ -288,6 +332,24 @@ class KernelConnectDialog(QDialog):
         if save_as is None:
             return
         self.sig_start_requested.emit(settings, save_as)
+
+    def request_job(self, job_id: str = "") -> None:
+        """Ask to start a kernel in a SLURM job (or attach to the kept job ``job_id``)."""
+        settings = self._host_settings()
+        if settings is None:
+            return
+        save_as = self._save_as()
+        if save_as is None:
+            return
+        self.sig_job_requested.emit(settings, save_as, job_id)
+
+    def request_jobs_list(self) -> None:
+        """Ask for this user's kernel jobs on the cluster."""
+        settings = self._host_settings()
+        if settings is None:
+            return
+        self.slurm.show_jobs_looking()
+        self.sig_jobs_list_requested.emit(settings)
 
     def _host_settings(self) -> ConnectionSettings | None:
         """The form's settings if they are enough to log in to the host, else show why."""
@@ -461,6 +523,8 @@ class KernelConnectDialog(QDialog):
             self.remote_group.setChecked(True)
         if field in ("remote_python", "remote_runtime_dir"):
             self.show_advanced(True)
+        if field.startswith("slurm_"):
+            self.slurm.show_fields(True)
         if not self._busy:
             widget.setFocus()
             widget.selectAll()
@@ -512,6 +576,19 @@ class KernelConnectDialog(QDialog):
             needed = self._needed_height()
         self.setMinimumHeight(needed)
         self.resize(self.width(), needed)
+        self._keep_on_screen()
+
+    def _keep_on_screen(self) -> None:
+        """Grown after being placed: move up so the buttons (and the title bar) stay on it."""
+        if not self.isVisible() or self.screen() is None:
+            return
+        area = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        top = min(frame.top(), area.bottom() - frame.height() + 1)
+        top = max(top, area.top())
+        left = max(area.left(), min(frame.left(), area.right() - frame.width() + 1))
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(left, top)
 
     def screen_height(self) -> int:
         """The height of the screen the dialog is on, less panels and docks."""

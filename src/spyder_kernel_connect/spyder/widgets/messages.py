@@ -235,7 +235,10 @@ class MessageArea(QWidget):
         if not labels:
             return
         width = max(self.scroll.viewport().width(), self.width(), 200)
-        needed = sum(label.heightForWidth(width) for label in labels)
-        needed += self.scroll.widget().layout().spacing() * (len(labels) - 1)
+        texts = self.scroll.widget()
+        texts.layout().activate()
+        # The labels' own height for this width, with whatever padding the style adds.
+        needed = max(texts.heightForWidth(width), texts.minimumSizeHint().height())
         cap = self.fontMetrics().lineSpacing() * MAX_LINES
-        self.scroll.setFixedHeight(min(needed, cap) + 2)
+        frame = 2 * self.scroll.frameWidth()
+        self.scroll.setFixedHeight(min(needed, cap) + frame)

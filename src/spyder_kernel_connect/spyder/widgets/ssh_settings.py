@@ -47,7 +47,7 @@ SSH_FIELDS = (
 )
 
 
-def fit_placeholder(edit: QLineEdit, extra: int = 0) -> None:
+def fit_placeholder(edit: QLineEdit, extra: int = 0, text: str | None = None) -> None:
     """Make ``edit`` at least wide enough to show its whole placeholder text.
 
     Parameters
@@ -56,8 +56,13 @@ def fit_placeholder(edit: QLineEdit, extra: int = 0) -> None:
         The field.
     extra: int, optional
         Further pixels needed, e.g. for a clear button.
+    text: str, optional
+        Fit this text instead, if it is wider than the placeholder.
     """
-    text_width = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+    text_width = max(
+        edit.fontMetrics().horizontalAdvance(edit.placeholderText()),
+        edit.fontMetrics().horizontalAdvance(text or ""),
+    )
     margins = edit.textMargins().left() + edit.textMargins().right()
     # Qt's QLineEdit: 2 px frame + 2 px horizontal margin each side, and a cursor.
     edit.setMinimumWidth(text_width + margins + 12 + extra)
@@ -102,7 +107,8 @@ class SSHSettingsGroup(QGroupBox):
         self.port = QLineEdit()
         self.port.setPlaceholderText("22")
         self.port.setToolTip(_("Empty: the Port of this host in ~/.ssh/config, else 22"))
-        self.port.setMaximumWidth(70)
+        fit_placeholder(self.port, text="65535")  # room for any port number
+        self.port.setMaximumWidth(self.port.minimumWidth())
         self.username = QLineEdit()
         self.username.setPlaceholderText(_("Default: your login name"))
         self.username.setToolTip(
@@ -121,7 +127,7 @@ class SSHSettingsGroup(QGroupBox):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.Password)
         self.key_file = QLineEdit()
-        self.key_file.setPlaceholderText(_("Empty: SSH agent and ~/.ssh/config"))
+        self.key_file.setPlaceholderText(_("Empty: agent, ~/.ssh/config"))
         self.key_file.setToolTip(_("Empty: use your SSH agent and the keys named in ~/.ssh/config"))
         self.key_browse_button = QPushButton(_("Browse..."))
         self.key_browse_button.setIcon(ima.icon("fileopen"))
@@ -160,7 +166,8 @@ class SSHSettingsGroup(QGroupBox):
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
-            fit_placeholder(widget)
+            if widget is not self.port:
+                fit_placeholder(widget)
             widget.textEdited.connect(lambda _text, name=name: self.sig_field_edited.emit(name))
         for widget in (self.hostname, self.port, self.username):
             widget.textChanged.connect(self.sig_host_changed)
