@@ -34,6 +34,7 @@ from spyder_kernel_connect.settings import (
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
+from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
 from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
@@ -102,8 +103,7 @@ class KernelConnectContainer(PluginMainContainer):
         # local connection file -> the tunnelled Connection behind that console; a tunnel
         # closes with its console tab (and a kernel we started may be shut down then).
         self.connections: dict[str, Connection] = {}
-        self.shutdown_question: QMessageBox | None = None
-        self._stopping: list[Connection] = []
+        self.started = StartedKernels(self.service, self.parent() or self, self)
         # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
         self.jobs = JobConsoles(self)
         self.job_pending_poll: float | None = None  # tests shorten the queue polls
@@ -304,9 +304,9 @@ class KernelConnectContainer(PluginMainContainer):
             if getattr(connection, "job", None) is not None:
                 self.jobs.end_in_thread(connection, cancel_job=True)
             elif connection.started is not None:
-                self._stop_in_thread(connection)
+                self.started.stop_in_thread(connection)
             else:
-                self.close_tunnel(connection)
+                close_tunnel(connection)
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
             return
@@ -380,80 +380,21 @@ class KernelConnectContainer(PluginMainContainer):
             self.jobs.ask_close(job_client)  # cancel the SLURM job, or keep it?
         elif connection is not None:
             if connection.started is None:
-                self.close_tunnel(connection)
+                close_tunnel(connection)
             else:
-                self.ask_shutdown(connection)
+                self.started.ask_shutdown(connection)
         self.umr.detach(shellwidget)
 
-    # ---- Kernels this plugin started on a host
-    def ask_shutdown(self, connection: Connection) -> None:
-        """The console of a kernel we started closed: stop it there too? Default: keep it."""
-        box = QMessageBox(
-            QMessageBox.Question,
-            _("Shut down the remote kernel?"),
-            _(
-                "The console of the kernel started on <b>{}</b> was closed.<br><br>"
-                "Shut the kernel down there as well? If you keep it running, you can "
-                "connect to it again from the list of kernels on that host."
-            ).format(connection.label),
-            QMessageBox.Yes | QMessageBox.No,
-            self.parent() or self,
-        )
-        box.setObjectName("shutdown_remote_kernel_question")
-        box.button(QMessageBox.Yes).setText(_("Shut down"))
-        box.button(QMessageBox.No).setText(_("Keep running"))
-        box.setDefaultButton(QMessageBox.No)
-        box.setEscapeButton(QMessageBox.No)
-
-        def answered(_result: int) -> None:
-            if box.clickedButton() is box.button(QMessageBox.Yes):
-                self._stop_in_thread(connection)
-            else:
-                self.close_tunnel(connection)
-            if self.shutdown_question is box:
-                self.shutdown_question = None
-            box.deleteLater()
-
-        box.finished.connect(answered)
-        self.shutdown_question = box
-        box.open()
-
-    def _stop_in_thread(self, connection: Connection) -> None:
-        """Stop the kernel we started over the tunnel's session, then close: off the GUI."""
-        started = connection.started
-
-        def done(_result: object) -> None:
-            self._stopping.remove(connection)
-
-        def failed(error: BaseException) -> None:
-            self._stopping.remove(connection)
-            logger.warning("Stopping the remote kernel failed: %s", error)
-            box = QMessageBox(
-                QMessageBox.Warning,
-                _("Remote kernel not stopped"),
-                _("The kernel (process {}) could not be stopped: {}").format(started.pid, error),
-                QMessageBox.Ok,
-                self.parent() or self,
-            )
-            box.setObjectName("stop_remote_kernel_failed")
-            box.open()
-            self.stop_failed_message = box
-
-        self._stopping.append(connection)
-        run_in_thread(self, lambda: self.service.stop_started(connection), done, failed)
+    # ---- Kernels this plugin started on a host (asked and stopped by self.started)
+    @property
+    def shutdown_question(self) -> QMessageBox | None:
+        """The open "Shut down the remote kernel?" question, if any."""
+        return self.started.shutdown_question
 
     @property
     def stopping(self) -> list[Connection]:
         """Connections whose started kernel is being stopped right now."""
-        return list(self._stopping)
-
-    def close_tunnel(self, connection: Connection) -> None:
-        if connection.tunnel is None:
-            return
-        # Closing waits for the forwarding threads: keep it off the GUI thread.
-        threading.Thread(
-            target=connection.tunnel.close, name="kernel-connect-close", daemon=True
-        ).start()
+        return self.started.stopping
 
     def on_tunnel_state(self, event: StateEvent) -> None:
         """Show in each console tab whether its tunnel is up or reconnecting."""
