@@ -77,9 +77,10 @@ class Emulator:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self.process.stdout:
-            _word, port, when = line.split()
-            self.accepts.append((int(port), float(when)))
+        for line in self.process.stdout:  # never stop reading: a full pipe would stall it
+            words = line.split()
+            if len(words) == 3 and words[0] == "accept":
+                self.accepts.append((int(words[1]), float(words[2])))
 
     def cut(self) -> None:
         self.process.send_signal(signal.SIGUSR1)

@@ -26,6 +26,7 @@ import time
 
 CHUNK = 16 * 1024  # small enough that pacing at 50 Mbit/s is smooth (2.6 ms per chunk)
 BUFFER = 4 * 1024 * 1024  # per direction: what the "wire" holds before the sender waits
+_print_lock = threading.Lock()
 
 
 class Pacer:
@@ -121,7 +122,9 @@ class Link:
         port = server.getsockname()[1]
         while True:
             client, _ = server.accept()
-            print(f"accept {port} {time.time():.6f}", flush=True)
+            with _print_lock:  # one whole line at a time, whatever the thread
+                sys.stdout.write(f"accept {port} {time.time():.6f}\n")
+                sys.stdout.flush()
             threading.Thread(target=self._join, args=(client, target_port), daemon=True).start()
 
     def _join(self, client: socket.socket, target_port: int) -> None:

@@ -10,10 +10,12 @@ middle hop's key is the one to accept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +79,13 @@ def _hop_server(directory: Path, keys_dir: Path, name: str) -> SSHServer:
 
 @pytest.fixture(scope="session")
 def chain(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("chain")
+    with start_chain(tmp_path_factory.mktemp("chain")) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def start_chain(directory: Path) -> Iterator[Chain]:
+    """The three servers, accounts and config; everything is removed on exit."""
     keys_dir = Path(tempfile.mkdtemp(prefix="skc-chain-keys-"))
     os.chmod(keys_dir, 0o755)
     created: list[str] = []

@@ -146,12 +146,15 @@ def test_kernel_list_marks_spyder_consoles_and_tunnel_files_and_shows_rows(dialo
     spyders = KernelEntry("2222", str(runtime_dir / "kernel-2222.json"), now - 5, "python3", True)
     tunnel_path = str(runtime_dir / "kernel-7781-ssh-lab-x1y2z3.json")
     tunnel = KernelEntry("7781-ssh-lab-x1y2z3", tunnel_path, now, "python3", True)
-    dialog.show_local_kernels([tunnel, spyders, mine], {spyders.path: "Console 1/A"})
+    spare = KernelEntry("3333", str(runtime_dir / "kernel-3333.json"), now - 1, "python3", True)
+    consoles = {spyders.path: "Console 1/A", spare.path: ""}
+    dialog.show_local_kernels([tunnel, spare, spyders, mine], consoles)
     rows = dialog.local_kernels.rows()
     assert rows[0].startswith("1111") and "already" not in rows[0]  # the user's own first
     marked = {row.split()[0]: row for row in rows[1:]}
     assert "already open in console Console 1/A" in marked["2222"]
     assert "SSH tunnel of this plugin" in marked["7781-ssh-lab-x1y2z3"]
+    assert "kept ready by Spyder for its next console" in marked["3333"]
     # Tall enough to choose among several kernels without scrolling.
     kernels = dialog.local_kernels.list
     assert kernels.height() >= 6 * kernels.sizeHintForRow(0)

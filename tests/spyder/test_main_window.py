@@ -267,6 +267,21 @@ def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, c
     assert text.count("Reloaded modules: skc_spyder") == 1
 
 
+def test_kernel_list_marks_the_kernels_of_spyders_own_consoles(qtbot, plugin, console):
+    dialog = open_dialog(qtbot, plugin)
+    spyders = plugin.get_container().console_files()
+    assert spyders  # at least the console Spyder opened at start
+    kernels = dialog.local_kernels.list
+    rows = {
+        kernels.item(i).data(Qt.UserRole): kernels.item(i).text() for i in range(kernels.count())
+    }
+    listed = [path for path in spyders if path in rows]
+    assert listed, (spyders, rows)
+    for path in listed:
+        assert "already open in console" in rows[path] or "kept ready by Spyder" in rows[path]
+    dialog.reject()
+
+
 @pytest.mark.sshd
 def test_connect_through_real_sshd_with_host_key_prompt(
     qtbot, plugin, console, sshd, ssh_home, kernel_factory, close_new_consoles

@@ -31,7 +31,8 @@ def test_start_button_sits_next_to_start_on_host_and_sends_the_job(dialog, qtbot
     dialog.slurm.show_fields(True)
     for name, value in JOB.items():
         dialog.slurm.edits[name].setText(value)
-    dialog.slurm.template_button.setChecked(True)
+    qtbot.mouseClick(dialog.slurm.template_button, Qt.LeftButton)
+    assert dialog.slurm.template.isVisible()
     dialog.slurm.template.setPlainText("#!/bin/bash -l\nmodule load py\n{{kernel_command}}")
     with qtbot.waitSignal(dialog.sig_job_requested) as request:
         qtbot.mouseClick(dialog.slurm_button, Qt.LeftButton)

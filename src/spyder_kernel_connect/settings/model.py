@@ -33,6 +33,7 @@ class ConnectionSettings:
     hostname: str = ""
     username: str = ""
     port: str = ""  # empty: the host's Port in ~/.ssh/config, else 22
+    jump: str = ""  # jump hosts "a,b" like ssh -J; empty: ProxyJump of ~/.ssh/config
     auth: str = AUTH_KEY
     key_file: str = ""
     password: str = ""
@@ -90,6 +91,7 @@ class ConnectionSettings:
             host=self.hostname.strip(),
             user=self.username.strip() or None,
             port=parse_port(self.port),
+            jump=self.jump.strip() or None,
             identity_file=None if use_password or not key else key,
             password=self.password if use_password else None,
             passphrase=(self.passphrase or None) if not use_password else None,

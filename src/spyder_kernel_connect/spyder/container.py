@@ -34,6 +34,7 @@ from spyder_kernel_connect.settings import (
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
+from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
 from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
 from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
@@ -93,7 +94,12 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_host_key_question.connect(self.ask_host_key)
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
-        self.service = ConnectService(self.bridge.decide_host_key, self.bridge.on_state)
+        # Login questions (2FA) of any host or jump host: over the connect dialog while
+        # it is open, else over the main window (a console reconnecting).
+        self.login_prompter = LoginPrompter(lambda: self.dialog or self.parent())
+        self.service = ConnectService(
+            self.bridge.decide_host_key, self.bridge.on_state, prompt_handler=self.login_prompter
+        )
         self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
@@ -229,15 +235,23 @@ class KernelConnectContainer(PluginMainContainer):
         self._local_listing = run_in_thread(self, list_kernels, done, failed)
 
     def console_files(self) -> dict[str, str]:
-        """Connection file -> tab name of each console open in Spyder (ours included)."""
+        """Connection file -> console name, for Spyder's consoles (ours included).
+
+        Spyder also keeps one kernel ready for its next console; it is named "" here.
+        """
         console = self._plugin.get_plugin(Plugins.IPythonConsole, error=False)
         if console is None:
             return {}
-        return {
+        files = {
             client.connection_file: client.get_name()
             for client in console.get_clients()
             if getattr(client, "connection_file", None)
         }
+        # CachedKernelMixin keeps (spec, env, argv, kernel handler); no public accessor.
+        cached = getattr(console.get_widget(), "_cached_kernel_properties", None)
+        if cached and getattr(cached[-1], "connection_file", None):
+            files.setdefault(cached[-1].connection_file, "")
+        return files
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""
@@ -258,6 +272,7 @@ class KernelConnectContainer(PluginMainContainer):
         cancel = threading.Event()
         self._attempt_cancel = cancel
         self.bridge.cancel = cancel
+        self.login_prompter.cancel = cancel
         if self.dialog is not None:
             self.dialog.set_busy(message)
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
@@ -293,6 +308,8 @@ class KernelConnectContainer(PluginMainContainer):
         cancelled = self._attempt_cancel is not None and self._attempt_cancel.is_set()
         self._attempt_cancel = None
         self.bridge.cancel = None
+        self.login_prompter.cancel = None
+        self.login_prompter.finished()
         self._attempt = None
         if self.dialog is not None:
             self.dialog.set_idle()

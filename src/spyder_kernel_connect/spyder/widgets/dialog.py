@@ -229,8 +229,7 @@ class KernelConnectDialog(QDialog):
         self.slurm.sig_job_picked.connect(self.request_job)
         self.slurm.sig_jobs_list_requested.connect(self.request_jobs_list)
         self.slurm.sig_field_edited.connect(self._on_field_edited)
-        self.slurm.toggle_button.toggled.connect(self._schedule_fit)
-        self.slurm.template_button.toggled.connect(self._schedule_fit)
+        self.slurm.sig_layout_changed.connect(self._schedule_fit)
         self.messages.sig_height_changed.connect(self._schedule_fit)
         self.reset_remote_kernels()
 
@@ -564,6 +563,7 @@ class KernelConnectDialog(QDialog):
         than ``MAX_HEIGHT`` (or the screen); then it scrolls, keeping the buttons in view.
         """
         form = self.form_scroll.widget()
+        form.layout().activate()  # a section was just unfolded: its height counts now
         bar = self.form_scroll.verticalScrollBar().sizeHint().width()
         self.form_scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)
         form_height = form.heightForWidth(self.form_scroll.viewport().width())

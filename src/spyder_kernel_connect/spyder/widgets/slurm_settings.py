@@ -60,6 +60,9 @@ class SlurmSettingsSection(QWidget):
     sig_jobs_list_requested = Signal()
     """List this user's kernel jobs on the cluster; answer with ``show_jobs``."""
 
+    sig_layout_changed = Signal()
+    """A part was folded or unfolded: the dialog fits its height again."""
+
     sig_job_picked = Signal(str)
     """
     The user picked a kept kernel job to attach to again.
@@ -77,11 +80,13 @@ class SlurmSettingsSection(QWidget):
         self.toggle_button = QToolButton()
         self.toggle_button.setObjectName("slurm_toggle_button")
         self.toggle_button.setText(_("Compute node (SLURM) job"))
-        self.toggle_button.setCheckable(True)
+        # Not checkable: a checked tool button is drawn as a grey box in Spyder's style.
         self.toggle_button.setAutoRaise(True)
         self.toggle_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.toggle_button.setArrowType(Qt.RightArrow)
-        self.toggle_button.toggled.connect(self.show_fields)
+        self.toggle_button.clicked.connect(lambda: self.show_fields(not self.unfolded))
+        self.unfolded = False
+        self.template_unfolded = False
 
         self.start_button = QPushButton(_("Start a kernel on a compute node (SLURM)"))
         self.start_button.setObjectName("start_slurm_kernel_button")
@@ -117,7 +122,6 @@ class SlurmSettingsSection(QWidget):
         self.template_button = QToolButton()
         self.template_button.setObjectName("slurm_template_button")
         self.template_button.setText(_("Job script (module loads, conda activate)"))
-        self.template_button.setCheckable(True)
         self.template_button.setAutoRaise(True)
         self.template_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.template_button.setArrowType(Qt.RightArrow)
@@ -139,7 +143,9 @@ class SlurmSettingsSection(QWidget):
         self.template.setFixedHeight(90)
         self.template.textChanged.connect(lambda: self.sig_field_edited.emit("slurm_template"))
         self.template.hide()
-        self.template_button.toggled.connect(self._show_template)
+        self.template_button.clicked.connect(
+            lambda: self._show_template(not self.template_unfolded)
+        )
         grid.addWidget(self.template_button, 4, 0, 1, 4, Qt.AlignLeft)
         grid.addWidget(self.template, 5, 0, 1, 4)
 
@@ -170,11 +176,10 @@ class SlurmSettingsSection(QWidget):
     # ---- Public API
     def show_fields(self, show: bool = True) -> None:
         """Unfold (or fold) the job's fields."""
-        if self.toggle_button.isChecked() != show:
-            self.toggle_button.setChecked(show)  # comes back here through toggled
-            return
+        self.unfolded = show
         self.toggle_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
         self.fields_widget.setVisible(show)
+        self.sig_layout_changed.emit()
 
     def values(self) -> dict[str, str]:
         """The section's part of ``ConnectionSettings``, as keyword arguments."""
@@ -232,11 +237,10 @@ class SlurmSettingsSection(QWidget):
 
     # ---- Private
     def _show_template(self, show: bool) -> None:
-        if self.template_button.isChecked() != show:
-            self.template_button.setChecked(show)
-            return
+        self.template_unfolded = show
         self.template_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
         self.template.setVisible(show)
+        self.sig_layout_changed.emit()
 
     def _on_job_picked(self, item: QListWidgetItem) -> None:
         job_id = item.data(Qt.UserRole)

@@ -39,6 +39,7 @@ SSH_FIELDS = (
     "hostname",
     "port",
     "username",
+    "jump",
     "password",
     "key_file",
     "passphrase",
@@ -115,6 +116,18 @@ class SSHSettingsGroup(QGroupBox):
             _("Empty: the User of this host in ~/.ssh/config, else your login name")
         )
 
+        self.jump = QLineEdit()
+        self.jump.setObjectName("jump_hosts")
+        self.jump.setPlaceholderText(_("Empty: ProxyJump from ~/.ssh/config"))
+        self.jump.setToolTip(
+            _(
+                "Hosts to go through first, in order, comma-separated like ssh -J "
+                "(bastion,login). Each uses its own user, port and key from ~/.ssh/config "
+                "and asks for its own code if it has two-factor login. Empty: the "
+                "ProxyJump or ProxyCommand of ~/.ssh/config; none: connect directly."
+            )
+        )
+
         self.password_radio = QRadioButton(_("Password:"))
         self.key_radio = QRadioButton(_("Key file:"))
         self.auth_buttons = QButtonGroup(self)
@@ -146,14 +159,16 @@ class SSHSettingsGroup(QGroupBox):
         self.grid.addLayout(host_row, 0, 1, 1, 2)
         self.grid.addWidget(QLabel(_("Username:")), 1, 0)
         self.grid.addWidget(self.username, 1, 1, 1, 2)
-        self.grid.addWidget(QLabel(_("Log in with one of the two:")), 2, 0, 1, 3)
-        self.grid.addWidget(self.password_radio, 3, 0)
-        self.grid.addWidget(self.password, 3, 1, 1, 2)
-        self.grid.addWidget(self.key_radio, 4, 0)
-        self.grid.addWidget(self.key_file, 4, 1)
-        self.grid.addWidget(self.key_browse_button, 4, 2)
-        self.grid.addWidget(self.passphrase_label, 5, 0, Qt.AlignRight)
-        self.grid.addWidget(self.passphrase, 5, 1, 1, 2)
+        self.grid.addWidget(QLabel(_("Jump hosts:")), 2, 0)
+        self.grid.addWidget(self.jump, 2, 1, 1, 2)
+        self.grid.addWidget(QLabel(_("Log in with one of the two:")), 3, 0, 1, 3)
+        self.grid.addWidget(self.password_radio, 4, 0)
+        self.grid.addWidget(self.password, 4, 1, 1, 2)
+        self.grid.addWidget(self.key_radio, 5, 0)
+        self.grid.addWidget(self.key_file, 5, 1)
+        self.grid.addWidget(self.key_browse_button, 5, 2)
+        self.grid.addWidget(self.passphrase_label, 6, 0, Qt.AlignRight)
+        self.grid.addWidget(self.passphrase, 6, 1, 1, 2)
         self.grid.setColumnStretch(1, 1)
 
         self.sections = QVBoxLayout()
@@ -264,6 +279,7 @@ class SSHSettingsGroup(QGroupBox):
             "hostname": self.hostname.text().strip(),
             "username": self.username.text().strip(),
             "port": self.port.text().strip(),
+            "jump": self.jump.text().strip(),
             "auth": AUTH_PASSWORD if self.password_radio.isChecked() else AUTH_KEY,
             "key_file": self.key_file.text().strip(),
             "password": self.password.text(),
@@ -285,6 +301,7 @@ class SSHSettingsGroup(QGroupBox):
         self.hostname.setText(settings.hostname)
         self.username.setText(settings.username)
         self.port.setText(settings.port)
+        self.jump.setText(settings.jump)
         self.password_radio.setChecked(settings.auth == AUTH_PASSWORD)
         self.key_radio.setChecked(settings.auth != AUTH_PASSWORD)
         self.key_file.setText(settings.key_file)
