@@ -21,8 +21,9 @@ COMMANDS = ("tunnel", "remote-list")
 _TARGET = re.compile(
     r"^(?:[^@\s]+@)?(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d+))?$"
 )
-# Options after which the SSH connection is not a plain TCP connection to HOST.
-_INDIRECT = ("-J", "--jump", "--slurm", "--proxy-command")
+# Options after which the SSH connection may not be a plain TCP connection to HOST
+# (a jump host, a SLURM node, another SSH config file).
+_INDIRECT = ("-J", "--jump", "--slurm", "--proxy-command", "-F", "--ssh-config")
 
 _lock = threading.Lock()
 _pending: dict[tuple[str, int], _Dial] = {}

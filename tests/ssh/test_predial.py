@@ -26,6 +26,8 @@ def test_plain_host_is_dialed_early_and_taken_by_the_engine(sshd, ssh_home):
         ("Include other\n", []),
         ("", ["-J", "jump"]),
         ("", ["--slurm"]),
+        ("", ["-F", "other-config"]),
+        ("", ["--ssh-config=other-config"]),
     ],
 )
 def test_no_early_dial_where_the_connection_may_go_elsewhere(sshd, ssh_home, config, argv_tail):

@@ -8,6 +8,7 @@ the console opens cancels the job (scancel) and removes its files.
 
 from __future__ import annotations
 
+import logging
 import shlex
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spyder_kernel_connect.scheduler.base import JobResources, JobStatus
-from spyder_kernel_connect.scheduler.errors import InvalidJobResource
+from spyder_kernel_connect.scheduler.errors import InvalidJobResource, KernelJobFailed
 from spyder_kernel_connect.scheduler.kernel_job import (
     KernelJob,
     cancel_kernel_job,
@@ -26,6 +27,9 @@ from spyder_kernel_connect.scheduler.kernel_job import (
 )
 from spyder_kernel_connect.scheduler.shell import session_runner
 from spyder_kernel_connect.scheduler.slurm import SlurmScheduler
+from spyder_kernel_connect.ssh import errors as ssh_errors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -104,9 +108,16 @@ def connect_job_blocking(
         progress(f"Job {status.job_id}{where}: {status.description}")
 
     kwargs = {} if pending_poll is None else {"pending_poll": pending_poll}
-    info = wait_for_kernel_job(
-        session, scheduler, job, on_status=show, cancel=cancel, cancel_job=not job_id, **kwargs
-    )
+    try:
+        info = wait_for_kernel_job(
+            session, scheduler, job, on_status=show, cancel=cancel, cancel_job=not job_id, **kwargs
+        )
+    except (KernelJobFailed, ssh_errors.Cancelled):
+        raise  # the job ended, or was cancelled (or, re-attached, left) as asked
+    except BaseException:
+        if not job_id:  # our new job must not outlive a failed attempt
+            _cancel_quietly(session, scheduler, job)
+        raise
     try:
         if cancel.is_set():
             raise_cancelled(session, job)
@@ -114,9 +125,16 @@ def connect_job_blocking(
         tunnel = manager.open_tunnel(target, info, cancel=cancel)
     except BaseException:
         if not job_id:
-            cancel_kernel_job(session, scheduler, job)
+            _cancel_quietly(session, scheduler, job)
         raise
     return JobConnection(tunnel.local_connection_file, tunnel, job.label, job, scheduler)
+
+
+def _cancel_quietly(session: Any, scheduler: SlurmScheduler, job: KernelJob) -> None:
+    try:
+        cancel_kernel_job(session, scheduler, job)
+    except Exception:
+        log.warning("Could not cancel job %s on %s", job.job_id, session.label, exc_info=True)
 
 
 def raise_cancelled(session: Any, job: KernelJob) -> None:

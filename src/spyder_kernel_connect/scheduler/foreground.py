@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from spyder_kernel_connect.scheduler.base import JobPhase, JobResources, JobStatus
-from spyder_kernel_connect.scheduler.errors import JobEnded
+from spyder_kernel_connect.scheduler.errors import JobEnded, KernelJobFailed
 from spyder_kernel_connect.scheduler.kernel_job import (
     PENDING_POLL,
     KernelJob,
@@ -117,6 +117,9 @@ def serve_job_tunnel(
             say(str(err))
             job = None  # already cancelled (or deliberately kept)
             return 130
+        except KernelJobFailed:
+            job = None  # it ended by itself; its output file stays for the user to read
+            raise
         tunnel = manager.open_tunnel(target, info, cancel=stop, local_dir=local_dir)
         print(tunnel.local_connection_file, file=stdout, flush=True)
         serving.set()

@@ -10,6 +10,7 @@ the compute node is needed (many clusters forbid it).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import posixpath
 import shlex
 import threading
@@ -29,6 +30,8 @@ from spyder_kernel_connect.scheduler.slurm_output import format_duration
 from spyder_kernel_connect.ssh import errors as ssh_errors
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.session import SSHSession
+
+log = logging.getLogger(__name__)
 
 JOB_NAME_PREFIX = "spyder-kernel-"
 # Seconds between scheduler queries while the job waits in the queue (squeue is a load on
@@ -122,7 +125,16 @@ def wait_for_kernel_job(
                 f"Cancelled: job {job.job_id} was cancelled (scancel) and its files removed.",
                 host=session.label,
             )
-        status = scheduler.state(job.job_id)
+        try:
+            status = scheduler.state(job.job_id)
+        except ssh_errors.SSHError as err:
+            # The login node's connection dropped: it reconnects by itself, and the job
+            # waits in the queue meanwhile. Give up only when the session does.
+            if session.closed or session.state.name == "DOWN":
+                raise
+            log.info("job %s: cannot ask the scheduler now: %s", job.job_id, err)
+            _wait(cancel, 1.0)
+            continue
         job.status = status
         if on_status is not None and (last is None or _shown(last) != _shown(status)):
             on_status(status)
@@ -218,7 +230,9 @@ def cancel_kernel_job(
     scheduler.cancel(job.job_id)
     deadline = time.monotonic() + timeout
     status = scheduler.state(job.job_id)
-    while status.phase in (JobPhase.PENDING, JobPhase.RUNNING) and time.monotonic() < deadline:
+    # Until SLURM has finished with it (COMPLETING included): then nothing is left in squeue.
+    leaving = (JobPhase.PENDING, JobPhase.RUNNING, JobPhase.ENDING)
+    while status.phase in leaving and time.monotonic() < deadline:
         time.sleep(0.5)
         status = scheduler.state(job.job_id)
     files = [job.connection_file] + ([job.output_path] if remove_output else [])
