@@ -567,7 +567,8 @@ class KernelConnectDialog(QDialog):
         bar = self.form_scroll.verticalScrollBar().sizeHint().width()
         self.form_scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)
         form_height = form.heightForWidth(self.form_scroll.viewport().width())
-        form_height = max(form_height, form.minimumSizeHint().height())
+        # Its size hint, not just its minimum: the scroll area scrolls below the hint.
+        form_height = max(form_height, form.sizeHint().height())
         self.form_scroll.setMinimumHeight(form_height)
         needed = self._needed_height()
         limit = min(MAX_HEIGHT, self.screen_height() - TITLE_BAR)
