@@ -35,6 +35,18 @@ FEW_FILES = 8  # up to this many, SFTP stats (no shell) beat one command
 DEFAULT_MODE = 0o644  # what SFTP creates under the usual umask: no chmod round trip
 
 
+# Run on the host inside the staging folder: each file renamed over its place in the project.
+MOVE_INTO_PLACE = """
+import os
+for root, _, files in os.walk("."):
+    for name in files:
+        source = os.path.join(root, name)
+        target = os.path.join("..", source)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(source, target)
+"""
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     size: int
@@ -157,9 +169,12 @@ class RemoteFolder:
         stage = posixpath.join(self.path, STAGING_PREFIX + secrets.token_hex(6))
         script = (
             f"stage={shlex.quote(stage)}; trap 'rm -rf \"$stage\"' EXIT; "
-            'mkdir -p "$stage" && tar --no-same-owner -xf - -C "$stage" && cd "$stage" && '
-            "find . -type f | while IFS= read -r f; do "
-            'mkdir -p "../$(dirname "$f")" && mv -f "$f" "../$f" || exit 1; done'
+            'mkdir -p "$stage" && tar --no-same-owner -xf - -C "$stage" && cd "$stage" || exit 1; '
+            # One process renames every file (a Python is where kernels run); else one mv each.
+            "if command -v python3 >/dev/null 2>&1; then "
+            f"python3 -c {shlex.quote(MOVE_INTO_PLACE)}; "
+            "else find . -type f | while IFS= read -r f; do "
+            'mkdir -p "../$(dirname "$f")" && mv -f "$f" "../$f" || exit 1; done; fi'
         )
         total = sum(item[2].size for item in items)
         chan = self.session.transport.open_session(timeout=30)
