@@ -270,8 +270,7 @@ class ProjectSync:
             return
         if len(rels) > BATCH_THRESHOLD:
             items = [(rel, self.local_path(rel), files[rel]) for rel in rels]
-            self.remote.put_batch(items, cancel, progress)
-            landed = self.remote.stat_many(rels)
+            landed = self.remote.put_batch(items, cancel, progress) or self.remote.stat_many(rels)
             for rel in rels:
                 if rel in landed:
                     self._record(rel, files[rel], _sha256(self.local_path(rel)), landed[rel])

@@ -32,6 +32,9 @@ STAGING_PREFIX = ".skc-sync-"
 MAX_COMMAND = 60_000  # bytes of file names per command line (far below ARG_MAX and sshd's limit)
 CHUNK = 256 * 1024
 FEW_FILES = 8  # up to this many, SFTP stats (no shell) beat one command
+# Up to this many folders, one SFTP listing each beats starting the user's login shell (which
+# on clusters loads modules and conda: often most of a second).
+FEW_FOLDERS = 32
 DEFAULT_MODE = 0o644  # what SFTP creates under the usual umask: no chmod round trip
 
 
@@ -44,6 +47,8 @@ for root, _, files in os.walk("."):
         target = os.path.join("..", source)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(source, target)
+        info = os.stat(target)
+        print(info.st_size, int(info.st_mtime), source[2:])
 """
 
 
@@ -90,6 +95,9 @@ class RemoteFolder:
         rels = sorted(rels)
         if len(rels) <= FEW_FILES:
             return self._stat_each(rels)
+        folders = {posixpath.dirname(rel) for rel in rels}
+        if len(folders) <= FEW_FOLDERS:
+            return self._list_folders(folders, set(rels))
         found: dict[str, RemoteFile] = {}
         for chunk in _chunks(rels):
             names = " ".join(shlex.quote("./" + rel) for rel in chunk)
@@ -163,9 +171,10 @@ class RemoteFolder:
         items: list[tuple[str, str, LocalFile]],
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> None:
+    ) -> dict[str, RemoteFile]:
         """Send many files as one tar stream into a staging folder, then rename each into
-        place. Cancelled or failed: the staging folder is removed, the project untouched."""
+        place; return what landed (empty where the host has no Python to report it).
+        Cancelled or failed: the staging folder is removed, the project untouched."""
         stage = posixpath.join(self.path, STAGING_PREFIX + secrets.token_hex(6))
         script = (
             f"stage={shlex.quote(stage)}; trap 'rm -rf \"$stage\"' EXIT; "
@@ -180,7 +189,8 @@ class RemoteFolder:
         chan = self.session.transport.open_session(timeout=30)
         try:
             chan.exec_command(f"sh -c {shlex.quote(script)}")
-            writer = _ChannelWriter(chan, cancel, progress, total)
+            # Large writes: paramiko encrypts and locks per call, tar writes 10 KB records.
+            writer = io.BufferedWriter(_ChannelWriter(chan, cancel, progress, total), CHUNK)
             with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as archive:
                 for rel, local_path, local in items:
                     info = tarfile.TarInfo(rel)
@@ -188,7 +198,9 @@ class RemoteFolder:
                     info.mtime = local.mtime_ns // 1_000_000_000
                     with open(local_path, "rb") as source:
                         archive.addfile(info, _Exact(source, local.size))
+            writer.flush()
             chan.shutdown_write()
+            out = chan.makefile("rb").read().decode("utf-8", "replace")
             status = chan.recv_exit_status()
             err = chan.makefile_stderr("rb").read().decode("utf-8", "replace")
         except errors.SyncCancelled:
@@ -213,6 +225,11 @@ class RemoteFolder:
                 "Free space or fix permissions on the host; nothing was half-written.",
             )
         self._known_dirs.update(p for rel, _, _ in items for p in iter_parents(rel))
+        landed: dict[str, RemoteFile] = {}
+        for line in out.splitlines():
+            size, mtime, rel = line.split(" ", 2)
+            landed[rel] = RemoteFile(int(size), int(mtime))
+        return landed
 
     def remove(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -259,6 +276,20 @@ class RemoteFolder:
             except FileNotFoundError:
                 sftp.mkdir(self._remote(parent))
             self._known_dirs.add(parent)
+
+    def _list_folders(self, folders: set[str], wanted: set[str]) -> dict[str, RemoteFile]:
+        found: dict[str, RemoteFile] = {}
+        sftp = self._sftp()
+        for folder in sorted(folders):
+            try:
+                entries = sftp.listdir_attr(self._remote(folder) if folder else self.path)
+            except OSError:
+                continue  # no such folder yet: none of its files are there
+            for attrs in entries:
+                rel = posixpath.join(folder, attrs.filename) if folder else attrs.filename
+                if rel in wanted and stat.S_ISREG(attrs.st_mode or 0):
+                    found[rel] = RemoteFile(attrs.st_size or 0, int(attrs.st_mtime or 0))
+        return found
 
     def _stat_each(self, rels: Iterable[str]) -> dict[str, RemoteFile]:
         found: dict[str, RemoteFile] = {}
