@@ -6,7 +6,6 @@ Xvfb (started and stopped here by PID) hosts it; otherwise Qt stays offscreen.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -21,7 +20,6 @@ from qtpy import QtWebEngineWidgets  # noqa: F401  (must be imported before the 
 # (and every submodule it imports later) then comes from the tree under test, not from
 # wherever the venv's editable install points.
 import spyder_kernel_connect  # noqa: F401
-from tests.keyrings import file_keyring, no_keyring
 from tests.spyder.xvfb import Xvfb
 
 _xvfb: Xvfb | None = None
@@ -41,38 +39,12 @@ def pytest_unconfigure(config):
         _xvfb.stop()
 
 
-class DictBacking:
-    """Stands where Spyder's config keeps the presets: JSON-able data, copied on read."""
-
-    def __init__(self) -> None:
-        self.data: dict = {}
-
-    def read(self) -> dict:
-        return json.loads(json.dumps(self.data))
-
-    def write(self, data: dict) -> None:
-        self.data = json.loads(json.dumps(data))
-
-
 @pytest.fixture
-def keyring_file(tmp_path):
-    with file_keyring(tmp_path / "keyring.cfg") as backend:
-        yield backend
+def presets(keyring_file, preset_backing):
+    from spyder_kernel_connect.settings import PresetStore, SecretStore
 
-
-@pytest.fixture
-def without_keyring():
-    with no_keyring():
-        yield
-
-
-@pytest.fixture
-def presets(keyring_file):
-    from spyder_kernel_connect.presets import PresetStore, SecretStore
-
-    backing = DictBacking()
-    store = PresetStore(backing.read, backing.write, SecretStore())
-    store.backing = backing
+    store = PresetStore(preset_backing.read, preset_backing.write, SecretStore())
+    store.backing = preset_backing
     return store
 
 

@@ -291,7 +291,8 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     if len(console.get_clients()) == before:
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
-    tunnel, label = container.tunnels[client]
+    connection = container.connection_for(client.connection_file)
+    tunnel, label = connection.tunnel, connection.label
     assert label == f"{sshd.user}@{sshd.host}"
     assert client.get_name().startswith(label)
     # Spyder talks to our tunnel's local file; it does not open an SSH tunnel of its own.
@@ -325,7 +326,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
     qtbot.waitUntil(lambda: not os.path.exists(tunnel.local_connection_file), timeout=20000)
-    assert client not in container.tunnels
+    assert container.connection_for(tunnel.local_connection_file) is None
 
 
 @pytest.fixture
@@ -373,7 +374,7 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    label = plugin.get_container().tunnels[client][1]
+    label = plugin.get_container().connection_for(client.connection_file).label
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
 
     stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
@@ -417,8 +418,7 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     close_new_consoles,
 ):
     container = plugin.get_container()
-    container.close_all_tunnels()
-    container._manager = None  # a fresh Spyder session: nothing accepted "once" yet
+    container.close_all_tunnels()  # "accept once" trusted that connection only: asked again
     user, password = sshd_password_user
     km = kernel_factory()
     dialog = open_dialog(qtbot, plugin)
@@ -525,7 +525,7 @@ def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
     if len(console.get_clients()) == before:
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
-    started = container.started_kernels[client]
+    started = container.connection_for(client.connection_file).started
     remote_pids.append(started.pid)
     return client, started
 
@@ -535,8 +535,7 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
 ):
     container = plugin.get_container()
-    container.close_all_tunnels()
-    container._manager = None  # a fresh Spyder session: the host key is unknown again
+    container.close_all_tunnels()  # no session left: the host key is unknown again
     km = kernel_factory(kernel_id="5150", directory=remote_dir)
     (remote_dir / "kernel-garbled.json").write_text('{"shell_port": ')
     dialog = open_dialog(qtbot, plugin)
@@ -565,7 +564,8 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     assert sshd.auth_count() == logins + 1  # the list and the tunnel share one login
-    assert client not in container.started_kernels  # not ours: never offered to shut down
+    # Not ours: never offered to shut down.
+    assert container.connection_for(client.connection_file).started is None
 
 
 @pytest.mark.sshd
@@ -581,7 +581,7 @@ def test_start_kernel_on_host_runs_code_and_outlives_its_console_when_kept(
     assert os.path.dirname(started.remote_path) == str(remote_dir)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {started.pid}")
-    tunnel, _label = container.tunnels[client]
+    tunnel = container.connection_for(client.connection_file).tunnel
 
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
@@ -604,7 +604,7 @@ def test_start_kernel_on_host_then_shut_it_down_with_its_console(
     fill_remote_form(dialog, sshd, remote_dir)
     client, started = start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids)
     run(qtbot, wait_ready(qtbot, client), "print(6 * 7)", "42")
-    tunnel, _label = container.tunnels[client]
+    tunnel = container.connection_for(client.connection_file).tunnel
 
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
@@ -784,7 +784,7 @@ def test_preferences_page_says_where_the_umr_switch_is(qtbot, main_window, plugi
 
 def test_secrets_never_reach_spyders_ini_files(qtbot, plugin, keyring_file, tmp_path):
 
-    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+    from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 
     container = plugin.get_container()
     secret = "pw-" + os.urandom(6).hex()
@@ -818,7 +818,7 @@ def assert_not_in_spyder_ini_files(secret: str) -> list[str]:
 
 def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_keyring):
 
-    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+    from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 
     container = plugin.get_container()
     secret = "pw-" + os.urandom(6).hex()
@@ -833,8 +833,7 @@ def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_ke
     try:
         box = container.no_keyring_message
         assert isinstance(box, QMessageBox) and box.isVisible()
-        assert "not the password" in box.text()
-        assert "No system keyring" in box.text()
+        assert box.text().startswith("The password will not be saved: No system keyring")
         box.accept()
         assert container.presets.load("no-keyring-test").password == ""
         assert_not_in_spyder_ini_files(secret)

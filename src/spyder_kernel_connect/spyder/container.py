@@ -1,10 +1,15 @@
-"""The plugin's container: the menu action, the dialog, connection attempts, tunnels."""
+"""The plugin's container: the menu action, the dialog, connection attempts, tunnels.
+
+It owns the connect service (Qt-free, run on worker threads) and every connection it made,
+keyed by the console's local connection file: the plugin opens consoles and reports closed
+ones, it never calls back into the container to finish the container's work.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
@@ -12,32 +17,34 @@ from spyder.api.plugins import Plugins
 from spyder.api.translations import _
 from spyder.api.widgets.main_container import PluginMainContainer
 
+from spyder_kernel_connect.connection import KernelEntry, list_kernels
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.presets import ConnectionSettings, PresetStore, SecretStore
-from spyder_kernel_connect.spyder.connector import (
+from spyder_kernel_connect.service import (
+    Connection,
     ConnectionCancelled,
-    ConnectOutcome,
-    EngineBridge,
-    RemoteListing,
-    TunnelEngineMissing,
-    connect_blocking,
-    list_remote_blocking,
-    stop_started_kernel,
+    ConnectService,
+    HostListing,
+    Progress,
 )
+from spyder_kernel_connect.settings import (
+    AUTH_PASSWORD,
+    ConnectionSettings,
+    PresetStore,
+    SecretStore,
+)
+from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
+from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
+from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
 from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
+from spyder_kernel_connect.ssh import Cancelled, HostKeyDecision, StateEvent
+
+if TYPE_CHECKING:
+    from spyder.plugins.ipythonconsole.widgets.shell import ShellWidget
 
 logger = logging.getLogger(__name__)
-
-
-def _engine_cancelled() -> tuple[type, ...]:
-    try:
-        from spyder_kernel_connect.ssh import Cancelled
-    except ImportError:
-        return ()
-    return (Cancelled,)
 
 
 class KernelConnectActions:
@@ -46,7 +53,27 @@ class KernelConnectActions:
 
 class KernelConnectContainer(PluginMainContainer):
     sig_open_console_requested = Signal(object)
-    """A connection succeeded: open a console on ``ConnectOutcome.connection_file``."""
+    """
+    A connection succeeded: open a console on it.
+
+    Parameters
+    ----------
+    connection: service.Connection
+        Its ``connection_file`` is the LOCAL file (a tunnel's, for a remote kernel) and its
+        ``label`` the tab name ("" for a local kernel).
+    """
+
+    sig_tab_label_changed = Signal(str, str)
+    """
+    The tab of the console on a connection file must now read ``label``.
+
+    Parameters
+    ----------
+    connection_file: str
+        The console's local connection file.
+    label: str
+        Host label plus the tunnel's state, e.g. "me@lab (reconnecting...)".
+    """
 
     # ---- PluginMainContainer API
     def setup(self) -> None:
@@ -62,20 +89,18 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_host_key_question.connect(self.ask_host_key)
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
+        self.service = ConnectService(self.bridge.decide_host_key, self.bridge.on_state)
         self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
-        self._manager: Any = None
-        self._manager_lock = threading.Lock()
         self._attempt_cancel: threading.Event | None = None
-        self._attempt: Any = None
+        self._attempt: object = None
         self._pending_save: tuple[ConnectionSettings, str] | None = None
-        # console client -> (tunnel, label); a tunnel is closed with its console tab
-        self.tunnels: dict[Any, tuple[Any, str]] = {}
-        # console client -> ssh.remote.StartedKernel: kernels this plugin started on a host
-        self.started_kernels: dict[Any, Any] = {}
+        # local connection file -> the tunnelled Connection behind that console; a tunnel
+        # closes with its console tab (and a kernel we started may be shut down then).
+        self.connections: dict[str, Connection] = {}
         self.shutdown_question: QMessageBox | None = None
-        self._stopping: list[Any] = []
+        self._stopping: list[Connection] = []
 
     def update_actions(self) -> None:
         pass
@@ -122,13 +147,15 @@ class KernelConnectContainer(PluginMainContainer):
         self._pending_save = (settings, save_as)
         keyring_missing = settings.remote and save_as and not self.presets.secrets.available
         if self.dialog is not None and keyring_missing:
-            self.dialog.show_notice(self._no_keyring_text())
+            secret = "password" if settings.auth == AUTH_PASSWORD else "passphrase"
+            self.dialog.show_notice(no_keyring_text((secret,), self.presets.secrets.problem))
         message = _("Starting a kernel on {}...").format(settings.hostname) if start else None
+        # The dialog's live preview already looked the text up and read the file: reuse it.
+        resolution = getattr(self.dialog, "resolution", None)
+        request = settings.request(start=start, resolution=resolution)
 
-        def work(cancel: threading.Event) -> ConnectOutcome:
-            return connect_blocking(
-                settings, cancel, self.bridge.report_progress, self.tunnel_manager, start=start
-            )
+        def work(cancel: threading.Event) -> Connection:
+            return self.service.connect(request, cancel, self.bridge.report_progress)
 
         self._run_attempt(message or _("Connecting..."), work, self._on_connected)
 
@@ -137,9 +164,8 @@ class KernelConnectContainer(PluginMainContainer):
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
-        from spyder_kernel_connect.connection import list_kernels
 
-        def done(entries: list) -> None:
+        def done(entries: list[KernelEntry]) -> None:
             if self.dialog is not None:
                 self.dialog.show_local_kernels(entries, self.console_files())
 
@@ -165,11 +191,10 @@ class KernelConnectContainer(PluginMainContainer):
         if self._attempt_cancel is not None:
             return
         self._pending_save = None
+        target, host = settings.ssh_target(), settings.host()
 
-        def work(cancel: threading.Event) -> RemoteListing:
-            return list_remote_blocking(
-                settings, cancel, self.bridge.report_progress, self.tunnel_manager
-            )
+        def work(cancel: threading.Event) -> HostListing:
+            return self.service.list_host(target, host, cancel, self.bridge.report_progress)
 
         self._run_attempt(
             _("Looking for kernels on {}...").format(settings.hostname), work, self._on_listed
@@ -184,7 +209,7 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.set_busy(message)
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
 
-    def _on_listed(self, listing: RemoteListing) -> None:
+    def _on_listed(self, listing: HostListing) -> None:
         cancelled = self._finish_attempt()
         if self.dialog is None:
             return
@@ -204,9 +229,9 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.progress_label.setText(_("Cancelling..."))
 
-    def _on_progress(self, message: str) -> None:
+    def _on_progress(self, progress: Progress) -> None:
         if self.dialog is not None and self.dialog.busy:
-            self.dialog.progress_label.setText(message)
+            self.dialog.progress_label.setText(progress_text(progress))
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -218,18 +243,20 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.set_idle()
         return cancelled
 
-    def _on_connected(self, outcome: ConnectOutcome) -> None:
+    def _on_connected(self, connection: Connection) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if outcome.tunnel is not None and outcome.started is not None:
-                self._stop_in_thread(outcome.tunnel, outcome.started)
-            elif outcome.tunnel is not None:
-                self.close_tunnel(outcome.tunnel)
+            if connection.started is not None:
+                self._stop_in_thread(connection)
+            else:
+                self.close_tunnel(connection)
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
             return
         settings, save_as = self._pending_save or (None, "")
-        self.sig_open_console_requested.emit(outcome)
+        if connection.tunnel is not None:
+            self.connections[connection.connection_file] = connection
+        self.sig_open_console_requested.emit(connection)
         if settings is not None:
             self.save_after_success(settings, save_as)
         self.dialog.accept()
@@ -240,7 +267,7 @@ class KernelConnectContainer(PluginMainContainer):
             return
         if self._pending_save is None:  # it was a listing
             self.dialog.show_remote_list_failed()
-        if isinstance(error, (ConnectionCancelled, *_engine_cancelled())):
+        if isinstance(error, (ConnectionCancelled, Cancelled)):
             self.dialog.show_notice(_("Connection cancelled."))
             return
         if not isinstance(error, KernelConnectError):
@@ -257,7 +284,7 @@ class KernelConnectContainer(PluginMainContainer):
             box = QMessageBox(
                 QMessageBox.Warning,
                 _("Password not saved"),
-                self._no_keyring_text(),
+                no_keyring_text(outcome.unsaved, outcome.problem),
                 QMessageBox.Ok,
                 self.parent() or self,
             )
@@ -265,18 +292,8 @@ class KernelConnectContainer(PluginMainContainer):
             box.open()
             self.no_keyring_message = box
 
-    def _no_keyring_text(self) -> str:
-        return _(
-            "The connection settings are saved, but not the password or passphrase: "
-            "no system keyring is available ({}). You will be asked for it again. "
-            "Install a keyring backend (GNOME Keyring, KWallet, or the keyrings.alt "
-            "package) to save it."
-        ).format(self.presets.secrets.problem or _("unknown reason"))
-
     # ---- Host keys
-    def ask_host_key(self, question: Any) -> None:
-        from spyder_kernel_connect.ssh import HostKeyDecision
-
+    def ask_host_key(self, question: HostKeyQuestion) -> None:
         parent = self.dialog or self.parent() or self
         dialog = HostKeyDialog(parent, question.info, HostKeyDecision)
         self.host_key_dialog = dialog
@@ -292,41 +309,23 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.open()
 
     # ---- Tunnels
-    def tunnel_manager(self) -> Any:
-        """The one TunnelManager (one SSH connection per host), created on first use."""
-        with self._manager_lock:
-            if self._manager is None:
-                try:
-                    from spyder_kernel_connect.ssh import TunnelManager
-                except ImportError as err:
-                    raise TunnelEngineMissing(
-                        "SSH tunnels are not available in this installation.",
-                        f"Reinstall spyder-kernel-connect ({err}).",
-                    ) from None
-                self._manager = TunnelManager(
-                    host_key_decider=self.bridge.decide_host_key,
-                    on_state=self.bridge.on_state,
-                )
-            return self._manager
+    def connection_for(self, connection_file: str | None) -> Connection | None:
+        """The tunnelled connection behind the console on ``connection_file``, if any."""
+        return self.connections.get(connection_file or "")
 
-    def register_tunnel(self, client: Any, tunnel: Any, label: str, started: Any = None) -> None:
-        self.tunnels[client] = (tunnel, label)
-        if started is not None:
-            self.started_kernels[client] = started
-
-    def on_shellwidget_deleted(self, shellwidget: Any) -> None:
-        for client in list(self.tunnels):
-            if getattr(client, "shellwidget", None) is shellwidget:
-                tunnel, label = self.tunnels.pop(client)
-                started = self.started_kernels.pop(client, None)
-                if started is None:
-                    self.close_tunnel(tunnel)
-                else:
-                    self.ask_shutdown(tunnel, label, started)
+    def on_shellwidget_deleted(self, shellwidget: ShellWidget) -> None:
+        """A console closed: close its tunnel, or ask whether to stop a kernel we started."""
+        handler = getattr(shellwidget, "kernel_handler", None)
+        connection = self.connections.pop(getattr(handler, "connection_file", None) or "", None)
+        if connection is not None:
+            if connection.started is None:
+                self.close_tunnel(connection)
+            else:
+                self.ask_shutdown(connection)
         self.umr.detach(shellwidget)
 
     # ---- Kernels this plugin started on a host
-    def ask_shutdown(self, tunnel: Any, label: str, started: Any) -> None:
+    def ask_shutdown(self, connection: Connection) -> None:
         """The console of a kernel we started closed: stop it there too? Default: keep it."""
         box = QMessageBox(
             QMessageBox.Question,
@@ -335,7 +334,7 @@ class KernelConnectContainer(PluginMainContainer):
                 "The console of the kernel started on <b>{}</b> was closed.<br><br>"
                 "Shut the kernel down there as well? If you keep it running, you can "
                 "connect to it again from the list of kernels on that host."
-            ).format(label),
+            ).format(connection.label),
             QMessageBox.Yes | QMessageBox.No,
             self.parent() or self,
         )
@@ -347,9 +346,9 @@ class KernelConnectContainer(PluginMainContainer):
 
         def answered(_result: int) -> None:
             if box.clickedButton() is box.button(QMessageBox.Yes):
-                self._stop_in_thread(tunnel, started)
+                self._stop_in_thread(connection)
             else:
-                self.close_tunnel(tunnel)
+                self.close_tunnel(connection)
             if self.shutdown_question is box:
                 self.shutdown_question = None
             box.deleteLater()
@@ -358,14 +357,15 @@ class KernelConnectContainer(PluginMainContainer):
         self.shutdown_question = box
         box.open()
 
-    def _stop_in_thread(self, tunnel: Any, started: Any) -> None:
-        """stop_remote_kernel over the tunnel's session, then close the tunnel: off the GUI."""
+    def _stop_in_thread(self, connection: Connection) -> None:
+        """Stop the kernel we started over the tunnel's session, then close: off the GUI."""
+        started = connection.started
 
-        def done(_result: Any) -> None:
-            self._stopping.remove(started)
+        def done(_result: object) -> None:
+            self._stopping.remove(connection)
 
         def failed(error: BaseException) -> None:
-            self._stopping.remove(started)
+            self._stopping.remove(connection)
             logger.warning("Stopping the remote kernel failed: %s", error)
             box = QMessageBox(
                 QMessageBox.Warning,
@@ -378,37 +378,35 @@ class KernelConnectContainer(PluginMainContainer):
             box.open()
             self.stop_failed_message = box
 
-        self._stopping.append(started)
-        run_in_thread(self, lambda: stop_started_kernel(tunnel, started), done, failed)
+        self._stopping.append(connection)
+        run_in_thread(self, lambda: self.service.stop_started(connection), done, failed)
 
     @property
-    def stopping(self) -> list[Any]:
-        """Remote kernels being stopped right now (their StartedKernel)."""
+    def stopping(self) -> list[Connection]:
+        """Connections whose started kernel is being stopped right now."""
         return list(self._stopping)
 
-    def close_tunnel(self, tunnel: Any) -> None:
+    def close_tunnel(self, connection: Connection) -> None:
+        if connection.tunnel is None:
+            return
         # Closing waits for the forwarding threads: keep it off the GUI thread.
-        threading.Thread(target=tunnel.close, name="kernel-connect-close", daemon=True).start()
+        threading.Thread(
+            target=connection.tunnel.close, name="kernel-connect-close", daemon=True
+        ).start()
 
-    def on_tunnel_state(self, event: Any) -> None:
+    def on_tunnel_state(self, event: StateEvent) -> None:
         """Show in each console tab whether its tunnel is up or reconnecting."""
-        from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
-
         suffix = tab_suffix(event)
-        for client, (tunnel, label) in list(self.tunnels.items()):
-            if tunnel_matches(tunnel, event):
-                self.sig_tab_label_changed.emit(client, f"{label}{suffix}")
-
-    sig_tab_label_changed = Signal(object, str)
+        for path, connection in list(self.connections.items()):
+            if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
+                self.sig_tab_label_changed.emit(path, f"{connection.label}{suffix}")
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
-        self.tunnels.clear()
-        self.started_kernels.clear()  # quitting Spyder keeps them running (the default)
-        if self._manager is not None:
-            try:
-                self._manager.close_all()
-            except Exception:
-                logger.exception("Closing the SSH tunnels failed")
+        self.connections.clear()  # quitting Spyder keeps started kernels running (the default)
+        try:
+            self.service.close()
+        except Exception:
+            logger.exception("Closing the SSH tunnels failed")

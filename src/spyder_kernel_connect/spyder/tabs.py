@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from spyder.api.translations import _
 
+from spyder_kernel_connect.ssh import KernelTunnel, StateEvent, TunnelState
 
-def tab_suffix(event: Any) -> str:
+
+def tab_suffix(event: StateEvent) -> str:
     """' (reconnecting...)' while the SSH connection is re-established, '' once it is up."""
-    name = getattr(event.state, "name", str(event.state))
-    if name == "RECONNECTING":
+    if event.state is TunnelState.RECONNECTING:
         return " " + _("(reconnecting...)")
-    if name == "DOWN":
+    if event.state is TunnelState.DOWN:
         return " " + _("(connection lost)")
     return ""
 
 
-def tunnel_matches(tunnel: Any, event: Any) -> bool:
+def tunnel_matches(tunnel: KernelTunnel, event: StateEvent) -> bool:
     """Whether ``event`` concerns the SSH connection that carries ``tunnel``."""
-    return getattr(tunnel.session, "key", None) == event.key
+    return tunnel.session.key == event.key

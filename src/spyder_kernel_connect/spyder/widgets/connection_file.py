@@ -22,8 +22,8 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.connection import ConnectionFileError, read_connection_file
-from spyder_kernel_connect.presets import describe_spec
+from spyder_kernel_connect.service import LocalResolution, resolve_local
+from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
 
 CONNECTION_FILE_FILTERS = ";;".join(
@@ -43,29 +43,6 @@ def browse_start_dir(current: str) -> str:
     return jupyter_runtime_dir()
 
 
-def check_local_spec(spec: str, remote: bool = False) -> str | None:
-    """
-    Why ``spec`` cannot be used as it is, or None if it leads to a valid file.
-
-    Parameters
-    ----------
-    spec: str
-        What the user typed: a path, a file name or a kernel ID.
-    remote: bool, optional
-        The kernel is on the SSH host: a spec found nowhere here is fine (the host is
-        asked), but a local copy that is found must be valid.
-    """
-    status = describe_spec(spec, remote=remote)
-    if not status.ok:
-        return status.message
-    if status.path:
-        try:
-            read_connection_file(status.path)
-        except ConnectionFileError as err:
-            return str(err)
-    return None
-
-
 class ResolutionLabel(MessageLabel):
     """The live answer to "where does what I typed lead?" under the connection-file field."""
 
@@ -74,28 +51,21 @@ class ResolutionLabel(MessageLabel):
         super().__init__("resolution_label", "info")
         self.ok = False
 
-    def show_spec(self, spec: str, remote: bool) -> None:
+    def show_resolution(self, resolution: LocalResolution, remote: bool) -> None:
         """
-        Resolve ``spec``, read the file it leads to and say what was found.
+        Say where what the user typed leads: a valid file, the SSH host, or why nowhere.
 
         Parameters
         ----------
-        spec: str
-            What the user typed.
+        resolution: LocalResolution
+            The lookup of the typed text on this computer (the file found is already read).
         remote: bool
             The kernel is on the SSH host (a spec found nowhere here is then fine).
         """
-        status = describe_spec(spec, remote=remote)
-        problem = check_local_spec(spec, remote) if status.path else None
-        if status.path and not problem:
-            self._show("success", _("Resolves to {}").format(status.path), True)
-        elif problem:
-            self._show("warning", problem, False)
-        elif status.ok and remote:
-            self._show(
-                "info", _("Not on this computer: it will be looked up on the remote host."), True
-            )
-        elif status.ok or not spec.strip():
+        status = describe_resolution(resolution, remote=remote)
+        if status.path:
+            self._show("success", status.message, True)
+        elif status.ok or not resolution.spec.strip():
             self._show("info", status.message, status.ok)
         else:
             self._show("warning", status.message, False)
@@ -128,6 +98,7 @@ class ConnectionFileGroup(QGroupBox):
         super().__init__(_("Kernel"), parent)
         self._remote = False
         self._picked_remote = ""
+        self.resolution: LocalResolution | None = None  # of the text, handed on to connect
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
@@ -187,7 +158,20 @@ class ConnectionFileGroup(QGroupBox):
         if self._remote and self._picked_remote and text.strip() == self._picked_remote:
             self.status.show_remote_pick(self._picked_remote)
         else:
-            self.status.show_spec(text, self._remote)
+            self.status.show_resolution(self.resolve(), self._remote)
+
+    def resolve(self) -> LocalResolution:
+        """
+        Look the field's text up on this computer and read the file it leads to.
+
+        The last lookup is reused while the text and that file are unchanged, so the live
+        line, the check before connecting and the connection itself share one lookup and
+        one read.
+        """
+        text = self.cf.text()
+        if self.resolution is None or not self.resolution.is_current(text):
+            self.resolution = resolve_local(text)
+        return self.resolution
 
     def browse(self) -> None:
         """Let the user pick a connection file, starting in the Jupyter runtime directory."""

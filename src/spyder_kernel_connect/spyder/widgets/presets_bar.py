@@ -16,7 +16,7 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.presets import InvalidPresetName, PresetStore
+from spyder_kernel_connect.settings import InvalidPresetName, PresetStore
 
 NO_PRESET = ""
 
