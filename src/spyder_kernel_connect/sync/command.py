@@ -37,7 +37,7 @@ def sync_project(
     }
     on_conflict = (lambda _conflict: Resolution.OVERWRITE) if overwrite else None
     try:
-        with TunnelManager(host_key_decider=host_key_decider(accept_new_host_key, stderr)) as mgr:
+        with TunnelManager(host_key_decider=host_key_decider(accept_new_host_key)) as mgr:
             session = mgr.session(target, cancel=stop)
             project = ProjectSync(session, local_dir, remote_dir, on_conflict=on_conflict)
             report = project.push_all(cancel=stop, delete=delete)
