@@ -143,6 +143,15 @@ class ConsoleProjectSync(QObject):
                 )
             )
         self.ready = True
+        if not isinstance(outcome, KernelConnectError):
+            # The console works in the project's copy: `import mymodule` finds the synced
+            # module, relative paths name the host's files.
+            remote = self.project.remote_dir
+            self.shellwidget.execute(
+                f"import os as _o, sys as _s; _o.chdir({remote!r}); "
+                f"{remote!r} in _s.path or _s.path.insert(0, {remote!r}); del _o, _s",
+                hidden=True,
+            )
         if self._cancel.is_set() and not self._stop_watch.is_set():
             self._cancel.clear()  # cancelled the first push only: saves are still pushed
         self._watcher = threading.Thread(
@@ -236,19 +245,25 @@ class ConsoleProjectSync(QObject):
             self._send(msg)
 
     def remote_code(self, code: str) -> str:
-        """``%runfile /local/proj/a.py --wdir /local/proj`` -> the host's paths."""
-        stripped = code.lstrip()
-        if not stripped.startswith(RUN_MAGICS) or "\n" in stripped.strip():
+        """``%runfile /local/proj/a.py`` -> ``%runfile /host/proj/a.py --wdir``: the host's
+        copy, run in its own folder (Spyder gives external kernels no --wdir by default, and
+        the file's sibling modules must be importable)."""
+        stripped = code.strip()
+        if not stripped.startswith(RUN_MAGICS) or "\n" in stripped:
             return code
         try:
             words = shlex.split(stripped)
         except ValueError:
             return code
         mapped = [
-            self.project.to_remote(word) or word if word.startswith(("/", "~")) else word
+            (self.project.to_remote(word) or word) if word.startswith(("/", "~")) else word
             for word in words
         ]
-        return shlex.join(mapped) if mapped != words else code
+        if mapped == words:
+            return code  # not a file of the project
+        if words[0] in ("%runfile", "%debugfile") and "--wdir" not in words:
+            mapped.append("--wdir")
+        return shlex.join(mapped)
 
     # -- path mapping helpers ------------------------------------------------------------
 
@@ -337,3 +352,41 @@ class ConsoleProjectSync(QObject):
     def _print(self, text: str) -> None:
         with contextlib.suppress(Exception):
             self.shellwidget._append_plain_text(f"\n{text}\n", before_prompt=True)
+
+
+class ProjectSyncs(QObject):
+    """The project syncs of the open consoles (shellwidget -> ``ConsoleProjectSync``)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.by_shell: dict = {}
+
+    def open(self, console, shell, connection) -> ConsoleProjectSync | None:
+        """Start syncing ``connection.sync_folders`` for a new console, at its first prompt."""
+        local, remote = connection.sync_folders
+        try:
+            project = ProjectSync(connection.tunnel.session, local, remote)
+        except KernelConnectError as err:
+            shell._append_plain_text(
+                "\n" + _("Project not synced: {error}").format(error=err) + "\n", before_prompt=True
+            )
+            return None
+        widget = console.get_widget()
+        sync = ConsoleProjectSync(shell, project, go_to_error=widget.go_to_error, parent=self)
+        self.by_shell[shell] = sync
+
+        def begin() -> None:
+            shell.sig_prompt_ready.disconnect(begin)
+            if self.by_shell.get(shell) is sync:
+                sync.start(widget)
+
+        shell.sig_prompt_ready.connect(begin)
+        return sync
+
+    @Slot(object)
+    def drop(self, shell) -> None:
+        """The console closed: stop its sync."""
+        sync = self.by_shell.pop(shell, None)
+        if sync is not None:
+            sync.stop()
+            sync.deleteLater()

@@ -63,7 +63,15 @@ class RemoteFolder:
 
     def __init__(self, session, path: str) -> None:
         self.session = session
-        self.path = self._absolute(path.rstrip("/") or "/")
+        self.given = path.rstrip("/") or "/"
+        if not self.given.startswith(("/", "~/")) and self.given != "~":
+            raise errors.RemoteFolderInvalid(
+                f"The remote folder {path!r} is neither absolute nor under ~.",
+                "Give it as /path/on/host or ~/path.",
+            )
+        # ``~`` is resolved by the host at the first use (``resolve``), not here: creating a
+        # mapping must not wait on the network (the GUI builds one on its own thread).
+        self.path = posixpath.normpath(self.given) if self.given.startswith("/") else self.given
         self._known_dirs: set[str] = set()
 
     # -- asking --------------------------------------------------------------------------
@@ -72,7 +80,7 @@ class RemoteFolder:
         """Create the folder (and its parents) if needed; it must be a folder. Over SFTP, so
         no login shell runs (rc files on clusters can take seconds)."""
         sftp = self._sftp()
-        parts = self.path.strip("/").split("/")
+        parts = self.resolve().strip("/").split("/")
         for depth in range(1, len(parts) + 1):
             folder = "/" + "/".join(parts[:depth])
             try:
@@ -252,16 +260,12 @@ class RemoteFolder:
     def _run(self, command: str) -> tuple[int, str, str]:
         return self.session.run(command, timeout=120)
 
-    def _absolute(self, path: str) -> str:
-        if path == "~" or path.startswith("~/"):
+    def resolve(self) -> str:
+        """The absolute folder on the host (``~`` asked of the host once)."""
+        if self.path.startswith("~"):
             home = self._sftp().normalize(".")
-            return posixpath.normpath(posixpath.join(home, path[2:]))
-        if not path.startswith("/"):
-            raise errors.RemoteFolderInvalid(
-                f"The remote folder {path!r} is neither absolute nor under ~.",
-                "Give it as /path/on/host or ~/path.",
-            )
-        return posixpath.normpath(path)
+            self.path = posixpath.normpath(posixpath.join(home, self.given[2:]))
+        return self.path
 
     def _make_parents(self, sftp: paramiko.SFTPClient, rel: str) -> None:
         for parent in iter_parents(rel):

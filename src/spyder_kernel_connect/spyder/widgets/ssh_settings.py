@@ -33,6 +33,7 @@ from spyder_kernel_connect.settings import (
     DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
 )
+from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersSection
 
 # ConnectionSettings fields this group edits.
 SSH_FIELDS = (
@@ -141,6 +142,9 @@ class SSHSettingsGroup(QGroupBox):
         outer.addLayout(self.grid)
         outer.addLayout(self.sections)
         outer.addWidget(self.advanced_box)
+        self._sections: list[QWidget] = []
+        self.project_folders = ProjectFoldersSection(self)
+        self.add_section(self.project_folders)
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
@@ -204,6 +208,9 @@ class SSHSettingsGroup(QGroupBox):
             The section, e.g. jump hosts or a scheduler; it is disabled with the group.
         """
         self.sections.addWidget(widget)
+        self._sections.append(widget)
+        if hasattr(widget, "sig_field_edited"):
+            widget.sig_field_edited.connect(self.sig_field_edited)
 
     def show_advanced(self, show: bool = True) -> None:
         """
@@ -234,8 +241,8 @@ class SSHSettingsGroup(QGroupBox):
             widget.setEnabled(on and not use_password)
 
     def values(self) -> dict[str, object]:
-        """The group's part of ``ConnectionSettings``, as keyword arguments."""
-        return {
+        """The group's part of ``ConnectionSettings`` (its sections' too), as keyword arguments."""
+        values = {
             "remote": self.isChecked(),
             "hostname": self.hostname.text().strip(),
             "username": self.username.text().strip(),
@@ -247,6 +254,10 @@ class SSHSettingsGroup(QGroupBox):
             "remote_python": self.remote_python.text().strip() or DEFAULT_REMOTE_PYTHON,
             "remote_runtime_dir": self.remote_runtime_dir.text().strip(),
         }
+        for section in self._sections:
+            if hasattr(section, "values"):
+                values.update(section.values())
+        return values
 
     def set_values(self, settings: ConnectionSettings) -> None:
         """
@@ -270,6 +281,9 @@ class SSHSettingsGroup(QGroupBox):
         self.remote_runtime_dir.setText(settings.remote_runtime_dir)
         customised = settings.effective_remote_python != DEFAULT_REMOTE_PYTHON
         self.show_advanced(customised or bool(settings.remote_runtime_dir.strip()))
+        for section in self._sections:
+            if hasattr(section, "set_values"):
+                section.set_values(settings)
         self.update_auth_fields()
 
     def field_widget(self, field: str) -> QLineEdit | None:
@@ -281,9 +295,13 @@ class SSHSettingsGroup(QGroupBox):
         field: str
             Field name, e.g. "port".
         """
-        if field not in SSH_FIELDS:
-            return None
-        return getattr(self, field)
+        if field in SSH_FIELDS:
+            return getattr(self, field)
+        for section in self._sections:
+            widget = section.field_widget(field) if hasattr(section, "field_widget") else None
+            if widget is not None:
+                return widget
+        return None
 
     def browse_key_file(self) -> None:
         """Let the user pick a private key; the file dialog opens in ``~/.ssh``."""
