@@ -145,12 +145,8 @@ def test_clicked_traceback_and_breakpoints_use_local_files(
     run_file(qtbot, console, shell, project / "main.py", method="debugfile")
     qtbot.waitUntil(lambda: shell.is_debugging(), timeout=60000)
     shell.pdb_execute_command("c")
-    qtbot.waitUntil(
-        lambda: "answer" not in text_of(shell).split("debugfile")[-1] and shell.is_debugging(),
-        timeout=60000,
-    )
-    tail = text_of(shell).split("debugfile")[-1]
-    assert f"{host / 'main.py'}(3)" in tail, tail
+    wait_text(qtbot, shell, f"{host / 'main.py'}(3)<module>()")  # stopped at the breakpoint
+    assert "answer 1" not in text_of(shell).split("%debugfile")[-1]  # not past line 3 yet
     shell.pdb_execute_command("c")
     qtbot.waitUntil(lambda: not shell.is_debugging(), timeout=60000)
     CONF.set("debugger", "breakpoints", {})

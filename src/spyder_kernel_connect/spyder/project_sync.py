@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 RUN_MAGICS = ("%runfile", "%debugfile", "%runcell", "%debugcell", "%run")
 PATH_HANDLERS = ("get_file_code", "run_cell")  # kernel -> editor calls naming a file
-TRACEBACK_PATH = re.compile(r"(?:File |^)(\S+?\.py)")
+TRACEBACK_PATH = re.compile(r'File "?([^"\s,:]+\.py)')  # 'File "/a.py", line' and 'File /a.py:3'
 
 
 class ConsoleProjectSync(QObject):
