@@ -1,14 +1,20 @@
 """Take the README/doc screenshots from the real Spyder app with this plugin, under Xvfb.
 
     .venv/bin/python images/make_screenshots.py [--theme light|dark] [--out images]
+    .venv/bin/python images/make_screenshots.py --small-screen [--theme ...]
+
 
 Starts a private Xvfb, real kernels (``python -m spyder_kernels.console``), a real OpenSSH
 sshd on a loopback port standing in for the remote host (as the tests' sshd fixture does),
 and Spyder (with a throwaway config dir), then drives the plugin to: the Consoles menu, the
 dialog (local, an ambiguous kernel ID, and remote with the host's kernels listed over SSH),
-the host-key prompt, the preferences UMR group, a console showing "Reloaded modules:", a
-console on a kernel reached through the SSH tunnel, and its tab while the SSH connection is
-re-established. Everything it starts is stopped by PID.
+the host-key prompt, the preferences page pointing to the UMR switch, a console showing
+"Reloaded modules:", a console on a kernel reached through the SSH tunnel, and its tab while
+the SSH connection is re-established (with the outage notice and a command held at the
+prompt). Everything it starts is stopped by PID.
+
+``--small-screen`` instead takes one picture of a whole 1366x768 screen: Spyder maximized,
+the dialog for a remote kernel with every section unfolded and an error from the host.
 
 Run as root, it works in a private mount namespace with empty /home and /srv, so the
 pictures show /home/ada/... and /srv/jupyter/... instead of temporary paths.
@@ -28,14 +34,21 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "src"))  # the plugin of this tree, not the installed one
 
 from tests.spyder.xvfb import Xvfb  # noqa: E402
+
+# Imported before spyder.app.start drops PYTHONPATH's entries from sys.path.
+import spyder_kernel_connect  # noqa: E402, F401
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--out", default=os.path.join(ROOT, "images"))
+    parser.add_argument(
+        "--small-screen", action="store_true", help="only the 1366x768 whole-screen picture"
+    )
     args = parser.parse_args()
     args.out = os.path.abspath(args.out)
     work = tempfile.mkdtemp(prefix="skc-shots-")
@@ -44,7 +57,7 @@ def main() -> int:
         if private_home_and_srv()
         else (os.path.join(work, "home"), os.path.join(work, "srv"))
     )
-    xvfb = Xvfb(size="1400x900x24")
+    xvfb = Xvfb(size="1366x768x24" if args.small_screen else "1400x900x24")
     os.environ.update(
         DISPLAY=xvfb.start(),
         QT_QPA_PLATFORM="xcb",
@@ -56,7 +69,7 @@ def main() -> int:
     os.environ.pop("SSH_AUTH_SOCK", None)  # only the key this script sets up
     os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
     try:
-        return Shooter(args.out, args.theme, work, srv).run()
+        return Shooter(args.out, args.theme, work, srv, args.small_screen).run()
     finally:
         # Spyder replaced the standard streams with its console's; give them back.
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
@@ -113,8 +126,9 @@ def settle(seconds: float = 0.6) -> None:
 
 
 class Shooter:
-    def __init__(self, out: str, theme: str, work: str, srv: str) -> None:
+    def __init__(self, out: str, theme: str, work: str, srv: str, small: bool = False) -> None:
         self.out = out
+        self.small = small
         self.suffix = "" if theme == "light" else "-dark"
         self.theme = theme
         self.work = work
@@ -146,10 +160,16 @@ class Shooter:
             from spyder.app import start
 
             window = start.main()
-            window.resize(1280, 800)
-            window.showNormal()
-            settle(3)
-            self.shoot(window)
+            if self.small:  # no window manager to maximize it: fill the screen by hand
+                window.setGeometry(window.screen().availableGeometry())
+                window.showNormal()
+                settle(3)
+                self.shoot_small_screen(window)
+            else:
+                window.resize(1280, 800)
+                window.showNormal()
+                settle(3)
+                self.shoot(window)
             window.closing(close_immediately=True)
             window.close()
         finally:
@@ -256,16 +276,16 @@ class Shooter:
         dialog.reject()
         settle()
 
-        # 4. Preferences: the UMR group.
+        # 4. Preferences: our page says where the UMR switch is (Spyder's own options).
+        from spyder.config.manager import CONF
+
+        CONF.set("main_interpreter", "umr/namelist", ["numpy", "pandas"])
         preferences = window.get_plugin(Plugins.Preferences)
         preferences.open_dialog()
         prefs = preferences.get_container()
         wait_until(lambda: prefs.dialog is not None and prefs.dialog.isVisible())
         index = prefs.dialog.get_index_by_name(plugin.NAME)
         prefs.dialog.set_current_index(index)
-        page = prefs.dialog.get_page(index)
-        for name in ("numpy", "pandas"):
-            page._add_item(name)
         prefs.dialog.resize(1000, 760)
         self.save(prefs.dialog, "preferences-umr")
         prefs.dialog.close()
@@ -310,6 +330,30 @@ class Shooter:
 
         # 6. A console on a kernel on the "remote" host, through the SSH tunnel.
         self.shoot_remote_console(window, console, container)
+
+    def shoot_small_screen(self, window) -> None:
+        """The whole 1366x768 screen: the remote form unfolded, with the host's answer."""
+        from qtpy.QtWidgets import QApplication
+        from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+
+        container = PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect").get_container()
+        container.connect_action.trigger()
+        dialog = container.dialog
+        wait_until(lambda: dialog.local_kernels.refresh_button.isEnabled(), what="kernel list")
+        self.fill_remote(dialog)
+        dialog.show_advanced(True)
+        dialog.remote_kernels.refresh_button.click()
+        wait_until(lambda: not dialog.busy, what="remote kernel list")
+        # A Python without spyder-kernels on the host: its real error, with the install hint.
+        dialog.remote_group.remote_python.setText("/usr/bin/python3")
+        dialog.start_button.click()
+        wait_until(lambda: not dialog.busy and dialog.error_label.isVisible(), what="error")
+        settle(1)
+        image = QApplication.primaryScreen().grabWindow(0)
+        path = os.path.join(self.out, f"dialog-1366x768{self.suffix}.png")
+        image.save(path)
+        print("wrote", path, file=sys.__stdout__, flush=True)
+        dialog.reject()
 
     def shoot_consoles_menu(self, window, action) -> None:
         from qtpy.QtCore import QRect
@@ -382,17 +426,30 @@ class Shooter:
         # 7. The SSH connection drops: kill sshd's per-connection processes (as the tests'
         # kill_connections does) and hold the listener for a moment, so the plugin is seen
         # re-establishing the connection; then let it through again.
+        widget = console.get_widget()
+
+        def tab() -> str:  # the tab's text: the console's name and the tunnel's state
+            return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
         listener = self.sshd.process.pid
         os.kill(listener, signal.SIGSTOP)
         try:
             self.sshd.kill_connections()
-            wait_until(lambda: "reconnecting" in client.get_name(), timeout=30, what="reconnect")
+            wait_until(lambda: "reconnecting" in tab(), timeout=30, what="reconnect")
             settle(1)
             self.save(window, "tab-reconnecting")
+            # 7b. A command typed meanwhile is held at the prompt, under one notice.
+            shell._control.setFocus()
+            shell._control.insertPlainText("sum(x * x for x in range(10))")
+            shell.execute(interactive=True)
+            wait_until(lambda: "stays at the prompt" in shell._control.toPlainText())
+            settle(1)
+            self.save(window, "console-outage")
         finally:
             os.kill(listener, signal.SIGCONT)
-        wait_until(lambda: "reconnecting" not in client.get_name(), timeout=90, what="reconnected")
-        self.execute(shell, "sum(x * x for x in range(10))")
+        wait_until(lambda: "reconnecting" not in tab(), timeout=90, what="reconnected")
+        wait_until(lambda: "restored" in shell._control.toPlainText(), timeout=90, what="restored")
+        wait_until(lambda: not shell._executing, what="the held command")
 
     def execute(self, shell, code: str) -> None:
         wait_until(lambda: not shell._executing)

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from jupyter_client import KernelManager
 
-pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.slurm"]  # real sshd (also 2FA), SLURM
+pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.sshd_chain", "tests.slurm"]
 
 
 @pytest.fixture
@@ -148,23 +148,3 @@ def kernel_factory(runtime_dir):
 def local_kernel(kernel_factory):
     """One running kernel with a numeric ID, as ``python -m spyder_kernels.console`` names them."""
     return kernel_factory(kernel_id=str(40000 + os.getpid() % 20000))
-
-
-def pytest_sessionfinish(session, exitstatus):
-    session.config.skc_exit_status = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Leave without Python's final teardown once Qt has been loaded.
-
-    Every test, fixture and summary is done here. What is left is the interpreter tearing
-    down PyQt5/QtWebEngine objects that Spyder's in-process main window left behind, which
-    now and then segfaults (seen in CI: all tests passed, then exit code 139).
-    """
-    status = getattr(config, "skc_exit_status", None)
-    if status is None or "PyQt5.QtCore" not in sys.modules:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)

@@ -59,6 +59,51 @@ def _banner_then_reset(conn: socket.socket, stop: threading.Event) -> None:
     conn.close()  # RST in the middle of the key exchange
 
 
+class _StallingAuth:
+    """A real SSH server (paramiko's) that completes the key exchange, then never answers
+    an authentication request: the step after the host key check."""
+
+    key = None  # one throw-away host key per test session, made when first needed
+
+    @classmethod
+    def host_key(cls):
+        import paramiko
+
+        if cls.key is None:
+            cls.key = paramiko.ECDSAKey.generate()
+        return cls.key
+
+
+def _stalling_auth(conn: socket.socket, stop: threading.Event) -> None:
+    import paramiko
+
+    class Stall(paramiko.ServerInterface):
+        def get_allowed_auths(self, username):
+            return "publickey,password"
+
+        def check_auth_none(self, username):
+            stop.wait()
+            return paramiko.AUTH_FAILED
+
+        check_auth_password = check_auth_publickey = lambda self, *args: (
+            stop.wait() and paramiko.AUTH_FAILED
+        )
+
+    transport = paramiko.Transport(conn)
+    transport.add_server_key(_StallingAuth.host_key())
+    try:
+        transport.start_server(server=Stall())
+        stop.wait()
+    finally:
+        transport.close()
+
+
+def known_hosts_line(port: int) -> str:
+    """Trust the stalling server's key, so a client gets as far as authentication."""
+    key = _StallingAuth.host_key()
+    return f"[127.0.0.1]:{port} {key.get_name()} {key.get_base64()}\n"
+
+
 BEHAVIOURS: dict[str, Callable[[socket.socket, threading.Event], None]] = {
     "black-hole": _black_hole,
     "close-at-once": _close_at_once,
@@ -68,6 +113,7 @@ BEHAVIOURS: dict[str, Callable[[socket.socket, threading.Event], None]] = {
     "bad-packet": _bad_packet,
     "huge-packet": _huge_packet,
     "banner-then-reset": _banner_then_reset,
+    "stalling-auth": _stalling_auth,
 }
 
 

@@ -284,8 +284,15 @@ def slurm():
 @pytest.fixture(scope="session")
 def slurm_login(slurm, tmp_path_factory) -> SSHServer:
     """The login node: the sshd fixture's server, whose sessions see the cluster's SLURM_CONF
-    (as on a real cluster, where it is in the system environment or in /etc/slurm)."""
-    server = start_sshd(tmp_path_factory.mktemp("login"), f"SetEnv SLURM_CONF={slurm.conf}\n")
+    (as on a real cluster, where it is in the system environment or in /etc/slurm).
+
+    SHLVL=1 makes bash skip ~/.bashrc for these commands (bash reads it for sshd sessions
+    only at shell level 1): the test account is this machine's root, whose rc files (pyenv
+    init, whose rehash lock other tests' killed shells leave behind) can stall every command
+    for a minute, which is no part of what these tests check."""
+    server = start_sshd(
+        tmp_path_factory.mktemp("login"), f"SetEnv SLURM_CONF={slurm.conf} SHLVL=1\n"
+    )
     yield server
     stop_sshd(server)
 

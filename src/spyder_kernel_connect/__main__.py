@@ -1,5 +1,19 @@
-"""``python -m spyder_kernel_connect`` runs the command-line interface."""
+"""``python -m spyder_kernel_connect`` (and the ``spyder-kernel-connect`` script) runs the CLI.
 
-from spyder_kernel_connect.cli import main
+The SSH commands' TCP handshake starts first (predial), then the CLI is imported.
+"""
 
-raise SystemExit(main())
+import sys
+
+from spyder_kernel_connect import predial
+
+
+def main() -> int:
+    predial.start(sys.argv[1:])
+    from spyder_kernel_connect.cli import main as cli_main
+
+    return cli_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,6 +22,7 @@ from spyder_kernel_connect.cli_checks import (
     check_known_hosts,
     check_local_dir,
     seconds,
+    secret_line,
 )
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
@@ -110,7 +111,12 @@ def print_kernels(entries: Sequence[KernelEntry], as_json: bool, where: str = ""
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on."""
+    """Columns as wide as their widest full-length cell; a shorter row's last cell runs on.
+
+    Control characters and undecodable bytes (a file named ``kernel-a\nb.json``) are shown
+    escaped, so one entry is always one line.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
     full = [row for row in rows if len(row) == len(rows[0])]
     widths = [max(len(row[i]) for row in full) for i in range(len(rows[0]))]
     for row in rows:
@@ -141,6 +147,19 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
         "host", metavar="[USER@]HOST[:PORT]", help="SSH host (or ~/.ssh/config alias)"
     )
     parser.add_argument("-i", "--identity", metavar="KEYFILE", help="private key file")
+    parser.add_argument(
+        "-J",
+        "--jump",
+        metavar="HOST[,HOST...]",
+        help="jump hosts to go through, in order, like ssh -J (each one's user, port and "
+        "key come from the SSH config; 'none' ignores the config's ProxyJump)",
+    )
+    parser.add_argument(
+        "-F",
+        "--ssh-config",
+        metavar="FILE",
+        help="SSH config file to read instead of ~/.ssh/config",
+    )
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from the first stdin line"
     )
@@ -189,11 +208,18 @@ def ssh_target(args: argparse.Namespace):
         check_known_hosts(args.known_hosts)
     if args.identity:
         check_key_file(args.identity)
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
-    passphrase = sys.stdin.readline().rstrip("\r\n") if args.passphrase_stdin else None
+    if args.ssh_config and not os.path.isfile(os.path.expanduser(args.ssh_config)):
+        raise KernelConnectError(
+            f"SSH config file {args.ssh_config} does not exist or is not a file.",
+            "Give the file `ssh -F` would take, or leave -F out to use ~/.ssh/config.",
+        )
+    password = secret_line("password") if args.password_stdin else None
+    passphrase = secret_line("passphrase") if args.passphrase_stdin else None
     return SSHTarget.parse(
         args.host,
         identity_file=args.identity,
+        jump=args.jump,
+        ssh_config=args.ssh_config,
         password=password,
         passphrase=passphrase,
         known_hosts=args.known_hosts,
@@ -287,13 +313,16 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
+    from spyder_kernel_connect.cli_login import terminal_prompt_handler
     from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.service import ConnectService, OnHost
 
     if args.slurm:
         return run_slurm_list(args, ssh_target(args))
 
-    service = ConnectService(host_key_decider(args.accept_new_host_key))
+    service = ConnectService(
+        host_key_decider(args.accept_new_host_key), prompt_handler=terminal_prompt_handler()
+    )
     try:
         host = OnHost("", args.remote_python, args.remote_runtime_dir)
         listing = service.list_host(ssh_target(args), host)
@@ -327,7 +356,7 @@ def add_sync_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
     parser.add_argument(
-        "--interval", type=float, default=0.5, metavar="SECONDS", help="--watch poll interval"
+        "--interval", type=seconds, default=0.5, metavar="SECONDS", help="--watch poll interval"
     )
     parser.set_defaults(func=run_sync)
 
@@ -412,6 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line(text: str) -> str:

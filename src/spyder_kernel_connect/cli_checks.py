@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.files import describe_path
 
+# A password or passphrase line longer than this is not one (stdin is /dev/zero, a file…).
+MAX_SECRET_LINE = 4096
 # A year: anything longer is a typo, and paramiko's waits overflow on huge values.
 MAX_SECONDS = 365 * 24 * 3600.0
 
@@ -37,7 +40,7 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0 or value > MAX_SECONDS:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a usable timeout; give a number of seconds above 0, e.g. 10"
+            f"{text!r} is not a usable number of seconds; give a number above 0, e.g. 10"
         )
     return value
 
@@ -82,3 +85,14 @@ def check_local_dir(path: str) -> None:
             raise ArgumentError(f"--local-dir {path} is too long a path.", hint)
     except (ValueError, OSError) as err:  # a NUL byte, or an OS refusal of the name
         raise ArgumentError(f"--local-dir {path!r} is not a usable path ({err}).", hint) from None
+
+
+def secret_line(what: str) -> str:
+    """One line of stdin for ``--password-stdin``/``--passphrase-stdin``, read with a cap."""
+    line = sys.stdin.readline(MAX_SECRET_LINE + 1)
+    if len(line) > MAX_SECRET_LINE:
+        raise ArgumentError(
+            f"The {what} line on standard input is longer than {MAX_SECRET_LINE} characters.",
+            f"Give the {what} alone on the first line (e.g. from a password manager's pipe).",
+        )
+    return line.rstrip("\r\n")

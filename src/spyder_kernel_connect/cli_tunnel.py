@@ -7,14 +7,17 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from typing import TextIO
 
+from spyder_kernel_connect.cli_login import terminal_prompt_handler
 from spyder_kernel_connect.service import ConnectRequest, ConnectService
 from spyder_kernel_connect.ssh import HostKeyDecision, HostKeyInfo, StateEvent
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
 
 
-def host_key_decider(accept_new_host_key: bool) -> HostKeyDecider:
-    """No one can answer a prompt here: refuse unknown keys unless told to accept them."""
+def host_key_decider(accept_new_host_key: bool, stderr: TextIO | None = None) -> HostKeyDecider:
+    """No one can answer a prompt here: refuse unknown keys unless told to accept them
+    (then say so on ``stderr``, default sys.stderr)."""
 
     def decide(info: HostKeyInfo) -> HostKeyDecision:
         if not accept_new_host_key:
@@ -22,7 +25,7 @@ def host_key_decider(accept_new_host_key: bool) -> HostKeyDecider:
         print(
             f"Accepting new host key of {info.hostname}:{info.port} ({info.key_type} "
             f"{info.fingerprint}), saved to {info.known_hosts_path}.",
-            file=sys.stderr,
+            file=stderr or sys.stderr,
             flush=True,
         )
         return HostKeyDecision.ACCEPT_AND_SAVE
@@ -45,7 +48,11 @@ def serve_tunnel(request: ConnectRequest, accept_new_host_key: bool, shutdown_on
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
-    service = ConnectService(host_key_decider(accept_new_host_key), on_state=report)
+    service = ConnectService(
+        host_key_decider(accept_new_host_key),
+        on_state=report,
+        prompt_handler=terminal_prompt_handler(stop),
+    )
     connection = None
     try:
         connection = service.connect(request, cancel=stop)
@@ -64,7 +71,7 @@ def serve_tunnel(request: ConnectRequest, accept_new_host_key: bool, shutdown_on
         serving.set()
         ports = ", ".join(f"{name[:-5]} {port}" for name, port in tunnel.local_ports.items())
         print(
-            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.ip} on {label}. "
+            f"Forwarding 127.0.0.1 ports {ports} to {tunnel.remote_info.reachable_ip} on {label}. "
             "Press Ctrl+C to close.",
             file=sys.stderr,
             flush=True,

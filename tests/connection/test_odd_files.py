@@ -20,7 +20,7 @@ from spyder_kernel_connect.connection import (
     read_connection_file,
 )
 from tests.connection.test_cli import run_cli
-from tests.oddfiles import CASES, make_case
+from tests.oddfiles import CASES, make_case, valid_text
 
 BAD = sorted(name for name, (_make, reason) in CASES.items() if reason)
 
@@ -110,3 +110,14 @@ def test_list_timeout_must_be_a_positive_finite_number(runtime_dir, value):
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert "--timeout" in line and "Traceback" not in line
+
+
+def test_file_names_with_control_characters_stay_one_row(runtime_dir):
+    (runtime_dir / "kernel-a\nb.json").write_text(valid_text())
+    (runtime_dir / "kernel-c\x1b[2Jd.json").write_text("{")
+    result = run_cli("list", "--timeout", "0.2")
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()[1:]
+    assert len(rows) == 2
+    assert any(row.startswith("a\\nb ") for row in rows)
+    assert any(row.startswith("c\\x1b[2Jd ") and "unreadable: " in row for row in rows)

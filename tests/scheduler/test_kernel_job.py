@@ -22,7 +22,7 @@ from spyder_kernel_connect.scheduler import (
     submit_kernel_job,
     wait_for_kernel_job,
 )
-from spyder_kernel_connect.ssh import Cancelled
+from spyder_kernel_connect.ssh import Cancelled, SSHError
 from tests.scheduler.conftest import file_mode
 from tests.slurm import PARTITION
 from tests.ssh.conftest import execute
@@ -221,12 +221,34 @@ def login_blocker(login) -> str:
     """A job holding every CPU of the node, so the next one pends on Resources."""
     status, out, err = login.run(
         f"printf '#!/bin/sh\\nsleep 600\\n' | sbatch --parsable -J blocker -o /dev/null "
-        f"--cpus-per-task={os.cpu_count()}"
+        f"--cpus-per-task={os.cpu_count()}",
+        timeout=120,
     )
     assert status == 0, err
     return out.strip()
 
 
 def slurm_active(login) -> list[str]:
-    _status, out, _err = login.run("squeue -h -o %i")
+    _status, out, _err = login.run("squeue -h -o %i", timeout=120)
     return out.split()
+
+
+def test_ssh_drop_while_pending_keeps_waiting(login, scheduler, manager, slurm_login, job_dir):
+    blocker = login_blocker(login)
+    job = submit_kernel_job(login, scheduler, SMALL, sys.executable, runtime_dir=job_dir)
+    waiter = WaitInThread(login, scheduler, job)
+    waiter.wait_for(pending_on_resources)
+    slurm_login.kill_connections()  # the login node's connection drops mid-wait
+    deadline = time.monotonic() + 60
+    while True:  # the session reconnects by itself; until then commands fail
+        try:
+            login.run(f"scancel {blocker}", timeout=120)
+            break
+        except SSHError:
+            assert time.monotonic() < deadline, "the login session never came back"
+            time.sleep(0.2)
+    info = waiter.join().result
+    assert info is not None, waiter.error
+    with manager.open_tunnel(slurm_login.target(), info) as tunnel:
+        assert execute(tunnel.local_connection_file, "print(6 * 7)").strip() == "42"
+    cancel_kernel_job(login, scheduler, job)

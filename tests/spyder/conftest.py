@@ -34,9 +34,31 @@ def pytest_collection_finish(session):
         os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 
+_main_window_started = False  # set by the main_window fixture
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.skc_exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
+    """Stop Xvfb; after a run that started Spyder's main window, leave without Python's
+    final teardown.
+
+    Every test, fixture and summary is done here. What is left is the interpreter tearing
+    down PyQt5/QtWebEngine objects that Spyder's in-process main window left behind, which
+    now and then segfaults (seen in CI: all tests passed, then exit code 139). Runs that
+    never opened the main window end normally.
+    """
     if _xvfb is not None:
         _xvfb.stop()
+    status = getattr(config, "skc_exit_status", None)
+    if status is None or not _main_window_started:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 @pytest.fixture
@@ -85,6 +107,8 @@ def main_window(qapp):
     from spyder.app import start
     from spyder.config.manager import CONF
 
+    global _main_window_started
+    _main_window_started = True
     cwd = os.getcwd()
     saved = (sys.stdout, sys.stderr, sys.excepthook, sys.exit)
     CONF.set("tours", "show_tour_message", False)

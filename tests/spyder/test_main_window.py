@@ -19,6 +19,9 @@ import pytest
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
+from spyder_kernel_connect.connection import kernel_id_from_path
+from spyder_kernel_connect.spyder.tabs import tab_label
+
 pytestmark = pytest.mark.gui
 
 READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
@@ -89,6 +92,12 @@ def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
     return console.get_clients()[-1]
 
 
+def tab_text(console, client) -> str:
+    """What the console's tab shows (its name, and a state such as "(reconnecting...)")."""
+    widget = console.get_widget()
+    return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
+
 def write_module(directory, name, value):
     path = os.path.join(str(directory), f"{name}.py")
     with open(path, "w") as handle:
@@ -112,7 +121,7 @@ def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
     from spyder.plugins.ipythonconsole.api import IPythonConsoleWidgetActions
     from spyder.plugins.mainmenu.api import ApplicationMenus
 
-    from spyder_kernel_connect.spyder.container import KernelConnectActions
+    from spyder_kernel_connect.spyder.api import KernelConnectActions
 
     menu = main_window.get_plugin(Plugins.MainMenu).get_application_menu(ApplicationMenus.Consoles)
     menu.render()
@@ -258,6 +267,21 @@ def test_spyder_started_console_gets_the_umr(qtbot, plugin, console, tmp_path, c
     assert text.count("Reloaded modules: skc_spyder") == 1
 
 
+def test_kernel_list_marks_the_kernels_of_spyders_own_consoles(qtbot, plugin, console):
+    dialog = open_dialog(qtbot, plugin)
+    spyders = plugin.get_container().console_files()
+    assert spyders  # at least the console Spyder opened at start
+    kernels = dialog.local_kernels.list
+    rows = {
+        kernels.item(i).data(Qt.UserRole): kernels.item(i).text() for i in range(kernels.count())
+    }
+    listed = [path for path in spyders if path in rows]
+    assert listed, (spyders, rows)
+    for path in listed:
+        assert "already open in console" in rows[path] or "kept ready by Spyder" in rows[path]
+    dialog.reject()
+
+
 @pytest.mark.sshd
 def test_connect_through_real_sshd_with_host_key_prompt(
     qtbot, plugin, console, sshd, ssh_home, kernel_factory, close_new_consoles
@@ -276,6 +300,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     dialog.remote_group.passphrase.setText(KEY_PASSPHRASE)
     container = plugin.get_container()
     before = len(console.get_clients())
+    settings = dialog.settings()
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
     assert dialog.progress_widget.isVisible()
 
@@ -292,8 +317,9 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
     connection = container.connection_for(client.connection_file)
-    tunnel, label = connection.tunnel, connection.label
-    assert label == f"{sshd.user}@{sshd.host}"
+    tunnel, label = connection.tunnel, tab_label(connection)
+    # The tab names the host and the kernel: two consoles on one host do not look alike.
+    assert label == f"{sshd.user}@{sshd.host} {kernel_id_from_path(km.connection_file)[:8]}"
     assert client.get_name().startswith(label)
     # Spyder talks to our tunnel's local file; it does not open an SSH tunnel of its own.
     assert client.connection_file == tunnel.local_connection_file
@@ -302,12 +328,42 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     assert not os.path.exists(os.path.expanduser("~/.ssh/known_hosts"))  # accepted once
 
-    # A dropped SSH link shows in the tab while the tunnel reconnects, then goes away.
-    labels = []
-    container.sig_tab_label_changed.connect(lambda _client, text: labels.append(text))
+    # A second console on the same host, to another kernel: another name.
+    other = kernel_factory()
+    dialog = open_dialog(qtbot, plugin)
+    dialog.set_settings(settings)
+    dialog.cf.setText(other.connection_file)
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(console.get_clients()) > before + 1 or container.host_key_dialog is not None,
+        timeout=60000,
+    )
+    if container.host_key_dialog is not None:  # "once" was for the first connection
+        qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(console.get_clients()) > before + 1, timeout=60000)
+    second = console.get_clients()[-1]
+    assert tab_label(container.connection_for(second.connection_file)) != label
+    assert kernel_id_from_path(other.connection_file)[:8] in second.get_name()
+    console.close_client(client=second, ask_recursive=False)
+
+    # A dropped SSH link shows at the END of the tab's name while the tunnel reconnects.
+    tabs = console.get_widget().tabwidget
+    texts, suffixes = [], []
+
+    def on_label(connection_file, _label, suffix):
+        changed = next(c for c in console.get_clients() if c.connection_file == connection_file)
+        suffixes.append(suffix)
+        texts.append(tabs.tabText(console.get_widget().get_client_index_from_id(id(changed))))
+
+    container.sig_tab_label_changed.connect(on_label)
     sshd.kill_connections()
-    qtbot.waitUntil(lambda: any("(reconnecting...)" in text for text in labels), timeout=60000)
-    qtbot.waitUntil(lambda: labels and labels[-1] == label, timeout=90000)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in "".join(suffixes), timeout=60000)
+    reconnecting = texts[suffixes.index(" (reconnecting...)")]
+    assert reconnecting == client.get_name() + " (reconnecting...)"
+    qtbot.waitUntil(lambda: suffixes and suffixes[-1] == "", timeout=90000)
+    assert tabs.tabText(console.get_widget().get_client_index_from_id(id(client))) == (
+        client.get_name()
+    )
     assert client.get_name().startswith(label + " ")
     # ZMQ re-subscribes iopub a moment after the tunnel is back: output printed in that
     # moment is lost (PUB/SUB), so ask again until the console shows it, within 60 s.
@@ -374,12 +430,13 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    label = plugin.get_container().connection_for(client.connection_file).label
+    label = tab_label(plugin.get_container().connection_for(client.connection_file))
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
+    assert plugin.outage_guards[shell]._hooked_channel is shell.kernel_client.hb_channel
 
     stop_sshd(sshd)  # the server and every connection of it: nothing answers on the port
     stopped = time.monotonic()
-    qtbot.waitUntil(lambda: "(reconnecting...)" in client.get_name(), timeout=60000)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
     qtbot.waitUntil(lambda: notice in shell._control.toPlainText(), timeout=30000)
     # Longer than Spyder's heartbeat period, so a false "kernel died" would have shown.
     qtbot.wait(5000)
@@ -395,7 +452,8 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
 
     restart_sshd(sshd)
     qtbot.waitUntil(lambda: "typed 42" in shell._control.toPlainText(), timeout=120000)
-    qtbot.waitUntil(lambda: client.get_name().startswith(label) and "(" not in client.get_name())
+    qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name())
+    assert client.get_name().startswith(label)
     text = run(
         qtbot, shell, "print('pid', os.getpid(), 'after')", f"pid {km.provisioner.pid} after"
     )
@@ -403,6 +461,88 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     assert text.count(notice) == 1
     assert f"Connection to {label} restored." in text
     assert text.count("typed 42") == 1  # run once, not lost, not twice
+
+
+@pytest.mark.sshd
+def test_a_run_that_ends_during_an_outage_gives_the_prompt_back(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The reply of a run that ended while the link was down is lost with it; once the
+    kernel answers again, the console says so and takes commands again (not stuck)."""
+    from tests.sshd import stop_sshd
+
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import time; print(6 * 7)", "42")
+    shell.execute("time.sleep(4); print('slept')")
+    qtbot.waitUntil(lambda: shell._executing)
+    stop_sshd(sshd)
+    qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+    qtbot.wait(8000)  # the run ends on the host meanwhile
+    assert shell._executing
+    restart_sshd(sshd)
+    qtbot.waitUntil(lambda: "finished" in shell._control.toPlainText(), timeout=120000)
+    qtbot.waitUntil(lambda: not shell._executing, timeout=30000)
+    text = run(qtbot, shell, "print(7 * 6, 'next')", "42 next")
+    assert "died" not in text.lower(), text
+
+
+@pytest.mark.sshd
+def test_a_frozen_ssh_link_is_not_a_dead_kernel_either(
+    qtbot, plugin, console, own_sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """A link that stops carrying data without closing (sshd's connection processes
+    stopped): the heartbeat falls silent long before the keepalive notices, and the
+    guard's check through the SSH session keeps that from reading as a dead kernel."""
+    sshd = own_sshd
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+    frozen = sshd.kill_connections(signal.SIGSTOP)
+    try:
+        # The keepalive (every 15 s, 10 s to answer) finds the link dead and reconnects;
+        # the heartbeat failed several times before that.
+        qtbot.waitUntil(lambda: "(reconnecting...)" in tab_text(console, client), timeout=60000)
+        qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name(), timeout=90000)
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    qtbot.waitUntil(lambda: "restored" in shell._control.toPlainText(), timeout=60000)
+    text = run(qtbot, shell, "print(7 * 6, 'again')", "42 again")
+    assert "died" not in text.lower(), text
+
+
+@pytest.mark.sshd
+def test_a_kernel_that_really_dies_behind_a_working_tunnel_is_still_reported(
+    qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The outage guard only holds off the link's silence: with the SSH link up and the
+    kernel gone, Spyder's own "kernel died" handling runs, and no outage is claimed."""
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)
+    dialog.cf.setText(km.connection_file)
+    client = connect_and_wait(qtbot, plugin, console, dialog)
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "print(6 * 7)", "42")
+    guard = plugin.outage_guards[shell]
+    os.kill(km.provisioner.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "kernel died" in shell._control.toPlainText().lower(), timeout=90000)
+    assert guard.notices == []
+    assert "Connection to" not in shell._control.toPlainText()
 
 
 @pytest.mark.sshd
@@ -660,6 +800,8 @@ def test_start_with_a_python_lacking_spyder_kernels_says_what_to_install(
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=30000)
     assert "spyder-kernels is not installed" in dialog.error_label.plain_text()
     assert f"{python} -m pip install spyder-kernels" in dialog.error_label.plain_text()
+    assert "`" not in dialog.error_label.plain_text()  # no markup in the GUI
+    assert dialog.focusWidget() is dialog.remote_group.remote_python  # the field to fix
     assert len(console.get_clients()) == before
     assert dialog.remote_group.remote_python.text() == python  # the form as typed
     dialog.reject()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,80 @@ def test_passphrase_for_an_unencrypted_key_is_ignored_and_target_shown(
     assert code == 0, err
     assert "to 127.0.0.1 on" in err and "0.0.0.0" not in err
     assert "passphrase" not in err.lower()
+
+
+def test_remote_list_odd_files_and_dead_kernels_no_library_lines(sshd, ssh_home, remote_dir):
+    """A dead kernel's probe makes paramiko log "Secsh channel N open FAILED"; a FIFO or a
+    link to a good file in the host's runtime dir is one row each. Nothing else on stderr."""
+    from tests.oddfiles import make_case
+
+    (remote_dir / "kernel-dead.json").write_text(valid_text())  # nothing listens there
+    make_case(remote_dir, "fifo")
+    (remote_dir / "kernel-link.json").symlink_to(remote_dir / "kernel-dead.json")
+    args = ["-i", sshd.user_key, "--known-hosts", sshd.known_hosts]
+    args += ["--remote-runtime-dir", remote_dir, "--timeout", "10"]
+    result = run(ssh_home, "remote-list", sshd.address, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {"dead", "fifo", "link"}
+    assert " dead " in rows["dead"] and " dead " in rows["link"]
+    assert "unreadable: " in rows["fifo"] and "FIFO" in rows["fifo"]
+
+
+def test_sigterm_while_the_host_runs_a_command(sshd, ssh_home, tmp_path):
+    """`tunnel --remote` asks the host's Python for its runtime dir; a Python that hangs
+    must not hold SIGTERM for the command's whole timeout."""
+    marker = f"600.{os.getpid()}"  # a unique duration, to find the host-side process
+    slow_python = tmp_path / "python"
+    slow_python.write_text(f"#!/bin/sh\nexec sleep {marker}\n")
+    slow_python.chmod(0o755)
+    args = [sshd.address, "1234", "-i", sshd.user_key, "--known-hosts", sshd.known_hosts]
+    process = start_tunnel(ssh_home, *args, "--remote", "--remote-python", slow_python)
+    try:
+        deadline = time.monotonic() + 60
+        while not _processes_with(marker) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        assert _processes_with(marker), "the host never ran the command"
+        code, _out, err = stop(process, signal.SIGTERM)  # a hang guard: fails after 20 s
+    finally:
+        for pid in _processes_with(marker):  # the host-side command this test started
+            os.kill(pid, signal.SIGKILL)
+    assert code == 2 and "Cancelled" in err, err
+    assert len(err.splitlines()) == 1
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline and b"sleep" in cmdline:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("option", ["--password-stdin", "--passphrase-stdin"])
+def test_secret_from_an_endless_stdin_is_refused(ssh_home, spec, option):
+    with open("/dev/zero", "rb") as zeros:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "spyder_kernel_connect",
+                "tunnel",
+                "me@127.0.0.1:1",
+                spec,
+                option,
+            ],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ, HOME=str(ssh_home)),
+        )
+    assert_one_line_exit_2(result, "standard input is longer than")

@@ -215,3 +215,17 @@ def test_server_nodelay_command_can_be_switched_off(sshd):
         while commands_logged() - before < expected and time.monotonic() < deadline:
             time.sleep(0.05)
         assert commands_logged() - before == expected
+
+
+def test_pipelined_public_key_login_and_its_switch(sshd):
+    """The key login goes right behind the service request (one round trip less); the
+    LatencyOptions switch restores paramiko's wait for the reply. Both log in."""
+    from spyder_kernel_connect.ssh.connect import _PipelinedAuthHandler
+
+    for pipelined in (True, False):
+        latency = LatencyOptions(pipelined_auth=pipelined)
+        with TunnelManager(latency=latency) as mgr:
+            session = mgr.session(sshd.target())
+            handler = session.transport.auth_handler
+            assert isinstance(handler, _PipelinedAuthHandler) is pipelined
+            assert session.run("echo in")[1] == "in\n"

@@ -9,6 +9,7 @@ while connecting ends the command at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -20,7 +21,7 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh import Cancelled, ConnectTimeout, SSHError, SSHTarget, TunnelManager
-from tests.hostile import BEHAVIOURS, hostile_server
+from tests.hostile import BEHAVIOURS, hostile_server, known_hosts_line
 from tests.oddfiles import valid_text
 
 # Peak memory allowed for the whole CLI process (Python + paramiko + zmq load ~60 MB).
@@ -94,6 +95,25 @@ def test_black_hole_cancel_and_timeout_end_in_our_error_only(
     assert library_records() == []
 
 
+@pytest.mark.parametrize("how", ["cancel", "timeout"])
+def test_server_stalling_authentication_cancel_and_timeout(
+    ssh_home, thread_errors, library_records, how
+):
+    """Past the key exchange and the host key check, the server never answers a login."""
+    cancel = threading.Event()
+    with hostile_server("stalling-auth") as port, TunnelManager() as manager:
+        (ssh_home / "known_hosts").write_text(known_hosts_line(port))
+        if how == "cancel":
+            threading.Timer(1.0, cancel.set).start()
+        expected = Cancelled if how == "cancel" else ConnectTimeout
+        with pytest.raises(expected):
+            login = dataclasses.replace(target(port, ssh_home, timeout=3.0), password="x")
+            manager.session(login, cancel=cancel)
+        settle()
+    assert thread_errors == []
+    assert library_records() == []
+
+
 @pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
 def test_hostile_server_is_one_typed_error(ssh_home, thread_errors, library_records, behaviour):
     with hostile_server(behaviour) as port, TunnelManager() as manager:
@@ -105,12 +125,33 @@ def test_hostile_server_is_one_typed_error(ssh_home, thread_errors, library_reco
     assert library_records() == []
 
 
+# A small parent that forks the command and reports the command's own peak RSS: Linux
+# counts a child's memory from its fork, so a child forked straight from this (large)
+# test process would report the test process's size. SIGTERM is passed on.
+MEASURE = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "spyder_kernel_connect", *sys.argv[2:]])
+signal.signal(signal.SIGTERM, lambda sig, frame: os.kill(pid, sig))
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+
+
 def run_cli_measured(args, home, sig_after: float | None = None):
-    """Run the command; return (exit code, stdout, stderr, peak RSS in MB)."""
+    """Run the command; return (exit code, stdout, stderr, its own peak RSS in MB)."""
     env = dict(os.environ, HOME=str(home))
     env.pop("SSH_AUTH_SOCK", None)
+    rss_file = home / "peak-rss-kb"
     process = subprocess.Popen(
-        [sys.executable, "-m", "spyder_kernel_connect", *args],
+        [sys.executable, "-c", MEASURE, str(rss_file), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -121,16 +162,12 @@ def run_cli_measured(args, home, sig_after: float | None = None):
         time.sleep(sig_after)
         process.send_signal(signal.SIGTERM)
     try:
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)  # a hang fails, never blocks
     except subprocess.TimeoutExpired:
         process.kill()
-        stdout, stderr = process.communicate()
-        pytest.fail(f"{args} did not end: {stderr.decode(errors='replace')}")
-    # wait4 was done by communicate; the child's peak RSS is in RUSAGE_CHILDREN overall,
-    # which is monotonic over this process's children, so it bounds this child too.
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        _out, stderr = process.communicate()
+        pytest.fail(f"{args} did not end within 60 s: {stderr.decode(errors='replace')}")
+    peak = int(rss_file.read_text()) / 1024
     return process.returncode, stdout.decode(), stderr.decode(errors="replace"), peak
 
 

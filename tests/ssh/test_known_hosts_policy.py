@@ -212,3 +212,40 @@ def test_key_swapped_during_a_session_is_refused_on_reconnect(swap_sshd, tmp_pat
             session.transport  # noqa: B018 - no traffic over a key that changed
     finally:
         manager.close_all()
+
+
+def test_known_rsa_key_of_a_host_with_several_keys_is_asked_for(swap_sshd, tmp_path):
+    """Only the server's RSA key is known: we ask for rsa-sha2-* first, as ssh does, so the
+    host presents that key instead of its ed25519 one (which would be "changed")."""
+    rsa_key = swap_sshd.directory / "host_rsa"
+    keygen(rsa_key, "rsa")
+    config = swap_sshd.config_path.read_text()
+    swap_sshd.config_path.write_text(config.replace("HostKey ", f"HostKey {rsa_key}\nHostKey ", 1))
+    os.kill(swap_sshd.process.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        scan = subprocess.run(
+            ["ssh-keyscan", "-t", "rsa", "-p", str(swap_sshd.port), swap_sshd.host],
+            capture_output=True,
+            text=True,
+        )
+        if "ssh-rsa" in scan.stdout:
+            break
+        time.sleep(0.2)
+    key_type, blob = rsa_key.with_suffix(".pub").read_text().split()[:2]
+    text = f"{name(swap_sshd)} {key_type} {blob}\n"
+    theirs, mine = tmp_path / "theirs", tmp_path / "mine"
+    theirs.write_text(text)
+    mine.write_text(text)
+    assert ssh_accept_new(swap_sshd, theirs).returncode == 0
+    assert ours(swap_sshd, mine) is None
+    assert mine.read_text() == text  # nothing new saved: the known key was used
+
+
+def test_accepted_key_that_cannot_be_saved_is_a_plain_error(sshd, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    error = ours(sshd, a_file / "known_hosts")  # its directory is a file
+    assert isinstance(error, KnownHostsError) and "Not a directory" in str(error), error
+    error = ours(sshd, "/proc/skc-known-hosts")  # absent, and nobody may create it
+    assert isinstance(error, KnownHostsError) and "Cannot save the host key" in str(error)

@@ -260,3 +260,61 @@ def test_watch_mode_applies_edits_while_a_loop_runs(kernel):
     assert result.stdout.endswith("seen 2\n"), result
     k.run("%umr watch off")
     assert "watch off" in k.run("%umr").stdout
+
+
+def test_method_body_edit_patches_without_running_the_class_statement(kernel):
+    """Only method bodies changed: the class statement does not run again, so a class
+    decorator does not register it twice and class attributes keep their values."""
+    k = kernel
+    src = (
+        "SEEN = []\ndef register(cls):\n    SEEN.append(cls)\n    return cls\n\n"
+        "@register\nclass Model:\n    runs = 0\n    def predict(self):\n        return {}\n"
+    )
+    k.write("models.py", src.format(1))
+    k.run("import models; m = models.Model(); models.Model.runs = 5")
+    k.write("models.py", src.format(2))
+    result = k.run(
+        "print(m.predict(), len(models.SEEN), models.SEEN[0] is models.Model, models.Model.runs)"
+    )
+    assert result.patched == ["models"]
+    assert result.stdout.endswith("2 1 True 5\n")
+
+
+def test_enum_flag_member_added_in_place(kernel):
+    k = kernel
+    k.write("perm.py", "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n")
+    k.run("from perm import Perm; r = Perm.R")
+    k.write("perm.py", "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n    X = 4\n")
+    result = k.run("print((r | Perm.X).value, [p.name for p in Perm], Perm.R is r)")
+    assert result.stdout.endswith("5 ['R', 'W', 'X'] True\n"), result
+
+
+def test_module_reloaded_by_hand_is_still_patched(kernel):
+    k = kernel
+    k.write("manual.py", "def f():\n    return 1\n")
+    k.run("import importlib, manual")
+    k.write("manual.py", "def f():\n    return 2\n")
+    k.run("manual.f()")  # our update
+    k.run("importlib.reload(manual); g = manual.f")  # new function objects, behind our back
+    k.write("manual.py", "def f():\n    return 3\n")
+    assert k.run("print(manual.f(), g())").stdout.endswith("3 3\n")
+
+
+def test_subclass_in_a_dependent_follows_a_replaced_base(kernel):
+    k = kernel
+    k.write(
+        "basea.py",
+        "class X: pass\nclass Y: pass\nclass C(X):\n    def v(self):\n        return 1\n",
+    )
+    k.write(
+        "subb.py",
+        "from basea import C\nclass D(C):\n    def w(self):\n        return self.v() * 10\n",
+    )
+    k.run("import basea, subb; d = subb.D()")
+    k.write(
+        "basea.py",
+        "class X: pass\nclass Y: pass\nclass C(Y):\n    def v(self):\n        return 2\n",
+    )
+    result = k.run("print(d.w(), isinstance(d, basea.Y), type(d) is subb.D)")
+    assert result.reloaded == ["basea", "subb"]
+    assert result.stdout.endswith("20 True True\n"), result

@@ -339,3 +339,23 @@ def test_load_twice_registers_once(umr_kernel):
         "type(getattr(cb, '__self__', None)).__name__ == 'UserModuleReloader' for cb in cbs))"
     )
     assert result.stdout == "1\n"
+
+
+def test_module_from_the_working_directory_survives_a_chdir(umr_kernel, tmp_path):
+    """Issue 11 item 4: imported from the cwd (sys.path's ''), then the cwd moves (Spyder does
+    that when another console connects): the module is reloaded from its own file, and an
+    error names the user's file and line, never the reloader's."""
+    k = umr_kernel
+    path = k.write("remotemod.py", "def f():\n    return 'v1'\n")
+    k.run(f"sys.path[:] = [p for p in sys.path if p != {str(k.workdir)!r}]")
+    k.run("'' in sys.path or sys.path.insert(0, ''); import remotemod")
+    assert k.run(f"os.chdir({str(tmp_path)!r}); print(remotemod.f())").stdout == "v1\n"
+    k.write("remotemod.py", "def f():\n    return 'v2'\n")
+    result = k.run("print(remotemod.f())")
+    assert result.stderr == "" and result.stdout.endswith("v2\n"), result
+
+    k.write("remotemod.py", "def f():\n    return 'v3'\nX = 1 / 0\n")
+    failed = k.run("print(remotemod.f())")
+    assert failed.stdout.endswith("v2\n")
+    assert f"could not reload remotemod ({path}, line 3): ZeroDivisionError" in failed.stderr
+    assert "umr" not in failed.stderr.replace("remotemod", "")  # no path of the reloader's

@@ -158,3 +158,18 @@ def test_symlinked_module_file_is_polled(user_dir, monkeypatch, tmp_path):
     reloader = umr.UserModuleReloader()
     target.write_text("V = 2\n")  # the edit happens outside the module's directory
     assert reloader.check() == [f"{prefix}_linked"] and module.V == 2
+
+
+def test_a_new_import_in_the_same_save_orders_the_update(user_dir):
+    """Both files saved together; the user module now imports a function the other one just
+    gained: the dependency is updated first although it was imported later."""
+    prefix, write = user_dir
+    write("PFX_user.py", "X = 1\n")
+    write("PFX_lib.py", "def old():\n    return 1\n")
+    user = importlib.import_module(f"{prefix}_user")
+    importlib.import_module(f"{prefix}_lib")
+    reloader = umr.UserModuleReloader()
+    write("PFX_lib.py", "def old():\n    return 1\ndef new():\n    return 2\n")
+    write("PFX_user.py", "from PFX_lib import new\nX = new()\n".replace("PFX", prefix))
+    assert reloader.check() == [f"{prefix}_lib", f"{prefix}_user"]
+    assert reloader.last_failed == {} and user.X == 2

@@ -10,9 +10,11 @@ from spyder_kernel_connect.errors import KernelConnectError
 class ConnectionFileError(KernelConnectError):
     """Any problem with a connection file; ``path`` is the file concerned, if known."""
 
-    def __init__(self, message: str, hint: str = "", path: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str = "", path: str | None = None, gui_hint: str | None = None
+    ) -> None:
         self.path = path
-        super().__init__(message, hint)
+        super().__init__(message, hint, gui_hint)
 
 
 class ConnectionFileNotFound(ConnectionFileError):
@@ -22,7 +24,8 @@ class ConnectionFileNotFound(ConnectionFileError):
         where = ", ".join(self.searched) if self.searched else "(nowhere)"
         super().__init__(
             f"No connection file matches {spec!r} (searched: {where}).",
-            "Check the kernel ID or path; `spyder-kernel-connect list` shows the running kernels.",
+            "Check the kernel ID or path; spyder-kernel-connect list shows the running kernels.",
+            gui_hint="Check the kernel ID or path, or pick the kernel from the list.",
         )
 
 

@@ -15,8 +15,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from spyder_kernel_connect.cli_tunnel import host_key_decider
 from spyder_kernel_connect.scheduler.base import JobPhase, JobResources, JobStatus
-from spyder_kernel_connect.scheduler.errors import JobEnded
+from spyder_kernel_connect.scheduler.errors import JobEnded, KernelJobFailed
 from spyder_kernel_connect.scheduler.kernel_job import (
     PENDING_POLL,
     KernelJob,
@@ -33,7 +34,6 @@ from spyder_kernel_connect.scheduler.slurm_output import format_duration
 from spyder_kernel_connect.scheduler.watch import POLL_INTERVAL, JobWatcher
 from spyder_kernel_connect.ssh import errors as ssh_errors
 from spyder_kernel_connect.ssh import remote
-from spyder_kernel_connect.ssh.foreground import host_key_decider
 from spyder_kernel_connect.ssh.manager import TunnelManager
 from spyder_kernel_connect.ssh.session import StateEvent
 from spyder_kernel_connect.ssh.target import SSHTarget
@@ -117,6 +117,9 @@ def serve_job_tunnel(
             say(str(err))
             job = None  # already cancelled (or deliberately kept)
             return 130
+        except KernelJobFailed:
+            job = None  # it ended by itself; its output file stays for the user to read
+            raise
         tunnel = manager.open_tunnel(target, info, cancel=stop, local_dir=local_dir)
         print(tunnel.local_connection_file, file=stdout, flush=True)
         serving.set()

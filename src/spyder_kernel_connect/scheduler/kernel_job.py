@@ -10,6 +10,7 @@ the compute node is needed (many clusters forbid it).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import posixpath
 import shlex
 import threading
@@ -30,6 +31,8 @@ from spyder_kernel_connect.ssh import errors as ssh_errors
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.session import SSHSession
 
+log = logging.getLogger(__name__)
+
 JOB_NAME_PREFIX = "spyder-kernel-"
 # Seconds between scheduler queries while the job waits in the queue (squeue is a load on
 # the controller; sites ask for no more than a few queries a minute per user).
@@ -37,6 +40,8 @@ PENDING_POLL = 5.0
 # Seconds a running job's kernel gets to write its file and answer before we give up.
 START_TIMEOUT = 180.0
 OUTPUT_TAIL_LINES = 20
+# Login nodes can be slow to start a shell (busy, heavy rc files): generous, not endless.
+COMMAND_TIMEOUT = 120.0
 
 
 @dataclasses.dataclass
@@ -85,7 +90,7 @@ def submit_kernel_job(
     name = job_name(kernel_id)
     script = render_script(template, remote_python, connection_file, directory, name)
     # The output file opens before the script runs: its directory must exist (private).
-    session.run(f"umask 077; mkdir -p {shlex.quote(directory)}", timeout=30.0)
+    session.run(f"umask 077; mkdir -p {shlex.quote(directory)}", timeout=COMMAND_TIMEOUT)
     job_id = scheduler.submit(script, resources, name, output, comment=connection_file)
     return KernelJob(job_id, kernel_id, connection_file, output, session.label)
 
@@ -120,7 +125,16 @@ def wait_for_kernel_job(
                 f"Cancelled: job {job.job_id} was cancelled (scancel) and its files removed.",
                 host=session.label,
             )
-        status = scheduler.state(job.job_id)
+        try:
+            status = scheduler.state(job.job_id)
+        except ssh_errors.SSHError as err:
+            # The login node's connection dropped: it reconnects by itself, and the job
+            # waits in the queue meanwhile. Give up only when the session does.
+            if session.closed or session.state.name == "DOWN":
+                raise
+            log.info("job %s: cannot ask the scheduler now: %s", job.job_id, err)
+            _wait(cancel, 1.0)
+            continue
         job.status = status
         if on_status is not None and (last is None or _shown(last) != _shown(status)):
             on_status(status)
@@ -184,7 +198,7 @@ def job_failure(
     final = scheduler.final_state(job.job_id)
     described = (final or status).description or status.state
     tail = output_tail(session, job)
-    session.run(f"rm -f {shlex.quote(job.connection_file)}", timeout=30.0)
+    session.run(f"rm -f {shlex.quote(job.connection_file)}", timeout=COMMAND_TIMEOUT)
     return KernelJobFailed(
         f"Job {job.job_id} ended before its kernel answered: {described}. "
         f"Its output ends with: {tail}",
@@ -197,7 +211,7 @@ def job_failure(
 def output_tail(session: SSHSession, job: KernelJob, lines: int = OUTPUT_TAIL_LINES) -> str:
     """The last lines of the job's output file, or a note that there is none."""
     status, out, _err = session.run(
-        f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null", timeout=30.0
+        f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null", timeout=COMMAND_TIMEOUT
     )
     text = out.strip()
     if status != 0 or not text:
@@ -216,11 +230,13 @@ def cancel_kernel_job(
     scheduler.cancel(job.job_id)
     deadline = time.monotonic() + timeout
     status = scheduler.state(job.job_id)
-    while status.phase in (JobPhase.PENDING, JobPhase.RUNNING) and time.monotonic() < deadline:
+    # Until SLURM has finished with it (COMPLETING included): then nothing is left in squeue.
+    leaving = (JobPhase.PENDING, JobPhase.RUNNING, JobPhase.ENDING)
+    while status.phase in leaving and time.monotonic() < deadline:
         time.sleep(0.5)
         status = scheduler.state(job.job_id)
     files = [job.connection_file] + ([job.output_path] if remove_output else [])
-    session.run(f"rm -f {' '.join(shlex.quote(f) for f in files)}", timeout=30.0)
+    session.run(f"rm -f {' '.join(shlex.quote(f) for f in files)}", timeout=COMMAND_TIMEOUT)
     job.status = status
     return status
 

@@ -12,7 +12,7 @@ from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.session import SSHSession
 
 
-def session_runner(session: SSHSession, timeout: float = 60.0) -> CommandRunner:
+def session_runner(session: SSHSession, timeout: float = 120.0) -> CommandRunner:
     """A CommandRunner on ``session``: one exec channel per command, no pty."""
 
     def run(command: str, stdin: str | None = None) -> tuple[int, str, str]:

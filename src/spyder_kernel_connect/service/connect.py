@@ -193,7 +193,7 @@ class ConnectService:
         with self.manager.lease(target.resolve(), cancel) as session:
             _check_cancel(cancel)
             progress(Progress(Step.LIST_ON_HOST, host=label))
-            directory = host.host_dir(session)
+            directory = host.host_dir(session, cancel)
             _check_cancel(cancel)
             entries = remote.list_remote_kernels(session, directory, timeout=probe_timeout)
             _check_cancel(cancel)

@@ -146,15 +146,18 @@ class OnHost:
 
     def obtain(self, session, cancel, progress) -> ObtainedKernel:
         progress(Progress(Step.FIND_ON_HOST, host=session.label, spec=self.spec))
-        directory = self.host_dir(session)
+        directory = self.host_dir(session, cancel)
         _check_cancel(cancel)
         path = remote.resolve_remote_spec(session, self.spec, directory)
         _check_cancel(cancel)
         # Read into memory only: the tunnel's local file is the one copy kept on disk.
         return ObtainedKernel(remote.read_remote_connection_file(session, path), path)
 
-    def host_dir(self, session: SSHSession) -> str:
-        return remote.remote_runtime_dir(session, self.remote_python, override=self.runtime_dir)
+    def host_dir(self, session: SSHSession, cancel: threading.Event | None = None) -> str:
+        """The host's runtime dir: the override, else what its Jupyter says."""
+        return remote.remote_runtime_dir(
+            session, self.remote_python, override=self.runtime_dir, cancel=cancel
+        )
 
 
 @dataclass
@@ -193,7 +196,7 @@ class StartOnHost:
     def obtain(self, session, cancel, progress) -> ObtainedKernel:
         progress(Progress(Step.START_ON_HOST, host=session.label, python=self.remote_python))
         directory = remote.remote_runtime_dir(
-            session, self.remote_python, override=self.runtime_dir
+            session, self.remote_python, override=self.runtime_dir, cancel=cancel
         )
         _check_cancel(cancel)
         started = remote.start_remote_kernel(session, self.remote_python, directory, cancel=cancel)

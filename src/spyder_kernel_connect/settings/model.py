@@ -33,6 +33,7 @@ class ConnectionSettings:
     hostname: str = ""
     username: str = ""
     port: str = ""  # empty: the host's Port in ~/.ssh/config, else 22
+    jump: str = ""  # jump hosts "a,b" like ssh -J; empty: ProxyJump of ~/.ssh/config
     auth: str = AUTH_KEY
     key_file: str = ""
     password: str = ""
@@ -41,6 +42,16 @@ class ConnectionSettings:
     # connection files are ("" = ask the host's Jupyter).
     remote_python: str = DEFAULT_REMOTE_PYTHON
     remote_runtime_dir: str = ""
+    # Kernels on a compute node (SLURM job): the job's resources ("" = the cluster's
+    # default), extra sbatch options (shell words) and the job script template.
+    slurm_partition: str = ""
+    slurm_time: str = ""
+    slurm_cpus: str = ""
+    slurm_memory: str = ""
+    slurm_gres: str = ""
+    slurm_account: str = ""
+    slurm_extra: str = ""
+    slurm_template: str = ""
     # Edit here, run there: a local project folder kept in sync with a folder on the host
     # ("" = no sync). The remote folder is absolute or ~/-relative.
     sync_local_dir: str = ""
@@ -84,6 +95,7 @@ class ConnectionSettings:
             host=self.hostname.strip(),
             user=self.username.strip() or None,
             port=parse_port(self.port),
+            jump=self.jump.strip() or None,
             identity_file=None if use_password or not key else key,
             password=self.password if use_password else None,
             passphrase=(self.passphrase or None) if not use_password else None,

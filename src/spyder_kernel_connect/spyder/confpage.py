@@ -6,7 +6,7 @@ place for it, the one Spyder's documentation names; this page says so and leads 
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from spyder.api.preferences import PluginConfigPage
 from spyder.api.translations import _
 
@@ -37,7 +37,7 @@ class KernelConnectConfigPage(PluginConfigPage):
                 "with its list of modules never reloaded.<br><br>"
                 "With Kernel Connect, those settings apply at once to every open console, "
                 "local or remote, without a restart. When the UMR is on, the modules you "
-                "changed are reloaded before each run, and Spyder's former reloader and "
+                "changed are reloaded before each run, and Spyder's own reloader and "
                 "<tt>%autoreload</tt> stay off so nothing is reloaded twice. When it is "
                 "off, nothing is reloaded."
             )
@@ -56,10 +56,13 @@ class KernelConnectConfigPage(PluginConfigPage):
         self.open_button.setObjectName("open_umr_settings")
         self.open_button.clicked.connect(self.show_umr_settings)
 
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.open_button)
+        button_row.addStretch(1)
         layout = QVBoxLayout(group)
         layout.addWidget(intro)
         layout.addWidget(self.state_label)
-        layout.addWidget(self.open_button)
+        layout.addLayout(button_row)
         page = QVBoxLayout()
         page.addWidget(group)
         page.addStretch(1)

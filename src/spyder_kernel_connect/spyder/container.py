@@ -33,7 +33,10 @@ from spyder_kernel_connect.settings import (
     SecretStore,
 )
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
-from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
+from spyder_kernel_connect.spyder.job_consoles import JobConsoles
+from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
+from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
+from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
 from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
@@ -63,16 +66,18 @@ class KernelConnectContainer(PluginMainContainer):
         ``label`` the tab name ("" for a local kernel).
     """
 
-    sig_tab_label_changed = Signal(str, str)
+    sig_tab_label_changed = Signal(str, str, str)
     """
-    The tab of the console on a connection file must now read ``label``.
+    The tab of the console on a connection file must now read ``label`` + ``suffix``.
 
     Parameters
     ----------
     connection_file: str
         The console's local connection file.
     label: str
-        Host label plus the tunnel's state, e.g. "me@lab (reconnecting...)".
+        Host and kernel, e.g. "me@lab 7b2e41c9".
+    suffix: str
+        The tunnel's state, e.g. " (reconnecting...)", or "" when it is up.
     """
 
     # ---- PluginMainContainer API
@@ -89,7 +94,12 @@ class KernelConnectContainer(PluginMainContainer):
         self.bridge.sig_host_key_question.connect(self.ask_host_key)
         self.bridge.sig_progress.connect(self._on_progress)
         self.bridge.sig_state_event.connect(self.on_tunnel_state)
-        self.service = ConnectService(self.bridge.decide_host_key, self.bridge.on_state)
+        # Login questions (2FA) of any host or jump host: over the connect dialog while
+        # it is open, else over the main window (a console reconnecting).
+        self.login_prompter = LoginPrompter(lambda: self.dialog or self.parent())
+        self.service = ConnectService(
+            self.bridge.decide_host_key, self.bridge.on_state, prompt_handler=self.login_prompter
+        )
         self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
@@ -99,8 +109,10 @@ class KernelConnectContainer(PluginMainContainer):
         # local connection file -> the tunnelled Connection behind that console; a tunnel
         # closes with its console tab (and a kernel we started may be shut down then).
         self.connections: dict[str, Connection] = {}
-        self.shutdown_question: QMessageBox | None = None
-        self._stopping: list[Connection] = []
+        self.started = StartedKernels(self.service, self.parent() or self, self)
+        # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
+        self.jobs = JobConsoles(self)
+        self.job_pending_poll: float | None = None  # tests shorten the queue polls
 
     def update_actions(self) -> None:
         pass
@@ -127,6 +139,8 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
         dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
+        dialog.sig_job_requested.connect(self.start_job)
+        dialog.sig_jobs_list_requested.connect(self.list_jobs)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
         dialog.open()
@@ -162,6 +176,51 @@ class KernelConnectContainer(PluginMainContainer):
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
 
+    def start_job(self, settings: ConnectionSettings, save_as: str, job_id: str = "") -> None:
+        """Start a kernel in a SLURM job (or attach to a kept one) and connect, off the GUI.
+
+        The dialog's progress line shows the job's queue state; Cancel cancels the job.
+        """
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = (settings, save_as)
+        from spyder_kernel_connect.scheduler.connect import connect_job_blocking
+
+        def work(cancel: threading.Event):
+            return connect_job_blocking(
+                settings,
+                cancel,
+                self.bridge.report_progress,
+                self.service.manager,
+                job_id,
+                pending_poll=self.job_pending_poll,
+            )
+
+        if job_id:
+            message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
+        else:
+            message = _("Submitting a kernel job on {}...").format(settings.hostname)
+        self._run_attempt(message, work, self._on_connected)
+
+    def list_jobs(self, settings: ConnectionSettings) -> None:
+        """This user's kernel jobs on the cluster, for the dialog's job list."""
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = None
+        from spyder_kernel_connect.scheduler.connect import list_jobs_blocking
+
+        def work(cancel: threading.Event):
+            return list_jobs_blocking(settings, cancel, self.service.manager)
+
+        def listed(jobs: list) -> None:
+            cancelled = self._finish_attempt()
+            if self.dialog is not None and not cancelled:
+                self.dialog.slurm.show_jobs(jobs)
+
+        self._run_attempt(
+            _("Looking for your kernel jobs on {}...").format(settings.hostname), work, listed
+        )
+
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
 
@@ -176,15 +235,23 @@ class KernelConnectContainer(PluginMainContainer):
         self._local_listing = run_in_thread(self, list_kernels, done, failed)
 
     def console_files(self) -> dict[str, str]:
-        """Connection file -> tab name of each console open in Spyder (ours included)."""
+        """Connection file -> console name, for Spyder's consoles (ours included).
+
+        Spyder also keeps one kernel ready for its next console; it is named "" here.
+        """
         console = self._plugin.get_plugin(Plugins.IPythonConsole, error=False)
         if console is None:
             return {}
-        return {
+        files = {
             client.connection_file: client.get_name()
             for client in console.get_clients()
             if getattr(client, "connection_file", None)
         }
+        # CachedKernelMixin keeps (spec, env, argv, kernel handler); no public accessor.
+        cached = getattr(console.get_widget(), "_cached_kernel_properties", None)
+        if cached and getattr(cached[-1], "connection_file", None):
+            files.setdefault(cached[-1].connection_file, "")
+        return files
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""
@@ -205,6 +272,7 @@ class KernelConnectContainer(PluginMainContainer):
         cancel = threading.Event()
         self._attempt_cancel = cancel
         self.bridge.cancel = cancel
+        self.login_prompter.cancel = cancel
         if self.dialog is not None:
             self.dialog.set_busy(message)
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
@@ -229,15 +297,19 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.progress_label.setText(_("Cancelling..."))
 
-    def _on_progress(self, progress: Progress) -> None:
+    def _on_progress(self, progress: Progress | str) -> None:
         if self.dialog is not None and self.dialog.busy:
-            self.dialog.progress_label.setText(progress_text(progress))
+            # SLURM jobs report their queue state in words already.
+            text = progress if isinstance(progress, str) else progress_text(progress)
+            self.dialog.progress_label.setText(text)
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
         cancelled = self._attempt_cancel is not None and self._attempt_cancel.is_set()
         self._attempt_cancel = None
         self.bridge.cancel = None
+        self.login_prompter.cancel = None
+        self.login_prompter.finished()
         self._attempt = None
         if self.dialog is not None:
             self.dialog.set_idle()
@@ -246,10 +318,12 @@ class KernelConnectContainer(PluginMainContainer):
     def _on_connected(self, connection: Connection) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if connection.started is not None:
-                self._stop_in_thread(connection)
+            if getattr(connection, "job", None) is not None:
+                self.jobs.end_in_thread(connection, cancel_job=True)
+            elif connection.started is not None:
+                self.started.stop_in_thread(connection)
             else:
-                self.close_tunnel(connection)
+                close_tunnel(connection)
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
             return
@@ -319,98 +393,45 @@ class KernelConnectContainer(PluginMainContainer):
         return self.connections.get(connection_file or "")
 
     def on_shellwidget_deleted(self, shellwidget: ShellWidget) -> None:
-        """A console closed: close its tunnel, or ask whether to stop a kernel we started."""
+        """A console closed: close its tunnel, ask whether to stop a kernel we started, or
+        whether to cancel its SLURM job."""
         handler = getattr(shellwidget, "kernel_handler", None)
         connection = self.connections.pop(getattr(handler, "connection_file", None) or "", None)
-        if connection is not None:
+        job_client = self.jobs.client_of(shellwidget)
+        if job_client is not None:
+            self.jobs.ask_close(job_client)  # cancel the SLURM job, or keep it?
+        elif connection is not None:
             if connection.started is None:
-                self.close_tunnel(connection)
+                close_tunnel(connection)
             else:
-                self.ask_shutdown(connection)
+                self.started.ask_shutdown(connection)
         self.umr.detach(shellwidget)
 
-    # ---- Kernels this plugin started on a host
-    def ask_shutdown(self, connection: Connection) -> None:
-        """The console of a kernel we started closed: stop it there too? Default: keep it."""
-        box = QMessageBox(
-            QMessageBox.Question,
-            _("Shut down the remote kernel?"),
-            _(
-                "The console of the kernel started on <b>{}</b> was closed.<br><br>"
-                "Shut the kernel down there as well? If you keep it running, you can "
-                "connect to it again from the list of kernels on that host."
-            ).format(connection.label),
-            QMessageBox.Yes | QMessageBox.No,
-            self.parent() or self,
-        )
-        box.setObjectName("shutdown_remote_kernel_question")
-        box.button(QMessageBox.Yes).setText(_("Shut down"))
-        box.button(QMessageBox.No).setText(_("Keep running"))
-        box.setDefaultButton(QMessageBox.No)
-        box.setEscapeButton(QMessageBox.No)
-
-        def answered(_result: int) -> None:
-            if box.clickedButton() is box.button(QMessageBox.Yes):
-                self._stop_in_thread(connection)
-            else:
-                self.close_tunnel(connection)
-            if self.shutdown_question is box:
-                self.shutdown_question = None
-            box.deleteLater()
-
-        box.finished.connect(answered)
-        self.shutdown_question = box
-        box.open()
-
-    def _stop_in_thread(self, connection: Connection) -> None:
-        """Stop the kernel we started over the tunnel's session, then close: off the GUI."""
-        started = connection.started
-
-        def done(_result: object) -> None:
-            self._stopping.remove(connection)
-
-        def failed(error: BaseException) -> None:
-            self._stopping.remove(connection)
-            logger.warning("Stopping the remote kernel failed: %s", error)
-            box = QMessageBox(
-                QMessageBox.Warning,
-                _("Remote kernel not stopped"),
-                _("The kernel (process {}) could not be stopped: {}").format(started.pid, error),
-                QMessageBox.Ok,
-                self.parent() or self,
-            )
-            box.setObjectName("stop_remote_kernel_failed")
-            box.open()
-            self.stop_failed_message = box
-
-        self._stopping.append(connection)
-        run_in_thread(self, lambda: self.service.stop_started(connection), done, failed)
+    # ---- Kernels this plugin started on a host (asked and stopped by self.started)
+    @property
+    def shutdown_question(self) -> QMessageBox | None:
+        """The open "Shut down the remote kernel?" question, if any."""
+        return self.started.shutdown_question
 
     @property
     def stopping(self) -> list[Connection]:
         """Connections whose started kernel is being stopped right now."""
-        return list(self._stopping)
-
-    def close_tunnel(self, connection: Connection) -> None:
-        if connection.tunnel is None:
-            return
-        # Closing waits for the forwarding threads: keep it off the GUI thread.
-        threading.Thread(
-            target=connection.tunnel.close, name="kernel-connect-close", daemon=True
-        ).start()
+        return self.started.stopping
 
     def on_tunnel_state(self, event: StateEvent) -> None:
         """Show in each console tab whether its tunnel is up or reconnecting."""
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                self.sig_tab_label_changed.emit(path, f"{connection.label}{suffix}")
+                label = self.jobs.label_for(path) or tab_label(connection)
+                self.sig_tab_label_changed.emit(path, label, suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
         self.connections.clear()  # quitting Spyder keeps started kernels running (the default)
+        self.jobs.clear()  # kernel jobs too: they stay re-attachable until their limit
         try:
             self.service.close()
         except Exception:

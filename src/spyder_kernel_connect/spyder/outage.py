@@ -11,7 +11,9 @@ and resets the prompt, which eats what the user was typing. For our consoles onl
 - the heartbeat is paused while the link is down and resumed once it is back;
 - one notice when the link goes down, one when it is back;
 - a command entered meanwhile stays at the prompt and runs once the kernel's output
-  reaches the console again (iopub re-subscribed), so its result is not lost.
+  reaches the console again (iopub re-subscribed), so its result is not lost;
+- a run that ended during the outage lost its reply with the link: once the kernel has
+  answered a later request (so that run is over), the console gets its prompt back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # How often to ask the kernel for an answer on iopub after the link is back.
 IOPUB_PROBE_INTERVAL_MS = 1000
+# After the kernel answered again: how long a reply still on its way may take.
+LOST_REPLY_GRACE_MS = 2000
 PROBE_TIMEOUT = 10.0
 
 
@@ -47,6 +51,13 @@ def gave_up_notice(label: str) -> str:
 
 def restored_notice(label: str) -> str:
     return _("Connection to {} restored.").format(label)
+
+
+def lost_run_notice() -> str:
+    return _(
+        "The command that was running when the connection dropped has finished; "
+        "what it printed meanwhile could not reach this console."
+    )
 
 
 def held_notice() -> str:
@@ -67,11 +78,14 @@ class ConsoleOutageGuard(QObject):
         self._hooked_channel: Any = None
         self._checking = False
         self._iopub_request: str | None = None
+        self._holding_after_recovery = False
         self._original_execute = shellwidget.execute
         self._iopub_timer = QTimer(self, interval=IOPUB_PROBE_INTERVAL_MS)
         self._iopub_timer.timeout.connect(self._ask_for_iopub)
         shellwidget.execute = self._execute  # also what Enter calls (self.execute(...))
         self.hook_heartbeat()
+        # Should the kernel client come (or change) later: hook it at its first prompt.
+        shellwidget.sig_prompt_ready.connect(self.hook_heartbeat)
 
     # ---- Heartbeat
     def hook_heartbeat(self) -> None:
@@ -113,6 +127,9 @@ class ConsoleOutageGuard(QObject):
     def _checked(self, alive: bool, since_last_heartbeat: float) -> None:
         self._checking = False
         if not alive and not self.outage:
+            # Really gone: stop waiting for it; a held command stays at the prompt.
+            self._stop_waiting_for_iopub()
+            self.pending = False
             self.shellwidget._handle_kernel_died(since_last_heartbeat)  # Spyder's own
 
     def _pause_heartbeat(self, paused: bool) -> None:
@@ -153,19 +170,52 @@ class ConsoleOutageGuard(QObject):
             return
         if msg.get("parent_header", {}).get("msg_id") != self._iopub_request:
             return
+        self._stop_waiting_for_iopub()
+        self._notify(restored_notice(self.label))
+        if self.shellwidget._executing:
+            self._holding_after_recovery = True
+            QTimer.singleShot(LOST_REPLY_GRACE_MS, self._after_recovery)
+        else:
+            self._after_recovery()
+
+    def _stop_waiting_for_iopub(self) -> None:
         self._iopub_timer.stop()
+        if self._iopub_request is None:
+            return
         self._iopub_request = None
         with contextlib.suppress(TypeError, RuntimeError, AttributeError):
             self.shellwidget.kernel_client.iopub_channel.message_received.disconnect(self._on_iopub)
-        self._notify(restored_notice(self.label))
-        if self.pending:
-            self.pending = False
-            if self.shellwidget.input_buffer.strip():
-                self._original_execute(None, False, True)  # as if Enter were pressed now
+
+    def _after_recovery(self) -> None:
+        self._holding_after_recovery = False
+        if self.outage:
+            return
+        shell = self.shellwidget
+        if shell._executing and not shell._reading:
+            # The kernel handled our later request, so that run is over: its reply was
+            # dropped with the link (ZMQ does not keep replies for a peer that left).
+            requests = shell._request_info["execute"]
+            for msg_id in [key for key, info in requests.items() if info.kind == "user"]:
+                requests.pop(msg_id)
+            self._notify(lost_run_notice())
+            shell._show_interpreter_prompt()  # asks the kernel for its number; ends the run
+            shell.executed.emit({})  # as Spyder does after a restart: nobody waits forever
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        if not self.pending or self.outage:
+            return
+        if self.shellwidget._executing:  # the prompt that ends a lost run is on its way
+            QTimer.singleShot(200, self._run_pending)
+            return
+        self.pending = False
+        if self.shellwidget.input_buffer.strip():
+            self._original_execute(None, False, True)  # as if Enter were pressed now
 
     # ---- Input
     def _execute(self, source: str | None = None, hidden: bool = False, interactive: bool = False):
-        if hidden or not (self.outage or self._iopub_request is not None):
+        busy = self.outage or self._iopub_request is not None or self._holding_after_recovery
+        if hidden or not busy:
             return self._original_execute(source, hidden, interactive)
         # Nothing reaches the kernel now: keep the command where the user sees it.
         if source is not None:
@@ -185,6 +235,8 @@ class ConsoleOutageGuard(QObject):
         """The console is closing: hand everything back to Spyder."""
         self._iopub_timer.stop()
         self.shellwidget.__dict__.pop("execute", None)
+        with contextlib.suppress(TypeError, RuntimeError):
+            self.shellwidget.sig_prompt_ready.disconnect(self.hook_heartbeat)
         channel, self._hooked_channel = self._hooked_channel, None
         if channel is not None:
             try:

@@ -19,7 +19,7 @@ from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
 from spyder_kernel_connect.spyder.project_sync import ProjectSyncs
-from spyder_kernel_connect.spyder.tabs import tunnel_matches
+from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
 from spyder_kernel_connect.ssh import StateEvent
 
 if TYPE_CHECKING:
@@ -147,11 +147,12 @@ class KernelConnect(SpyderPluginV2):
         if client is None:
             return None
         if connection.tunnel is not None:
-            self._set_tab_label(connection.connection_file, connection.label)
+            label = tab_label(connection)
+            self._set_tab_label(connection.connection_file, label)
             shell = client.shellwidget
-            self.outage_guards[shell] = ConsoleOutageGuard(
-                shell, connection.tunnel, connection.label, self
-            )
+            self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
+            if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
+                self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
             if connection.sync_folders:
                 self.project_syncs.open(console, shell, connection)
         console.switch_to_plugin()
@@ -168,13 +169,19 @@ class KernelConnect(SpyderPluginV2):
             guard.remove()
             guard.deleteLater()
 
-    def _set_tab_label(self, connection_file: str, label: str) -> None:
-        """Name the tab of the console on ``connection_file`` (a tunnel's local file)."""
+    def _set_tab_label(self, connection_file: str, label: str, suffix: str = "") -> None:
+        """Name the tab of the console on ``connection_file`` (a tunnel's local file);
+        ``suffix`` (the tunnel's state) goes after Spyder's "1/A", not inside the name."""
         console = self.get_plugin(Plugins.IPythonConsole)
         if console is None:
             return
         for client in console.get_clients():
             handler = getattr(client.shellwidget, "kernel_handler", None)
-            if getattr(handler, "connection_file", None) == connection_file:
-                client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
-                console.rename_client_tab(client, None)
+            if getattr(handler, "connection_file", None) != connection_file:
+                continue
+            client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
+            console.rename_client_tab(client, None)
+            if suffix:
+                widget = console.get_widget()
+                index = widget.get_client_index_from_id(id(client))
+                widget.tabwidget.setTabText(index, client.get_name() + suffix)

@@ -25,7 +25,7 @@ class SpecStatus:
 def describe_resolution(resolution: LocalResolution, remote: bool = False) -> SpecStatus:
     """The live "Resolves to…" / "why not" text for what the user typed."""
     if not resolution.spec.strip():
-        return SpecStatus(None, _("Type a path, or a kernel ID such as 1234."), False)
+        return SpecStatus(None, _("Or pick a kernel from the list below."), False)
     if resolution.ok:
         return SpecStatus(resolution.path, _("Resolves to {}").format(resolution.path), True)
     if remote and resolution.not_found:
@@ -37,7 +37,8 @@ def describe_resolution(resolution: LocalResolution, remote: bool = False) -> Sp
             ),
             True,
         )
-    return SpecStatus(None, str(resolution.error), False)
+    error = resolution.error
+    return SpecStatus(None, error.gui_text() if error else "", False)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class _Login:
         self.handler: PromptHandler | None = handler
         self.user = resolved.user
         self.label = resolved.label
+        # Who asks, for the user: the name they know the host by (a jump host's alias), too.
+        alias = resolved.target.host
+        self.asker = self.label if alias == resolved.hostname else f"{alias} ({self.label})"
         self.tried: list[str] = []
         self.allowed: list[str] | None = None  # None: the server has not said yet
         self.password_used = False
@@ -154,14 +157,18 @@ class _Login:
         return False
 
     def _ask_password(self) -> bool:
-        """A password the caller did not give (a jump host's, say): ask the handler."""
-        if self.handler is None or self.resolved.target.password is not None:
+        """A jump host's password: the caller had no field for it, so ask the handler.
+
+        Only for jump hosts: the target's password is given up front (the dialog's field,
+        --password-stdin), and a wrong one is an error, not a prompt."""
+        target = self.resolved.target
+        if self.handler is None or target.password is not None or not target.behind:
             return False
         if not self.allowed or "password" not in self.allowed:
             return False
         for _ in range(MAX_ROUNDS):
             request = LoginRequest(
-                self.label, "", "", (LoginPrompt(f"Password for {self.label}:", False),)
+                self.asker, "", "", (LoginPrompt(f"Password for {self.label}:", False),)
             )
             answers = _ask(self.handler, request, self.label)
             self._waited_for_person()
@@ -257,7 +264,7 @@ class _Round:
         self.answered.set()
         prompts = tuple(LoginPrompt(str(text), bool(echo)) for text, echo in prompt_list)
         self.asked = self.asked or bool(prompts)
-        request = LoginRequest(login.label, title or "", instructions or "", prompts)
+        request = LoginRequest(login.asker, title or "", instructions or "", prompts)
         password = login.resolved.target.password
         if (
             prompts
@@ -290,7 +297,7 @@ class _Round:
         """The server is silent mid-login: it waits on the user (a push to approve)."""
         login = self.login
         request = LoginRequest(
-            login.label,
+            login.asker,
             "",
             f"Waiting for {login.label} to complete the login - approve the request on "
             "your device if you received one.",

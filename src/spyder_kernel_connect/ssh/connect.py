@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 
 import paramiko
+from paramiko.auth_handler import AuthHandler
+from paramiko.message import Message
 
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.authenticate import authenticate
@@ -33,9 +35,39 @@ WINDOW_SIZE = 8 * 1024 * 1024
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 
+class _PipelinedAuthHandler(AuthHandler):
+    """Sends the userauth request right behind the "ssh-userauth" service request.
+
+    paramiko waits for the service-accept reply before each attempt: one round trip that
+    carries no information (every SSH server offers ssh-userauth). The server handles the
+    two packets in order, so the request need not wait; the accept is then ignored.
+    """
+
+    _accept_pending = False
+
+    def _request_auth(self) -> None:
+        # Set first: on a fast link the reply can be handled (in the transport thread)
+        # before the request below is even signed, and must not trigger a second one.
+        self._accept_pending = True
+        super()._request_auth()
+        accept = Message()
+        accept.add_string("ssh-userauth")
+        accept.rewind()
+        super()._parse_service_accept(accept)
+
+    def _parse_service_accept(self, m) -> None:
+        if self._accept_pending:
+            self._accept_pending = False
+            return
+        super()._parse_service_accept(m)
+
+
 class WatchedTransport(paramiko.Transport):
     """A Transport that says when its thread ends (the connection died or was closed),
-    so a supervisor waits on an event instead of polling ``is_active()``."""
+    so a supervisor waits on an event instead of polling ``is_active()``; its public-key
+    attempts are pipelined (see _PipelinedAuthHandler) unless ``pipelined_auth`` is off."""
+
+    pipelined_auth = True
 
     def __init__(self, sock, **kwargs) -> None:
         super().__init__(sock, **kwargs)
@@ -48,6 +80,20 @@ class WatchedTransport(paramiko.Transport):
         self._on_death.append(callback)
         if self.died.is_set():
             callback()
+
+    def auth_publickey(self, username, key, event=None):
+        # RSA keys pick their signature algorithm from the server's ext-info, which may
+        # still be in flight right after the key exchange: those keep paramiko's order.
+        if not self.pipelined_auth or "rsa" in key.get_name():
+            return super().auth_publickey(username, key, event)
+        if not self.active or not self.initial_kex_done:
+            raise paramiko.SSHException("No existing session")
+        done = event or threading.Event()
+        self.auth_handler = _PipelinedAuthHandler(self)
+        self.auth_handler.auth_publickey(username, key, done)
+        if event is not None:
+            return []
+        return self.auth_handler.wait_for_response(done)
 
     def run(self) -> None:
         try:
@@ -106,6 +152,7 @@ def open_transport(
     deadline = Deadline(target.connect_timeout, cancel, resolved.label)
     sock = sock_factory(deadline) if sock_factory else open_socket(resolved, deadline, latency)
     transport = WatchedTransport(sock, default_window_size=WINDOW_SIZE)
+    transport.pipelined_auth = latency.pipelined_auth
     ok = False
     try:
         files = known_hosts_files(target.known_hosts)

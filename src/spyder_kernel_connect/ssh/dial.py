@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+from spyder_kernel_connect import predial
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.latency import LatencyOptions, LowLatencySocket, tune_socket
 from spyder_kernel_connect.ssh.target import ResolvedTarget
@@ -47,6 +48,11 @@ def open_socket(
 ) -> socket.socket:
     """A connected TCP socket; DNS, refused and timeout failures each get their own error."""
     label = resolved.label
+    early = predial.take(resolved.hostname, resolved.port, deadline.remaining())
+    if early is not None:  # the command line's TCP handshake, started before its imports
+        sock = LowLatencySocket(early.family, early.type, early.proto, fileno=early.detach())
+        tune_socket(sock, latency or LatencyOptions())
+        return sock
     try:
         infos = _resolve_address(resolved, deadline)
     except socket.gaierror as err:

@@ -8,9 +8,11 @@ from spyder_kernel_connect.errors import KernelConnectError
 class SSHError(KernelConnectError):
     """Any SSH failure; ``host`` is the ``user@host:port`` concerned, if known."""
 
-    def __init__(self, message: str, hint: str = "", host: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str = "", host: str | None = None, gui_hint: str | None = None
+    ) -> None:
         self.host = host
-        super().__init__(message, hint)
+        super().__init__(message, hint, gui_hint)
 
 
 class HostNotFound(SSHError):

@@ -34,13 +34,15 @@ def jump_target(resolved: ResolvedTarget) -> tuple[str, SSHTarget]:
         raise errors.SSHError(
             f"ProxyJump of {resolved.label} is empty.", "Write it as host1,host2 (like ssh -J)."
         )
-    if resolved.target.hop_depth >= MAX_HOPS:
+    last, earlier = hops[-1], hops[:-1]
+    route = (resolved.target.host, *resolved.target.behind)
+    if last in route or len(route) > MAX_HOPS:
         raise errors.SSHError(
-            f"More than {MAX_HOPS} jump hosts on the way to {resolved.label}.",
-            "Check ProxyJump in your SSH config for a loop (a host jumping through itself).",
+            f"The jump hosts of {resolved.target.host} loop or go on for more than "
+            f"{MAX_HOPS} hops ({' -> '.join((last, *route))}).",
+            "Check ProxyJump in your SSH config: a host must not jump through itself.",
             host=resolved.label,
         )
-    last, earlier = hops[-1], hops[:-1]
     # None: the first hop uses its own config entry's ProxyJump (nested aliases);
     # later hops go through the ones before them in the list, as ssh -J does.
     return last, resolved.target.for_hop(last, jump=",".join(earlier) if earlier else None)

@@ -11,12 +11,19 @@ import base64
 import enum
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import paramiko
 
-from spyder_kernel_connect.ssh.errors import HostKeyChanged, HostKeyRejected, HostKeyRevoked
+from spyder_kernel_connect.files import file_kind
+from spyder_kernel_connect.ssh.errors import (
+    HostKeyChanged,
+    HostKeyRejected,
+    HostKeyRevoked,
+    KnownHostsError,
+)
 from spyder_kernel_connect.ssh.known_hosts import (
     REVOKED,
     keys_for_host,
@@ -58,11 +65,22 @@ def known_hosts_files(extra: str | None) -> list[str]:
     return files
 
 
+# An "ssh-rsa" key in known_hosts is negotiated as one of these signature algorithms.
+RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+
+
 def load_known_keys(files: Sequence[str], hostname: str, port: int) -> dict[str, bytes]:
-    """Key type → key blob of the plain (unmarked) keys known for this host."""
+    """Host key algorithm → key blob of the plain (unmarked) keys known for this host.
+
+    The names are those the key exchange offers, so the caller can ask for them first (as
+    ``ssh`` does): a host with a known RSA key is asked for rsa-sha2-*, and does not answer
+    with another key, which would be refused as changed.
+    """
     found: dict[str, bytes] = {}
     for key in plain_keys(keys_for_host(files, hostname, port)):
-        found.setdefault(key.key_type, key.blob)
+        names = RSA_ALGORITHMS if key.key_type == "ssh-rsa" else (key.key_type,)
+        for name in names:
+            found.setdefault(name, key.blob)
     return found
 
 
@@ -133,8 +151,10 @@ def verify_host_key(
             f"The host key of {label} is unknown ({key_type} {info.fingerprint}) and was "
             "not accepted.",
             "Check the fingerprint with the server's administrator, then accept it "
-            "(CLI: --accept-new-host-key) or add it to known_hosts.",
+            "with --accept-new-host-key or add it to known_hosts.",
             host=label,
+            gui_hint="Check the fingerprint with the server's administrator, then connect "
+            "again and accept it, or add it to known_hosts.",
         )
     accepted_once[(hostname, port)] = info.fingerprint
 
@@ -144,15 +164,30 @@ def _blob_fingerprint(blob: bytes) -> str:
 
 
 def save_host_key(path: str, hostname: str, port: int, key: paramiko.PKey) -> None:
-    """Append one line, as OpenSSH does; the rest of the file is left untouched."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    """Append one line, as OpenSSH does; the rest of the file is left untouched.
+
+    Raises KnownHostsError if the file cannot be written (O_NONBLOCK: a FIFO put in its
+    place fails at once instead of waiting for a reader).
+    """
     line = f"{known_hosts_name(hostname, port)} {key.get_name()} {key.get_base64()}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        if handle.tell() > 0 and not _ends_with_newline(path):
-            handle.write("\n")
-        handle.write(line)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags, 0o600)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(f"{file_kind(os.stat(path).st_mode)}, not a file")
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            if handle.tell() > 0 and not _ends_with_newline(path):
+                handle.write("\n")
+            handle.write(line)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise KnownHostsError(
+            f"Cannot save the host key of {hostname}:{port} to {path}: {reason}.",
+            "Give a known_hosts file you can write to (--known-hosts), or fix its directory.",
+            host=f"{hostname}:{port}",
+        ) from None
 
 
 def _ends_with_newline(path: str) -> bool:

@@ -75,7 +75,7 @@ def _hashed_match(entry: str, name: str) -> bool:
         salt_bytes, digest_bytes = base64.b64decode(salt), base64.b64decode(digest)
     except (ValueError, binascii.Error):
         return False
-    mine = hmac.new(salt_bytes, name.encode("utf-8"), hashlib.sha1).digest()
+    mine = hmac.new(salt_bytes, name.encode("utf-8", "surrogatepass"), hashlib.sha1).digest()
     return hmac.compare_digest(mine, digest_bytes)
 
 

@@ -23,11 +23,14 @@ class LatencyOptions:
     """``tcp_nodelay``/``tcp_quickack``: on our socket; ``server_nodelay``: run one no-op
     command after login so sshd turns Nagle off on its side (removes a 40 ms stall per
     round trip); switch it off for accounts where any command has side effects (a
-    ForceCommand or a ``command=`` key)."""
+    ForceCommand or a ``command=`` key). ``pipelined_auth``: send a public-key login
+    right behind the service request instead of waiting for its reply (one round trip
+    less; off for a server that mishandles it)."""
 
     tcp_nodelay: bool = True
     tcp_quickack: bool = True
     server_nodelay: bool = True
+    pipelined_auth: bool = True
 
 
 class LowLatencySocket(socket.socket):

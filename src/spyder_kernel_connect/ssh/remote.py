@@ -59,6 +59,7 @@ def remote_runtime_dir(
     remote_python: str = DEFAULT_REMOTE_PYTHON,
     override: str | None = None,
     timeout: float = 30.0,
+    cancel: threading.Event | None = None,
 ) -> str:
     """The Jupyter runtime dir on the host: ``override``, else what the host's Jupyter says.
 
@@ -72,18 +73,19 @@ def remote_runtime_dir(
         f"{shlex.quote(remote_python)} -c {shlex.quote(code)}",
         "jupyter --runtime-dir",
     ):
-        status, out, _err = session.run(command, timeout=timeout)
+        status, out, _err = session.run(command, timeout=timeout, cancel=cancel)
         lines = out.strip().splitlines()
         if status == 0 and lines and lines[-1].startswith("/"):
             return lines[-1].strip()
-    status, out, err = session.run(_DEFAULTS_SCRIPT, timeout=timeout)
+    status, out, err = session.run(_DEFAULTS_SCRIPT, timeout=timeout, cancel=cancel)
     system, runtime, xdg_data, home = ([*out.splitlines(), "", "", "", ""])[:4]
     if status != 0 or not home.startswith("/"):
         raise RemoteCommandError(
             f"Cannot find the Jupyter runtime directory on {session.label}: "
             f"{(err or out).strip() or 'the shell printed nothing'}.",
-            "Give it explicitly (the remote runtime dir setting, or --remote-runtime-dir).",
+            "Give it explicitly with --remote-runtime-dir.",
             host=session.label,
+            gui_hint="Give it in Runtime directory, under Remote Python and runtime directory.",
         )
     return platform_runtime_dir(system, runtime, xdg_data, home)
 
@@ -125,7 +127,9 @@ def list_remote_kernels(
         for attr in attrs
         if attr.filename.startswith("kernel-")
         and attr.filename.endswith(".json")
-        and (attr.st_mode is None or stat.S_ISREG(attr.st_mode))
+        # Links, FIFOs and the like are listed too: reading says what they are (a row
+        # "unreadable: … is a FIFO"), without opening them.
+        and (attr.st_mode is None or not stat.S_ISDIR(attr.st_mode))
     ]
 
     def probe_all(entries: list[KernelEntry]) -> list[bool]:
@@ -238,7 +242,7 @@ def start_remote_kernel(
     """
     check_remote_python(session, remote_python)
     _check_cancel(session, cancel)
-    directory = runtime_dir or remote_runtime_dir(session, remote_python)
+    directory = runtime_dir or remote_runtime_dir(session, remote_python, cancel=cancel)
     kernel_id = str(uuid.uuid4())
     path = posixpath.join(directory, f"kernel-{kernel_id}.json")
     log_path = posixpath.join(directory, f"kernel-{kernel_id}.log")
@@ -278,14 +282,16 @@ def check_remote_python(session: SSHSession, remote_python: str) -> str:
     if status == 127 or "not found" in err or "No such file" in err:
         raise RemotePythonMissing(
             f"The interpreter {remote_python!r} was not found on {session.label}.",
-            "Give the full path of the remote Python (the remote Python setting, or "
-            "--remote-python), e.g. /opt/conda/bin/python.",
+            "Give the full path of the remote Python with --remote-python, e.g. "
+            "/opt/conda/bin/python.",
             host=session.label,
+            gui_hint="Give the full path of the remote Python (under Remote Python and "
+            "runtime directory), e.g. /opt/conda/bin/python.",
         )
     if "spyder_kernels" in err:
         raise RemoteSpyderKernelsMissing(
             f"spyder-kernels is not installed for {remote_python} on {session.label}.",
-            f"Install it there with `{remote_python} -m pip install spyder-kernels` "
+            f"Install it there with: {remote_python} -m pip install spyder-kernels "
             "(or conda install spyder-kernels), or choose another remote Python.",
             host=session.label,
         )

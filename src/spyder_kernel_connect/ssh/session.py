@@ -145,8 +145,13 @@ class SSHSession:
 
     # -- services for callers ------------------------------------------------------------
 
-    def run(self, command: str, timeout: float = 30.0) -> tuple[int, str, str]:
-        """Run ``command`` on the host (no pty, no stdin); return (exit status, stdout, stderr)."""
+    def run(
+        self, command: str, timeout: float = 30.0, cancel: threading.Event | None = None
+    ) -> tuple[int, str, str]:
+        """Run ``command`` on the host (no pty, no stdin); return (exit status, stdout, stderr).
+
+        ``cancel`` (Cancel in the dialog, Ctrl+C/SIGTERM in the CLI) ends the wait at once.
+        """
         transport = self.transport
         try:
             chan = transport.open_session(timeout=timeout)
@@ -164,6 +169,10 @@ class SSHSession:
                 drained = _drain(chan, out, err_out)
                 if chan.exit_status_ready() and not drained and chan.eof_received:
                     break
+                if cancel is not None and cancel.is_set():
+                    raise errors.Cancelled(
+                        f"Cancelled while {self.label} ran {command[:60]!r}.", host=self.label
+                    )
                 if time.monotonic() > deadline:
                     raise errors.ConnectTimeout(
                         f"Command on {self.label} did not finish within {timeout:g} s: "

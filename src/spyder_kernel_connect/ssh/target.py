@@ -37,7 +37,8 @@ class SSHTarget:
     # Jump hosts "a,b" (like ssh -J), overriding the config's ProxyJump/ProxyCommand;
     # None: take them from the SSH config; "none": connect directly.
     jump: str | None = None
-    hop_depth: int = field(default=0, repr=False)  # how many hosts lie behind this one
+    # For a jump host: the hosts (as written) whose connections go through it, nearest first.
+    behind: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def parse(cls, text: str, **kwargs) -> SSHTarget:
@@ -93,7 +94,7 @@ class SSHTarget:
             port=hop.port,
             password=None,
             jump=jump,
-            hop_depth=self.hop_depth + 1,
+            behind=(self.host, *self.behind),
         )
 
 

@@ -20,6 +20,10 @@ import types
 from .codeindex import with_class_cell
 
 _SKIP = frozenset(["__dict__", "__weakref__", "__module__", "__qualname__"])
+# An Enum's member tables; its other bookkeeping (a Flag's masks...) comes from the new class.
+_ENUM_MEMBER_TABLES = frozenset(
+    ["_member_map_", "_member_names_", "_value2member_map_", "_unhashable_values_"]
+)
 _MISSING = object()
 
 
@@ -83,8 +87,8 @@ def update_class(old, new, pairs: dict, keep: set, classes: dict) -> str | None:
     for key, value in new_dict.items():
         if key in _SKIP or key in members:
             continue
-        if enum and key.startswith("_") and key.endswith("_") and not key.startswith("__"):
-            continue  # the Enum machinery's own bookkeeping (_member_map_...)
+        if enum and key in _ENUM_MEMBER_TABLES:
+            continue  # the old class's tables keep its members; new ones are added below
         old_value = old_dict.get(key, _MISSING)
         if old_value is not _MISSING and (
             key in keep or _patched_in_place(old_value, value, pairs)

@@ -2,9 +2,9 @@
 
 Each top-level statement gets a key: definitions by kind and name (``("def", "f", 0)``), other
 statements by their AST dump, which ignores comments, whitespace and line numbers. The plan says
-for every statement of the new version whether it is unchanged, a function whose body alone
-changed (patch its code), a class to update in place, or a statement to run again; and which
-names only removed statements bound.
+for every statement of the new version whether it is unchanged, a definition where only
+function bodies changed (patch their code), a class to update in place, or a statement to run
+again; and which names only removed statements bound.
 
 Kernel side: standard library only.
 """
@@ -50,14 +50,27 @@ def entries(tree: ast.Module, lines: list) -> list:
     return result
 
 
-def _header(node: ast.AST) -> str:
-    """A definition without its body: decorators, arguments, annotations, bases."""
-    body = node.body
-    node.body = []
+def shape(node: ast.AST) -> str:
+    """A definition with the bodies of its functions left out: for a function, its decorators,
+    arguments and annotations; for a class, also its bases, attributes and which methods it
+    has. Equal shapes: only function bodies changed, which patching covers."""
+    saved = []
+
+    def strip(definition) -> None:
+        if isinstance(definition, FUNCTION_DEFS):
+            saved.append((definition, definition.body))
+            definition.body = []
+            return
+        for child in definition.body:
+            if isinstance(child, (*FUNCTION_DEFS, ast.ClassDef)):
+                strip(child)
+
+    strip(node)
     try:
         return ast.dump(node)
     finally:
-        node.body = body
+        for definition, body in saved:
+            definition.body = body
 
 
 def plan(old: list, new: list) -> list:
@@ -70,8 +83,8 @@ def plan(old: list, new: list) -> list:
             entry.action = RUN
         elif previous.dump == entry.dump:
             entry.action = UNCHANGED
-        elif entry.key[0] == "def" and _header(previous.node) == _header(entry.node):
-            entry.action = BODY
+        elif entry.key[0] != "stmt" and shape(previous.node) == shape(entry.node):
+            entry.action = BODY  # a class too: nothing runs, its methods get the new code
         elif entry.key[0] == "class":
             entry.action = CLASS
         else:

@@ -28,7 +28,7 @@ from .tracker import (
 )
 from .update import UNCHANGED_KIND, update_module
 
-API_VERSION = 2
+API_VERSION = 3  # 3: diffing updates; configure(watch=, rebind=)
 SHELL_ATTR = "_spyder_kernel_connect_umr"  # where the one reloader of a shell lives
 
 
@@ -275,13 +275,20 @@ class UserModuleReloader(ShellHooks):
     def _deps(self, record: ModuleRecord) -> frozenset:
         if record.deps_sig != record.sig:
             is_package = hasattr(record.module, "__path__")
-            record.deps = frozenset(parse_imports(record.path, record.name, is_package))
+            # The loaded version's source is in memory (after a failed update: read the file).
+            source = None if record.failed else record.source
+            record.deps = frozenset(parse_imports(record.path, record.name, is_package, source))
             record.deps_sig = record.sig
         return record.deps
 
     def _reload_order(self, changed: list) -> tuple:
         """Changed modules plus their user dependents, dependencies first (import order on ties)."""
         records = self._records
+        for name in changed:  # an edit may add imports (of a module edited in the same save)
+            record = records[name]
+            is_package = hasattr(record.module, "__path__")
+            record.deps = frozenset(parse_imports(record.path, name, is_package))
+            record.deps_sig = record.sig  # until the update moves it on
         dependents: dict = {}
         for name, record in records.items():
             for dep in self._deps(record):

@@ -84,7 +84,7 @@ class ShellHooks:
 
     def post_execute(self) -> None:
         # Record modules imported by the run now, so edits before the next run are seen.
-        with contextlib.suppress(Exception):  # never disturb the kernel's execution loop
+        with contextlib.suppress(Exception), self.lock:  # never disturb the kernel's loop
             self.scan_new_modules()
 
     def register(self) -> None:
@@ -120,9 +120,11 @@ class ShellHooks:
         self._thread.start()
 
     def _stop_watching(self) -> None:
-        if self._thread is not None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
             self._stop_event.set()
-            self._thread = None
+            if thread is not threading.current_thread():
+                thread.join(timeout=2 * WATCH_POLL_SECONDS)
 
     def _watch_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -136,7 +138,8 @@ class ShellHooks:
                     continue
                 self._tell(self.check())
             except Exception as error:  # a thread of ours never dies with a traceback
-                print(f"UMR: the watcher stopped: {error!r}", file=sys.stderr)
+                if not stop.is_set():
+                    print(f"UMR: the watcher stopped: {error!r}", file=sys.stderr)
                 return
 
     # -- settings

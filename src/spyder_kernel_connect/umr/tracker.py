@@ -180,12 +180,12 @@ def mtime_is_recent(sig) -> bool:
     return time.time() - sig[0] / 1e9 < AMBIGUOUS_MTIME_WINDOW
 
 
-def parse_imports(path: str, name: str, is_package: bool) -> set:
-    """Absolute names of the modules a source file imports (incl. `from pkg import mod`)."""
+def parse_imports(path: str, name: str, is_package: bool, source: bytes | None = None) -> set:
+    """Absolute names of the modules a source file imports (incl. `from pkg import mod`);
+    ``source``: its bytes when already in memory."""
     try:
-        with open(path, "rb") as handle:
-            tree = ast.parse(handle.read(), path)
-    except (OSError, SyntaxError, ValueError):
+        tree = ast.parse(read_bytes(path) if source is None else source, path)
+    except (TypeError, SyntaxError, ValueError):  # TypeError: the file could not be read
         return set()
     package = name if is_package else name.rpartition(".")[0]
     found = set()

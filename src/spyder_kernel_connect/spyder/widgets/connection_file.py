@@ -25,6 +25,7 @@ from spyder.utils.icon_manager import ima
 from spyder_kernel_connect.service import LocalResolution, resolve_local
 from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
+from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 CONNECTION_FILE_FILTERS = ";;".join(
     [
@@ -102,11 +103,12 @@ class ConnectionFileGroup(QGroupBox):
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
-        self.cf.setPlaceholderText(_("kernel-1234.json, or the kernel ID 1234"))
+        self.cf.setPlaceholderText(_("Path, or a kernel ID such as 1234"))
         self.cf.setToolTip(
             _("The kernel's connection file, or its ID: it is looked up in the runtime directory")
         )
         self.cf.setClearButtonEnabled(True)
+        fit_placeholder(self.cf, extra=self.cf.sizeHint().height())  # room for the clear button
         self.browse_button = QPushButton(_("Browse..."))
         self.browse_button.setIcon(ima.icon("fileopen"))
         self.browse_button.clicked.connect(self.browse)

@@ -5,20 +5,23 @@ kernel lists and the message area. It asks the container for everything that tak
 (``sig_local_list_requested``, ``sig_remote_list_requested``, ``sig_connect_requested``,
 ``sig_start_requested``); the container answers with ``show_local_kernels``,
 ``show_remote_kernels``, ``set_busy``/``set_idle``, ``show_failure`` and ``accept``.
+
+The module is longer than the project's ~400 lines because that contract is spelled out
+here, signal by signal and method by method; the widgets' own work lives in their modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from qtpy.QtCore import QTimer, Signal
+from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -32,12 +35,18 @@ from spyder_kernel_connect.settings import ConnectionSettings, PresetStore, vali
 from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.connection_file import ConnectionFileGroup
 from spyder_kernel_connect.spyder.widgets.kernel_list import LocalKernelList, RemoteKernelList
-from spyder_kernel_connect.spyder.widgets.messages import MessageArea, field_for_error, gui_text
-from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar
+from spyder_kernel_connect.spyder.widgets.messages import (
+    MessageArea,
+    ProgressRow,
+    field_for_error,
+)
+from spyder_kernel_connect.spyder.widgets.presets_bar import PresetsBar, SaveAsRow
+from spyder_kernel_connect.spyder.widgets.slurm_settings import SlurmSettingsSection
 from spyder_kernel_connect.spyder.widgets.ssh_settings import SSHSettingsGroup
 
-# The dialog must fit a 1366x768 screen with every section unfolded.
+# The dialog must fit a 1366x768 screen with every section unfolded (and its title bar).
 MAX_HEIGHT = 700
+TITLE_BAR = 40
 
 
 class KernelConnectDialog(QDialog):
@@ -83,6 +92,30 @@ class KernelConnectDialog(QDialog):
         Name to save the settings under after success, or "".
     """
 
+    sig_job_requested = Signal(object, str, str)
+    """
+    Start a kernel in a SLURM job on a compute node (or attach to a kept job), then connect.
+
+    Parameters
+    ----------
+    settings: ConnectionSettings
+        Settings valid for logging in to the cluster's login node, with the job's resources.
+    save_as: str
+        Name to save the settings under after success, or "".
+    job_id: str
+        A kept job to attach to again, or "" for a new job.
+    """
+
+    sig_jobs_list_requested = Signal(object)
+    """
+    List this user's kernel jobs on the cluster; answer with ``slurm.show_jobs``.
+
+    Parameters
+    ----------
+    settings: ConnectionSettings
+        Settings valid for logging in to the login node.
+    """
+
     def __init__(self, parent: QWidget | None, presets: PresetStore) -> None:
         """
         Create the dialog showing the last used preset, if any.
@@ -102,13 +135,6 @@ class KernelConnectDialog(QDialog):
         self.setWindowTitle(_("Connect to an existing kernel"))
         self.setObjectName("kernel_connect_dialog")
 
-        intro = QLabel(
-            _(
-                "Connect a new console to a kernel that is already running, on this "
-                "computer or on a remote machine through SSH."
-            )
-        )
-        intro.setWordWrap(True)
         self.presets_bar = PresetsBar(self, presets)
         self.kernel_group = ConnectionFileGroup(self)
         self.cf = self.kernel_group.cf
@@ -118,23 +144,39 @@ class KernelConnectDialog(QDialog):
         self.local_kernels = LocalKernelList(self)
         self.remote_kernels = RemoteKernelList(self)
         self.start_button = self.remote_kernels.start_button
+        self.slurm = SlurmSettingsSection(self)
+        self.remote_group.add_section(self.slurm)
+        self.slurm_button = self.slurm.start_button
+        self.remote_kernels.add_button(self.slurm_button)
         self.messages = MessageArea(self)
         self.error_label = self.messages.error_label
         self.notice_label = self.messages.notice_label
-        self.progress_label = self.messages.progress_label
-        self.progress_widget = self.messages.progress_widget
+        # While an attempt runs, its progress takes the place of the save row.
+        self.progress_widget = ProgressRow(self)
+        self.progress_label = self.progress_widget.label
 
+        # Left, the kernel: its file and the list to pick it from; right, how to reach it.
+        # The SSH settings scroll only if a small screen leaves them less than they need.
+        kernel = QVBoxLayout()
+        kernel.addWidget(self.kernel_group)
+        kernel.addWidget(self.local_kernels, 1)
+        kernel.addWidget(self.remote_kernels, 1)
+        ssh = QWidget()
+        ssh_layout = QVBoxLayout(ssh)
+        ssh_layout.setContentsMargins(0, 0, 0, 0)
+        ssh_layout.addWidget(self.remote_group)
+        ssh_layout.addStretch(1)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setFrameShape(QFrame.NoFrame)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(ssh)
         columns = QHBoxLayout()
-        left = QVBoxLayout()
-        left.addWidget(self.kernel_group)
-        left.addWidget(self.remote_group)
-        left.addStretch(1)
-        columns.addLayout(left, 3)
-        columns.addWidget(self.local_kernels, 2)
-        columns.addWidget(self.remote_kernels, 2)
+        columns.addLayout(kernel, 1)
+        columns.addWidget(self.form_scroll, 1)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
         layout.addWidget(self.presets_bar)
         layout.addLayout(columns, 1)
         layout.addWidget(self.messages)
@@ -150,17 +192,10 @@ class KernelConnectDialog(QDialog):
 
     # ---- Building
     def _build_footer(self) -> QHBoxLayout:
-        # The seed documentation's words: "Save connection settings", then "OK".
-        self.save_check = QCheckBox(_("Save connection settings as:"))
-        self.save_check.setObjectName("save_settings_check")
-        self.save_check.setToolTip(
-            _("Saved after the connection succeeds. Passwords go only to the system keyring.")
-        )
-        self.save_name = QLineEdit()
-        self.save_name.setPlaceholderText(_("Name, e.g. lab server"))
-        self.save_name.setEnabled(False)
-        self.save_check.toggled.connect(self.save_name.setEnabled)
-
+        self.save_row = SaveAsRow(self)
+        self.save_check = self.save_row.check
+        self.save_name = self.save_row.name_edit
+        # "OK", as in Spyder's documentation; the tooltip says what it does.
         self.buttons = SpyderDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.Ok)
         self.ok_button.setText(_("OK"))
@@ -170,8 +205,8 @@ class KernelConnectDialog(QDialog):
         self.buttons.rejected.connect(self._on_cancel)
 
         footer = QHBoxLayout()
-        footer.addWidget(self.save_check)
-        footer.addWidget(self.save_name, 1)
+        footer.addWidget(self.save_row, 1)
+        footer.addWidget(self.progress_widget, 1)
         footer.addSpacing(12)
         footer.addWidget(self.buttons)
         return footer
@@ -182,14 +217,19 @@ class KernelConnectDialog(QDialog):
         self.remote_group.sig_host_changed.connect(self.reset_remote_kernels)
         self.remote_group.sig_field_edited.connect(self._on_field_edited)
         self.presets_bar.sig_preset_chosen.connect(self._on_preset_chosen)
-        self.presets_bar.sig_preset_renamed.connect(self._on_preset_renamed)
-        self.presets_bar.sig_preset_deleted.connect(self._on_preset_deleted)
+        self.presets_bar.sig_preset_renamed.connect(self.save_row.on_renamed)
+        self.presets_bar.sig_preset_deleted.connect(self.save_row.on_deleted)
         self.presets_bar.sig_error.connect(self.show_error)
         self.local_kernels.sig_refresh_requested.connect(self.refresh_kernels)
         self.local_kernels.sig_kernel_picked.connect(self._on_local_kernel_picked)
         self.remote_kernels.sig_refresh_requested.connect(self.request_remote_list)
         self.remote_kernels.sig_kernel_picked.connect(self._on_remote_kernel_picked)
         self.remote_kernels.sig_start_requested.connect(self.request_start)
+        self.slurm_button.clicked.connect(lambda: self.request_job())
+        self.slurm.sig_job_picked.connect(self.request_job)
+        self.slurm.sig_jobs_list_requested.connect(self.request_jobs_list)
+        self.slurm.sig_field_edited.connect(self._on_field_edited)
+        self.slurm.sig_layout_changed.connect(self._schedule_fit)
         self.messages.sig_height_changed.connect(self._schedule_fit)
         self.reset_remote_kernels()
 
@@ -197,7 +237,9 @@ class KernelConnectDialog(QDialog):
     def settings(self) -> ConnectionSettings:
         """The settings the form shows now (not validated)."""
         return ConnectionSettings(
-            connection_file=self.cf.text().strip(), **self.remote_group.values()
+            connection_file=self.cf.text().strip(),
+            **self.remote_group.values(),
+            **self.slurm.values(),
         )
 
     def set_settings(self, settings: ConnectionSettings) -> None:
@@ -211,6 +253,7 @@ class KernelConnectDialog(QDialog):
         """
         self.cf.setText(settings.connection_file)
         self.remote_group.set_values(settings)
+        self.slurm.set_values(settings)
         self.kernel_group.update_resolution()
 
     def field_widget(self, field: str) -> QLineEdit:
@@ -222,7 +265,7 @@ class KernelConnectDialog(QDialog):
         field: str
             Field name, e.g. "hostname".
         """
-        return self.remote_group.field_widget(field) or self.cf
+        return self.remote_group.field_widget(field) or self.slurm.field_widget(field) or self.cf
 
     def show_advanced(self, show: bool = True) -> None:
         """Unfold (or fold) the remote Python and runtime directory fields."""
@@ -289,6 +332,24 @@ class KernelConnectDialog(QDialog):
             return
         self.sig_start_requested.emit(settings, save_as)
 
+    def request_job(self, job_id: str = "") -> None:
+        """Ask to start a kernel in a SLURM job (or attach to the kept job ``job_id``)."""
+        settings = self._host_settings()
+        if settings is None:
+            return
+        save_as = self._save_as()
+        if save_as is None:
+            return
+        self.sig_job_requested.emit(settings, save_as, job_id)
+
+    def request_jobs_list(self) -> None:
+        """Ask for this user's kernel jobs on the cluster."""
+        settings = self._host_settings()
+        if settings is None:
+            return
+        self.slurm.show_jobs_looking()
+        self.sig_jobs_list_requested.emit(settings)
+
     def _host_settings(self) -> ConnectionSettings | None:
         """The form's settings if they are enough to log in to the host, else show why."""
         if self._busy:
@@ -303,11 +364,10 @@ class KernelConnectDialog(QDialog):
 
     def _save_as(self) -> str | None:
         """The name to save the preset under ("" = do not save); None: the name is missing."""
-        save_as = self.save_name.text().strip() if self.save_check.isChecked() else ""
-        if self.save_check.isChecked() and not save_as:
+        save_as = self.save_row.name()
+        if save_as is None:
             self.show_error(_("Give the settings a name to save them, or untick the box."))
             self.save_name.setFocus()
-            return None
         return save_as
 
     # ---- Presets
@@ -326,8 +386,7 @@ class KernelConnectDialog(QDialog):
             self.show_error(str(err))
             return
         self.set_settings(settings)
-        self.save_check.setChecked(True)
-        self.save_name.setText(name)
+        self.save_row.set_name(name)
         self.clear_messages()
         if self.presets.secrets.problem and settings.remote:
             self.show_notice(
@@ -340,18 +399,9 @@ class KernelConnectDialog(QDialog):
             return
         # "(new connection)": nothing of the previous preset stays.
         self.set_settings(ConnectionSettings())
-        self.save_check.setChecked(False)
-        self.save_name.clear()
+        self.save_row.set_name("")
         self.clear_messages()
         self.reset_remote_kernels()
-
-    def _on_preset_renamed(self, old: str, new: str) -> None:
-        if self.save_name.text() == old:
-            self.save_name.setText(new)
-
-    def _on_preset_deleted(self, name: str) -> None:
-        if self.save_name.text() == name:
-            self.save_name.clear()
 
     # ---- Connecting
     def request_connect(self) -> None:
@@ -386,22 +436,25 @@ class KernelConnectDialog(QDialog):
         if not self._busy:
             self._focus_before_busy = self.focusWidget()
         self._busy = True
-        self.messages.show_progress(message)
+        self.save_row.hide()
+        self.progress_widget.show_step(message)
         for widget in self._form_widgets():
             widget.setEnabled(False)
+        self.save_row.set_locked(True)
         self.ok_button.setEnabled(False)
 
     def set_progress(self, message: str) -> None:
         """Show the current step of the running attempt."""
-        self.messages.show_progress(message)
+        self.progress_widget.show_step(message)
 
     def set_idle(self) -> None:
         """Unlock the form after an attempt; focus goes back where it was."""
         self._busy = False
-        self.messages.hide_progress()
+        self.progress_widget.hide()
+        self.save_row.show()
         for widget in self._form_widgets():
             widget.setEnabled(True)
-        self.save_name.setEnabled(self.save_check.isChecked())
+        self.save_row.set_locked(False)
         self.ok_button.setEnabled(True)
         self.remote_group.update_auth_fields()
         self.presets_bar.update_buttons()
@@ -427,8 +480,6 @@ class KernelConnectDialog(QDialog):
             self.local_kernels,
             self.remote_group,
             self.remote_kernels,
-            self.save_check,
-            self.save_name,
         ]
 
     # ---- Messages
@@ -442,12 +493,14 @@ class KernelConnectDialog(QDialog):
             The error of the attempt (a ``KernelConnectError`` for all a user can cause).
         """
         if isinstance(error, KernelConnectError):
-            message = gui_text(error)
+            message = error.gui_text()
         else:
             message = _("Unexpected error while connecting: {}: {}").format(
                 type(error).__name__, error
             )
-        self.show_error(message, field=field_for_error(error, self.remote_group.isChecked()))
+        group = self.remote_group
+        field = field_for_error(error, group.isChecked(), group.password_radio.isChecked())
+        self.show_error(message, field=field)
 
     def show_error(self, message: str, field: str | None = None) -> None:
         """
@@ -469,6 +522,8 @@ class KernelConnectDialog(QDialog):
             self.remote_group.setChecked(True)
         if field in ("remote_python", "remote_runtime_dir"):
             self.show_advanced(True)
+        if field.startswith("slurm_"):
+            self.slurm.show_fields(True)
         if not self._busy:
             widget.setFocus()
             widget.selectAll()
@@ -502,14 +557,52 @@ class KernelConnectDialog(QDialog):
         QTimer.singleShot(0, self._fit_height)
 
     def _fit_height(self) -> None:
-        """As tall as the content needs at this width: messages never squeeze the form."""
+        """As tall as the content needs, within the screen: messages never squeeze the form.
+
+        The form gets all the height it asks for unless that would make the dialog taller
+        than ``MAX_HEIGHT`` (or the screen); then it scrolls, keeping the buttons in view.
+        """
+        form = self.form_scroll.widget()
+        form.layout().activate()  # a section was just unfolded: its height counts now
+        bar = self.form_scroll.verticalScrollBar().sizeHint().width()
+        self.form_scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)
+        form_height = form.heightForWidth(self.form_scroll.viewport().width())
+        # Its size hint, not just its minimum: the scroll area scrolls below the hint.
+        form_height = max(form_height, form.sizeHint().height())
+        self.form_scroll.setMinimumHeight(form_height)
+        needed = self._needed_height()
+        limit = min(MAX_HEIGHT, self.screen_height() - TITLE_BAR)
+        if needed > limit:
+            self.form_scroll.setMinimumHeight(max(form_height - (needed - limit), 120))
+            needed = self._needed_height()
+        self.setMinimumHeight(needed)
+        self.resize(self.width(), needed)
+        self._keep_on_screen()
+
+    def _keep_on_screen(self) -> None:
+        """Grown after being placed: move up so the buttons (and the title bar) stay on it."""
+        if not self.isVisible() or self.screen() is None:
+            return
+        area = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        top = min(frame.top(), area.bottom() - frame.height() + 1)
+        top = max(top, area.top())
+        left = max(area.left(), min(frame.left(), area.right() - frame.width() + 1))
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(left, top)
+
+    def screen_height(self) -> int:
+        """The height of the screen the dialog is on, less panels and docks."""
+        screen = self.screen()
+        return screen.availableGeometry().height() if screen is not None else MAX_HEIGHT
+
+    def _needed_height(self) -> int:
         layout = self.layout()
         layout.activate()
         height = self.minimumSizeHint().height()
         if layout.hasHeightForWidth():  # wrapped labels: what this width really needs
             height = max(height, layout.totalHeightForWidth(self.width()))
-        self.setMinimumHeight(height)
-        self.resize(self.width(), height)
+        return height
 
     # ---- Qt overrides
     def _on_cancel(self) -> None:

@@ -167,7 +167,8 @@ class KernelList(QWidget):
         reason_in_text: bool, optional
             Say why a file is unreadable in the row itself, not only in its tooltip.
         consoles: mapping of str to str, optional
-            Connection file -> name of the console of this Spyder that uses it.
+            Connection file -> name of the console of this Spyder that uses it ("" for
+            the kernel Spyder keeps ready for its next console).
         """
         consoles = consoles or {}
         entries = list(entries)
@@ -179,7 +180,7 @@ class KernelList(QWidget):
         for entry in [e for e in entries if e not in ours]:
             self.list.addItem(self._kernel_item(entry, reason_in_text))
         for entry in ours:
-            self.list.addItem(self._own_item(entry, consoles.get(entry.path, "")))
+            self.list.addItem(self._own_item(entry, consoles.get(entry.path)))
 
     def rows(self) -> list[str]:
         """The text of every row, top to bottom."""
@@ -204,10 +205,12 @@ class KernelList(QWidget):
             item.setForeground(palette.brush(palette.Disabled, palette.Text))
         return item
 
-    def _own_item(self, entry: KernelEntry, console: str) -> QListWidgetItem:
-        """A row for a kernel this Spyder already has a console on: marked and listed last."""
+    def _own_item(self, entry: KernelEntry, console: str | None) -> QListWidgetItem:
+        """A row for a kernel of this Spyder's consoles: marked and listed last."""
         if console:
             mark = _("already open in console {}").format(console)
+        elif console == "":
+            mark = _("kept ready by Spyder for its next console")
         else:
             mark = _("SSH tunnel of this plugin")
         item = QListWidgetItem(f"{entry.kernel_id}  \u2014  {mark}")

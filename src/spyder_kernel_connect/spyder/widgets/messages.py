@@ -1,4 +1,4 @@
-"""The message area of the connect dialog: an error, a notice and the progress of an attempt.
+"""The message area of the connect dialog (an error, a notice) and its progress row.
 
 Also what an error says in the GUI (``gui_text``) and which field it asks to fix.
 
@@ -23,11 +23,10 @@ from qtpy.QtWidgets import (
 from spyder.utils.palette import SpyderPalette
 
 from spyder_kernel_connect.connection import ConnectionFileError
-from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.spyder.widgets.colors import style
 
 # Beyond this many lines of text the messages scroll instead of growing the dialog.
-MAX_LINES = 6
+MAX_LINES = 5
 WORD_JOINER = "\u2060"
 _LEADING_SLASH = re.compile(r"(^|[\s'\"(])/(?=\S)")
 
@@ -39,14 +38,6 @@ def keep_paths_whole(text: str) -> str:
     slash at the end of a line. A word joiner there keeps it with the next directory.
     """
     return _LEADING_SLASH.sub(lambda m: f"{m.group(1)}/{WORD_JOINER}", text)
-
-
-def gui_text(error: KernelConnectError) -> str:
-    """The text of ``error`` for the dialog: its message and the hint meant for the GUI."""
-    hint = getattr(error, "gui_hint", None)
-    if hint is None:
-        return str(error)
-    return f"{error.message} {hint}".strip()
 
 
 def field_for_error(error: BaseException, remote: bool, password: bool = False) -> str | None:
@@ -122,8 +113,40 @@ class MessageLabel(QLabel):
         return self.text().replace(WORD_JOINER, "")
 
 
+class ProgressRow(QWidget):
+    """The current step of a running attempt and a busy bar."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Create the row, hidden."""
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setObjectName("progress_label")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy indicator: the duration is unknown
+        self.bar.setMaximumHeight(8)
+        self.bar.setMaximumWidth(120)
+        self.bar.setTextVisible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    def show_step(self, message: str) -> None:
+        """
+        Show the row with ``message``.
+
+        Parameters
+        ----------
+        message: str
+            The current step, e.g. "Logging in to lab...".
+        """
+        self.label.setText(message)
+        self.show()
+
+
 class MessageArea(QWidget):
-    """An error line, a notice line and a progress row, each hidden while empty."""
+    """An error line and a notice line, each hidden while empty."""
 
     sig_height_changed = Signal()
     """The area needs a different height (a message appeared, changed or went away)."""
@@ -155,23 +178,9 @@ class MessageArea(QWidget):
         self.scroll.setWidget(texts)
         self.scroll.hide()
 
-        self.progress_label = QLabel()
-        self.progress_label.setObjectName("progress_label")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 0)  # busy indicator: the duration is unknown
-        self.progress_bar.setMaximumHeight(8)
-        self.progress_bar.setTextVisible(False)
-        self.progress_widget = QWidget()
-        progress_row = QHBoxLayout(self.progress_widget)
-        progress_row.setContentsMargins(0, 0, 0, 0)
-        progress_row.addWidget(self.progress_label, 1)
-        progress_row.addWidget(self.progress_bar)
-        self.progress_widget.hide()
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll)
-        layout.addWidget(self.progress_widget)
 
     # ---- Public API
     def show_error(self, message: str) -> None:
@@ -206,25 +215,6 @@ class MessageArea(QWidget):
         self.error_label.hide()
         self._set(self.notice_label, "")
 
-    def show_progress(self, message: str) -> None:
-        """
-        Show the progress row with ``message`` (an attempt is running).
-
-        Parameters
-        ----------
-        message: str
-            The current step, e.g. "Logging in to lab...".
-        """
-        self.progress_label.setText(message)
-        if not self.progress_widget.isVisible():
-            self.progress_widget.show()
-            self.sig_height_changed.emit()
-
-    def hide_progress(self) -> None:
-        """Hide the progress row (the attempt ended)."""
-        self.progress_widget.hide()
-        self.sig_height_changed.emit()
-
     # ---- Qt overrides
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -245,7 +235,10 @@ class MessageArea(QWidget):
         if not labels:
             return
         width = max(self.scroll.viewport().width(), self.width(), 200)
-        needed = sum(label.heightForWidth(width) for label in labels)
-        needed += self.scroll.widget().layout().spacing() * (len(labels) - 1)
+        texts = self.scroll.widget()
+        texts.layout().activate()
+        # The labels' own height for this width, with whatever padding the style adds.
+        needed = max(texts.heightForWidth(width), texts.minimumSizeHint().height())
         cap = self.fontMetrics().lineSpacing() * MAX_LINES
-        self.scroll.setFixedHeight(min(needed, cap) + 2)
+        frame = 2 * self.scroll.frameWidth()
+        self.scroll.setFixedHeight(min(needed, cap) + frame)

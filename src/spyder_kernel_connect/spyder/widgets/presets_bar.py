@@ -1,9 +1,11 @@
-"""The "Saved connections" bar of the connect dialog: pick, rename and delete presets."""
+"""Saved connections in the connect dialog: the bar to pick, rename and delete them, and
+the row that saves the form under a name."""
 
 from __future__ import annotations
 
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -17,6 +19,7 @@ from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.settings import InvalidPresetName, PresetStore
+from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 NO_PRESET = ""
 
@@ -146,10 +149,12 @@ class PresetsBar(QWidget):
         dialog.setTextValue(old)
         # Wide enough that window managers show the whole title, not "Renam... ction".
         title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
-        dialog.setMinimumWidth(title_width + 160)
         dialog.textValueSelected.connect(lambda new: self.rename(old, new))
         self.rename_dialog = dialog
         dialog.open()
+        # QInputDialog sizes itself when shown: widen it afterwards.
+        dialog.setMinimumWidth(title_width + 160)
+        dialog.resize(max(dialog.width(), title_width + 160), dialog.height())
 
     def rename(self, old: str, new: str) -> bool:
         """
@@ -207,3 +212,74 @@ class PresetsBar(QWidget):
     def _on_activated(self, _index: int) -> None:
         self.update_buttons()
         self.sig_preset_chosen.emit(self.current())
+
+
+class SaveAsRow(QWidget):
+    """The "Save connection settings as:" box and the name to save the settings under."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """
+        Create the row, unticked and empty.
+
+        Parameters
+        ----------
+        parent: QWidget or None
+            Parent widget.
+        """
+        super().__init__(parent)
+        # The words of Spyder's documentation ("Save connection settings"), plus a name.
+        self.check = QCheckBox(_("Save connection settings as:"))
+        self.check.setObjectName("save_settings_check")
+        self.check.setToolTip(
+            _("Saved after the connection succeeds. Passwords go only to the system keyring.")
+        )
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("save_settings_name")
+        self.name_edit.setPlaceholderText(_("Name, e.g. lab server"))
+        self.name_edit.setEnabled(False)
+        fit_placeholder(self.name_edit)
+        self.check.toggled.connect(self.name_edit.setEnabled)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.check)
+        layout.addWidget(self.name_edit, 1)
+
+    def name(self) -> str | None:
+        """The name to save under: "" for "do not save", None if ticked without a name."""
+        if not self.check.isChecked():
+            return ""
+        return self.name_edit.text().strip() or None
+
+    def set_name(self, name: str) -> None:
+        """
+        Tick the box and show ``name``; an empty name unticks it and clears the field.
+
+        Parameters
+        ----------
+        name: str
+            The preset's name, or "".
+        """
+        self.check.setChecked(bool(name))
+        self.name_edit.setText(name)
+
+    def on_renamed(self, old: str, new: str) -> None:
+        """Follow a rename of the preset being edited."""
+        if self.name_edit.text() == old:
+            self.name_edit.setText(new)
+
+    def on_deleted(self, name: str) -> None:
+        """Forget the name of a deleted preset."""
+        if self.name_edit.text() == name:
+            self.name_edit.clear()
+
+    def set_locked(self, locked: bool) -> None:
+        """
+        Lock the row while an attempt runs (the name field stays off while unticked).
+
+        Parameters
+        ----------
+        locked: bool
+            True to disable the row, False to enable it again.
+        """
+        self.check.setEnabled(not locked)
+        self.name_edit.setEnabled(not locked and self.check.isChecked())

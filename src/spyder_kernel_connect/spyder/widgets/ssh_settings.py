@@ -40,12 +40,34 @@ SSH_FIELDS = (
     "hostname",
     "port",
     "username",
+    "jump",
     "password",
     "key_file",
     "passphrase",
     "remote_python",
     "remote_runtime_dir",
 )
+
+
+def fit_placeholder(edit: QLineEdit, extra: int = 0, text: str | None = None) -> None:
+    """Make ``edit`` at least wide enough to show its whole placeholder text.
+
+    Parameters
+    ----------
+    edit: QLineEdit
+        The field.
+    extra: int, optional
+        Further pixels needed, e.g. for a clear button.
+    text: str, optional
+        Fit this text instead, if it is wider than the placeholder.
+    """
+    text_width = max(
+        edit.fontMetrics().horizontalAdvance(edit.placeholderText()),
+        edit.fontMetrics().horizontalAdvance(text or ""),
+    )
+    margins = edit.textMargins().left() + edit.textMargins().right()
+    # Qt's QLineEdit: 2 px frame + 2 px horizontal margin each side, and a cursor.
+    edit.setMinimumWidth(text_width + margins + 12 + extra)
 
 
 class SSHSettingsGroup(QGroupBox):
@@ -87,11 +109,24 @@ class SSHSettingsGroup(QGroupBox):
         self.port = QLineEdit()
         self.port.setPlaceholderText("22")
         self.port.setToolTip(_("Empty: the Port of this host in ~/.ssh/config, else 22"))
-        self.port.setMaximumWidth(70)
+        fit_placeholder(self.port, text="65535")  # room for any port number
+        self.port.setMaximumWidth(self.port.minimumWidth())
         self.username = QLineEdit()
         self.username.setPlaceholderText(_("Default: your login name"))
         self.username.setToolTip(
             _("Empty: the User of this host in ~/.ssh/config, else your login name")
+        )
+
+        self.jump = QLineEdit()
+        self.jump.setObjectName("jump_hosts")
+        self.jump.setPlaceholderText(_("Empty: ProxyJump from ~/.ssh/config"))
+        self.jump.setToolTip(
+            _(
+                "Hosts to go through first, in order, comma-separated like ssh -J "
+                "(bastion,login). Each uses its own user, port and key from ~/.ssh/config "
+                "and asks for its own code if it has two-factor login. Empty: the "
+                "ProxyJump or ProxyCommand of ~/.ssh/config; none: connect directly."
+            )
         )
 
         self.password_radio = QRadioButton(_("Password:"))
@@ -106,7 +141,7 @@ class SSHSettingsGroup(QGroupBox):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.Password)
         self.key_file = QLineEdit()
-        self.key_file.setPlaceholderText(_("Empty: SSH agent and ~/.ssh/config"))
+        self.key_file.setPlaceholderText(_("Empty: agent, ~/.ssh/config"))
         self.key_file.setToolTip(_("Empty: use your SSH agent and the keys named in ~/.ssh/config"))
         self.key_browse_button = QPushButton(_("Browse..."))
         self.key_browse_button.setIcon(ima.icon("fileopen"))
@@ -125,14 +160,16 @@ class SSHSettingsGroup(QGroupBox):
         self.grid.addLayout(host_row, 0, 1, 1, 2)
         self.grid.addWidget(QLabel(_("Username:")), 1, 0)
         self.grid.addWidget(self.username, 1, 1, 1, 2)
-        self.grid.addWidget(QLabel(_("Log in with one of the two:")), 2, 0, 1, 3)
-        self.grid.addWidget(self.password_radio, 3, 0)
-        self.grid.addWidget(self.password, 3, 1, 1, 2)
-        self.grid.addWidget(self.key_radio, 4, 0)
-        self.grid.addWidget(self.key_file, 4, 1)
-        self.grid.addWidget(self.key_browse_button, 4, 2)
-        self.grid.addWidget(self.passphrase_label, 5, 0, Qt.AlignRight)
-        self.grid.addWidget(self.passphrase, 5, 1, 1, 2)
+        self.grid.addWidget(QLabel(_("Jump hosts:")), 2, 0)
+        self.grid.addWidget(self.jump, 2, 1, 1, 2)
+        self.grid.addWidget(QLabel(_("Log in with one of the two:")), 3, 0, 1, 3)
+        self.grid.addWidget(self.password_radio, 4, 0)
+        self.grid.addWidget(self.password, 4, 1, 1, 2)
+        self.grid.addWidget(self.key_radio, 5, 0)
+        self.grid.addWidget(self.key_file, 5, 1)
+        self.grid.addWidget(self.key_browse_button, 5, 2)
+        self.grid.addWidget(self.passphrase_label, 6, 0, Qt.AlignRight)
+        self.grid.addWidget(self.passphrase, 6, 1, 1, 2)
         self.grid.setColumnStretch(1, 1)
 
         self.sections = QVBoxLayout()
@@ -148,6 +185,8 @@ class SSHSettingsGroup(QGroupBox):
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
+            if widget is not self.port:
+                fit_placeholder(widget)
             widget.textEdited.connect(lambda _text, name=name: self.sig_field_edited.emit(name))
         for widget in (self.hostname, self.port, self.username):
             widget.textChanged.connect(self.sig_host_changed)
@@ -247,6 +286,7 @@ class SSHSettingsGroup(QGroupBox):
             "hostname": self.hostname.text().strip(),
             "username": self.username.text().strip(),
             "port": self.port.text().strip(),
+            "jump": self.jump.text().strip(),
             "auth": AUTH_PASSWORD if self.password_radio.isChecked() else AUTH_KEY,
             "key_file": self.key_file.text().strip(),
             "password": self.password.text(),
@@ -272,6 +312,7 @@ class SSHSettingsGroup(QGroupBox):
         self.hostname.setText(settings.hostname)
         self.username.setText(settings.username)
         self.port.setText(settings.port)
+        self.jump.setText(settings.jump)
         self.password_radio.setChecked(settings.auth == AUTH_PASSWORD)
         self.key_radio.setChecked(settings.auth != AUTH_PASSWORD)
         self.key_file.setText(settings.key_file)

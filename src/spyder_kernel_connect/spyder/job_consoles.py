@@ -1,0 +1,265 @@
+"""Consoles whose kernel runs in a SLURM job: tab label with time left, warning, job end, close.
+
+For each such console: the tab shows "node017 · job 123456 · 1h 20m left"; ten minutes
+before the time limit the console prints one warning; when the job ends (time limit,
+preemption, scancel elsewhere) the console says so once and its heartbeat stops, instead
+of Spyder's "The kernel died, restarting..." over and over; closing the tab asks whether
+to cancel the job (the default) or keep it running to attach to it again later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtWidgets import QMessageBox
+from spyder.api.translations import _
+
+from spyder_kernel_connect.spyder.widgets.background import run_in_thread
+
+logger = logging.getLogger(__name__)
+
+LABEL_REFRESH_MS = 30_000
+
+
+def short_time_left(seconds: float | None) -> str:
+    """``2d 3h left``, ``1h 20m left``, ``12 min left``; "" if unlimited or unknown."""
+    if seconds is None:
+        return ""
+    minutes = int(seconds // 60)
+    if minutes >= 24 * 60:
+        return _("{}d {}h left").format(minutes // (24 * 60), minutes % (24 * 60) // 60)
+    if minutes >= 60:
+        return _("{}h {}m left").format(minutes // 60, minutes % 60)
+    return _("{} min left").format(minutes)
+
+
+def ended_notice(job_id: str, node: str, description: str) -> str:
+    return _(
+        "Job {} on {} ended: {}. Its kernel is gone; close this console, or start a new "
+        "kernel job from Consoles > Connect to an existing kernel."
+    ).format(job_id, node or "?", description)
+
+
+def warning_notice(job_id: str, left: str) -> str:
+    return _(
+        "Job {} reaches its time limit in {}: save your work (the kernel ends with the job)."
+    ).format(job_id, left)
+
+
+@dataclass
+class JobConsole:
+    client: Any
+    connection: Any  # scheduler.connect.JobConnection
+    watcher: Any  # scheduler.JobWatcher
+    guard: Any  # the console's ConsoleOutageGuard, or None
+    ended: bool = False
+    checking: bool = False
+
+
+class JobConsoles(QObject):
+    """The job consoles of one container, by console client; their tab labels say the
+    time left (``label_for``)."""
+
+    _sig_ended = Signal(object, object)  # client, JobStatus (from the watcher's thread)
+    _sig_warning = Signal(object, float)  # client, seconds left
+
+    def __init__(self, container: Any) -> None:
+        super().__init__(container)
+        self.container = container
+        self.consoles: dict[Any, JobConsole] = {}
+        self.notices: list[str] = []  # what was printed, in order (for tests and logs)
+        self.close_question: QMessageBox | None = None
+        self.watch_interval: float | None = None  # tests shorten the scheduler polls
+        self._sig_ended.connect(self._on_ended)
+        self._sig_warning.connect(self._on_warning)
+        self._timer = QTimer(self, interval=LABEL_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_labels)
+
+    def owns(self, client: Any) -> bool:
+        return client in self.consoles
+
+    def client_of(self, shellwidget: Any) -> Any:
+        """The job console whose shell is ``shellwidget``, or None."""
+        return next((c for c in self.consoles if c.shellwidget is shellwidget), None)
+
+    def label_for(self, connection_file: str) -> str | None:
+        """The tab label of the job console on ``connection_file`` (None: not a job's)."""
+        for entry in self.consoles.values():
+            if entry.connection.connection_file == connection_file:
+                return self.label(entry)
+        return None
+
+    def attach(self, client: Any, connection: Any, guard: Any = None) -> None:
+        """Watch the job of a console just opened on ``connection`` (a JobConnection)."""
+        from spyder_kernel_connect.scheduler import JobWatcher
+
+        kwargs = {} if self.watch_interval is None else {"interval": self.watch_interval}
+        watcher = JobWatcher(
+            connection.scheduler,
+            connection.job.job_id,
+            on_ended=lambda status: self._emit(self._sig_ended, client, status),
+            on_warning=lambda left: self._emit(self._sig_warning, client, left),
+            **kwargs,
+        )
+        # The job's state as submitted counts until the first query comes back.
+        watcher.status, watcher._seen_at = connection.job.status, _now()
+        entry = JobConsole(client, connection, watcher, guard)
+        self.consoles[client] = entry
+        self._hook_heartbeat(entry)
+        watcher.start()
+        self.refresh_labels()
+        self._timer.start()
+
+    def label(self, entry: JobConsole) -> str:
+        base = entry.connection.label
+        if entry.ended:
+            return _("{} (job ended)").format(base)
+        left = short_time_left(entry.watcher.time_left())
+        return f"{base} · {left}" if left else base
+
+    def refresh_labels(self) -> None:
+        for entry in list(self.consoles.values()):
+            path = entry.connection.connection_file
+            self.container.sig_tab_label_changed.emit(path, self.label(entry), "")
+
+    # ---- Closing
+    def ask_close(self, client: Any) -> None:
+        """The tab closed: cancel the job (default) or keep it running?"""
+        entry = self.consoles.pop(client)
+        entry.watcher.stop()
+        if not self.consoles:
+            self._timer.stop()
+        if entry.ended:  # nothing to ask: remove its files (scancel of an ended job is a no-op)
+            self._end_in_thread(entry.connection, cancel_job=True)
+            return
+        job = entry.connection.job
+        box = QMessageBox(
+            QMessageBox.Question,
+            _("Cancel the SLURM job?"),
+            _(
+                "The console of job <b>{}</b> on <b>{}</b> was closed.<br><br>Cancel the job "
+                "(scancel) and free its resources? If you keep it running, you can attach a "
+                "console to it again from the dialog's list of your kernel jobs until its "
+                "time limit."
+            ).format(job.job_id, job.node or "?"),
+            QMessageBox.Yes | QMessageBox.No,
+            self.container.parent() or self.container,
+        )
+        box.setObjectName("cancel_slurm_job_question")
+        box.button(QMessageBox.Yes).setText(_("Cancel the job"))
+        box.button(QMessageBox.No).setText(_("Keep it running"))
+        box.setDefaultButton(QMessageBox.Yes)
+        box.setEscapeButton(QMessageBox.No)
+
+        def answered(_result: int) -> None:
+            cancel = box.clickedButton() is not box.button(QMessageBox.No)
+            self._end_in_thread(entry.connection, cancel_job=cancel)
+            if self.close_question is box:
+                self.close_question = None
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.close_question = box
+        box.open()
+
+    def end_in_thread(self, connection: Any, cancel_job: bool) -> None:
+        self._end_in_thread(connection, cancel_job)
+
+    def _end_in_thread(self, connection: Any, cancel_job: bool) -> None:
+        from spyder_kernel_connect.scheduler.connect import end_job_blocking
+
+        def failed(error: BaseException) -> None:
+            logger.warning("Ending job %s failed: %s", connection.job.job_id, error)
+            box = QMessageBox(
+                QMessageBox.Warning,
+                _("SLURM job not cancelled"),
+                _("Job {} could not be cancelled: {}").format(connection.job.job_id, error),
+                QMessageBox.Ok,
+                self.container.parent() or self.container,
+            )
+            box.setObjectName("cancel_slurm_job_failed")
+            box.open()
+            self.cancel_failed_message = box
+
+        self.ending = run_in_thread(
+            self, lambda: end_job_blocking(connection, cancel_job), lambda _r: None, failed
+        )
+
+    def clear(self) -> None:
+        """Spyder quits: stop watching (kept jobs stay re-attachable; their tunnels close)."""
+        for entry in self.consoles.values():
+            entry.watcher.stop()
+        self.consoles.clear()
+        self._timer.stop()
+
+    # ---- Job events (GUI thread)
+    def _on_ended(self, client: Any, status: Any) -> None:
+        entry = self.consoles.get(client)
+        if entry is None or entry.ended:
+            return
+        entry.ended = True
+        channel = getattr(getattr(client.shellwidget, "kernel_client", None), "hb_channel", None)
+        if channel is not None:
+            channel.pause()  # no heartbeat, no "kernel died" loop
+        job = entry.connection.job
+        self._notify(client, ended_notice(job.job_id, job.node, status.description))
+        self.refresh_labels()
+
+    def _on_warning(self, client: Any, left: float) -> None:
+        entry = self.consoles.get(client)
+        if entry is None or entry.ended:
+            return
+        minutes = short_time_left(left).replace(_(" left"), "") or _("a few minutes")
+        self._notify(client, warning_notice(entry.connection.job.job_id, minutes))
+
+    def _notify(self, client: Any, text: str) -> None:
+        self.notices.append(text)
+        with contextlib.suppress(RuntimeError, AttributeError):  # console closing
+            client.shellwidget._append_html(f"<br><b>{escape(text)}</b><br>", before_prompt=True)
+
+    # ---- Heartbeat: a silent kernel in an ended job is the job's end, not a crash
+    def _hook_heartbeat(self, entry: JobConsole) -> None:
+        shell = entry.client.shellwidget
+        channel = getattr(getattr(shell, "kernel_client", None), "hb_channel", None)
+        if channel is None:
+            return
+        handler = entry.guard.on_heartbeat_failed if entry.guard else shell._handle_kernel_died
+        with contextlib.suppress(TypeError, RuntimeError):
+            channel.kernel_died.disconnect(handler)
+        channel.kernel_died.connect(lambda since: self._on_heartbeat_failed(entry, since, handler))
+
+    def _on_heartbeat_failed(self, entry: JobConsole, since: float, handler) -> None:
+        if entry.ended or entry.checking:
+            return
+        entry.checking = True
+        scheduler, job_id = entry.connection.scheduler, entry.connection.job.job_id
+
+        def checked(status: Any) -> None:
+            entry.checking = False
+            if status is not None and not status.active:
+                self._on_ended(entry.client, status)
+            elif not entry.ended:
+                handler(since)  # the job runs: the guard (or Spyder) decides
+
+        def failed(error: BaseException) -> None:
+            entry.checking = False
+            logger.info("job %s: state unknown after a heartbeat failure: %s", job_id, error)
+            handler(since)
+
+        self.checking = run_in_thread(self, lambda: scheduler.state(job_id), checked, failed)
+
+    @staticmethod
+    def _emit(signal: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the plugin is shutting down
+            signal.emit(*args)
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()

@@ -1,0 +1,102 @@
+"""The tunnel engine's prompt handler for Spyder: worker thread → modal prompt on the GUI thread.
+
+The engine calls the handler on a worker or keepalive thread (first connect, or a
+reconnect that needs a new code); it is carried to the GUI thread as a queued signal and
+the calling thread waits for the user's answer, or gives up when its ``cancel`` event is
+set (the dialog's Cancel), closing the prompt. Waiting messages ("push sent") are shown
+without blocking and replaced by the next question or closed when the login ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtWidgets import QWidget
+
+from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
+
+_POLL = 0.1
+
+
+class _Pending:
+    """One request between the threads; ``answers`` is None for a cancel."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.answers: list[str] | None = None
+        self.done = threading.Event()
+        self.dialog: LoginPromptDialog | None = None
+
+
+class LoginPrompter(QObject):
+    """Callable: the ``prompt_handler`` of a TunnelManager. Create it on the GUI thread.
+
+    ``parent()`` gives the window the prompt belongs to (the connect dialog, or the main
+    window when a console reconnects). ``cancel`` is the event of the running connect
+    attempt, if any; reconnect prompts wait until answered or cancelled by the user.
+    """
+
+    sig_show = Signal(object)
+    sig_abandon = Signal(object)
+    sig_close_waiting = Signal()
+
+    def __init__(self, parent: Callable[[], QWidget | None]) -> None:
+        super().__init__()
+        self._parent = parent
+        self.cancel: threading.Event | None = None
+        self.on_prompt: Callable[[Any], None] | None = None  # told on the GUI thread
+        self._waiting: LoginPromptDialog | None = None
+        self.sig_show.connect(self._show, Qt.QueuedConnection)
+        self.sig_abandon.connect(self._abandon, Qt.QueuedConnection)
+        self.sig_close_waiting.connect(self._close_waiting, Qt.QueuedConnection)
+
+    # -- worker side --------------------------------------------------------------------
+
+    def __call__(self, request: Any) -> list[str] | None:
+        pending = _Pending(request)
+        self.sig_show.emit(pending)
+        if not request.prompts:
+            return []  # a message: shown, nothing to wait for
+        cancel = self.cancel
+        while not pending.done.wait(_POLL):
+            if cancel is not None and cancel.is_set():
+                self.sig_abandon.emit(pending)
+                return None
+        return pending.answers
+
+    def finished(self) -> None:
+        """The login ended (any thread): close a waiting message still on screen."""
+        self.sig_close_waiting.emit()
+
+    # -- GUI side -----------------------------------------------------------------------
+
+    def _show(self, pending: _Pending) -> None:
+        self._close_waiting()
+        dialog = LoginPromptDialog(self._parent(), pending.request)
+        if self.on_prompt is not None:
+            self.on_prompt(pending.request)
+        if dialog.waiting:
+            cancel = self.cancel
+            dialog.rejected.connect(lambda: cancel is not None and cancel.set())
+            self._waiting = dialog
+            dialog.show()
+            return
+        pending.dialog = dialog
+        accepted = dialog.exec_() == LoginPromptDialog.Accepted
+        pending.answers = dialog.answers() if accepted else None
+        pending.done.set()
+        dialog.deleteLater()
+
+    def _abandon(self, pending: _Pending) -> None:
+        if pending.dialog is not None and pending.dialog.isVisible():
+            pending.dialog.reject()
+
+    def _close_waiting(self) -> None:
+        dialog, self._waiting = self._waiting, None
+        if dialog is not None:
+            dialog.blockSignals(True)  # closing it is not the user's Cancel
+            dialog.close()
+            dialog.deleteLater()
