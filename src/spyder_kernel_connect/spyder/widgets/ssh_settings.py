@@ -179,9 +179,9 @@ class SSHSettingsGroup(QGroupBox):
         outer.addLayout(self.grid)
         outer.addLayout(self.sections)
         outer.addWidget(self.advanced_box)
-        self._sections: list[QWidget] = []
         self.project_folders = ProjectFoldersSection(self)
         self.add_section(self.project_folders)
+        self.project_folders.sig_field_edited.connect(self.sig_field_edited)
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
@@ -247,9 +247,6 @@ class SSHSettingsGroup(QGroupBox):
             The section, e.g. jump hosts or a scheduler; it is disabled with the group.
         """
         self.sections.addWidget(widget)
-        self._sections.append(widget)
-        if hasattr(widget, "sig_field_edited"):
-            widget.sig_field_edited.connect(self.sig_field_edited)
 
     def show_advanced(self, show: bool = True) -> None:
         """
@@ -294,9 +291,7 @@ class SSHSettingsGroup(QGroupBox):
             "remote_python": self.remote_python.text().strip() or DEFAULT_REMOTE_PYTHON,
             "remote_runtime_dir": self.remote_runtime_dir.text().strip(),
         }
-        for section in self._sections:
-            if hasattr(section, "values"):
-                values.update(section.values())
+        values.update(self.project_folders.values())
         return values
 
     def set_values(self, settings: ConnectionSettings) -> None:
@@ -322,9 +317,7 @@ class SSHSettingsGroup(QGroupBox):
         self.remote_runtime_dir.setText(settings.remote_runtime_dir)
         customised = settings.effective_remote_python != DEFAULT_REMOTE_PYTHON
         self.show_advanced(customised or bool(settings.remote_runtime_dir.strip()))
-        for section in self._sections:
-            if hasattr(section, "set_values"):
-                section.set_values(settings)
+        self.project_folders.set_values(settings)
         self.update_auth_fields()
 
     def field_widget(self, field: str) -> QLineEdit | None:
@@ -338,11 +331,7 @@ class SSHSettingsGroup(QGroupBox):
         """
         if field in SSH_FIELDS:
             return getattr(self, field)
-        for section in self._sections:
-            widget = section.field_widget(field) if hasattr(section, "field_widget") else None
-            if widget is not None:
-                return widget
-        return None
+        return self.project_folders.field_widget(field)
 
     def browse_key_file(self) -> None:
         """Let the user pick a private key; the file dialog opens in ``~/.ssh``."""
