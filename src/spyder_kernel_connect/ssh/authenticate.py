@@ -64,6 +64,9 @@ class _Login:
         self.handler: PromptHandler | None = handler
         self.user = resolved.user
         self.label = resolved.label
+        # Who asks, for the user: the name they know the host by (a jump host's alias), too.
+        alias = resolved.target.host
+        self.asker = self.label if alias == resolved.hostname else f"{alias} ({self.label})"
         self.tried: list[str] = []
         self.allowed: list[str] | None = None  # None: the server has not said yet
         self.password_used = False
@@ -165,7 +168,7 @@ class _Login:
             return False
         for _ in range(MAX_ROUNDS):
             request = LoginRequest(
-                self.label, "", "", (LoginPrompt(f"Password for {self.label}:", False),)
+                self.asker, "", "", (LoginPrompt(f"Password for {self.label}:", False),)
             )
             answers = _ask(self.handler, request, self.label)
             self._waited_for_person()
@@ -261,7 +264,7 @@ class _Round:
         self.answered.set()
         prompts = tuple(LoginPrompt(str(text), bool(echo)) for text, echo in prompt_list)
         self.asked = self.asked or bool(prompts)
-        request = LoginRequest(login.label, title or "", instructions or "", prompts)
+        request = LoginRequest(login.asker, title or "", instructions or "", prompts)
         password = login.resolved.target.password
         if (
             prompts
@@ -294,7 +297,7 @@ class _Round:
         """The server is silent mid-login: it waits on the user (a push to approve)."""
         login = self.login
         request = LoginRequest(
-            login.label,
+            login.asker,
             "",
             f"Waiting for {login.label} to complete the login - approve the request on "
             "your device if you received one.",

@@ -25,7 +25,8 @@ class LoginPrompt:
 class LoginRequest:
     """One keyboard-interactive round from the server, as the server worded it.
 
-    ``host`` is the ``user@host:port`` asking (with jump hosts, the hop asking).
+    ``host`` is the ``user@host:port`` asking (with jump hosts, the hop asking), after the
+    name the user gave it if that differs: ``bastion (ada@10.1.2.3:22)``.
     ``prompts`` may be empty: then it is a message only (e.g. "Duo push sent", or the
     engine's own ``waiting`` notice), the handler should show it and return ``[]`` at
     once; the server then waits for the user to act elsewhere (approve on a phone) and
