@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -40,6 +42,64 @@ def python_without_spyder_kernels() -> str:
     ):
         pytest.skip(f"needs a Python without spyder-kernels at {python}")
     return python
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dead_kernel_file():
+    """Write a well-formed connection file whose kernel is gone (nothing listens on its
+    ports): ``dead_kernel_file(directory, kernel_id)`` returns its path."""
+
+    def write(directory, kernel_id: str) -> str:
+        path = os.path.join(str(directory), f"kernel-{kernel_id}.json")
+        ports = {name: free_port() for name in ("shell_port", "iopub_port", "stdin_port")}
+        ports.update(control_port=free_port(), hb_port=free_port())
+        with open(path, "w") as handle:
+            json.dump({**ports, "ip": "127.0.0.1", "key": "k", "transport": "tcp"}, handle)
+        return path
+
+    return write
+
+
+class DictBacking:
+    """Stands where Spyder's config keeps the presets: JSON-able data, copied on read."""
+
+    def __init__(self) -> None:
+        self.data: dict = {}
+
+    def read(self) -> dict:
+        return json.loads(json.dumps(self.data))
+
+    def write(self, data: dict) -> None:
+        self.data = json.loads(json.dumps(data))
+
+
+@pytest.fixture
+def preset_backing() -> DictBacking:
+    return DictBacking()
+
+
+@pytest.fixture
+def keyring_file(tmp_path):
+    """A real file keyring in tmp, handed to the secret store explicitly for this test
+    (never installed as keyring's default, so Spyder started by ``./dev run`` never uses it)."""
+    from tests.keyrings import file_keyring
+
+    with file_keyring(tmp_path / "keyring.cfg") as backend:
+        yield backend
+
+
+@pytest.fixture
+def without_keyring():
+    from tests.keyrings import no_keyring
+
+    with no_keyring():
+        yield
 
 
 def start_kernel(
@@ -88,23 +148,3 @@ def kernel_factory(runtime_dir):
 def local_kernel(kernel_factory):
     """One running kernel with a numeric ID, as ``python -m spyder_kernels.console`` names them."""
     return kernel_factory(kernel_id=str(40000 + os.getpid() % 20000))
-
-
-def pytest_sessionfinish(session, exitstatus):
-    session.config.skc_exit_status = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Leave without Python's final teardown once Qt has been loaded.
-
-    Every test, fixture and summary is done here. What is left is the interpreter tearing
-    down PyQt5/QtWebEngine objects that Spyder's in-process main window left behind, which
-    now and then segfaults (seen in CI: all tests passed, then exit code 139).
-    """
-    status = getattr(config, "skc_exit_status", None)
-    if status is None or "PyQt5.QtCore" not in sys.modules:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)

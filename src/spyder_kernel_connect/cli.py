@@ -270,7 +270,8 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.ssh.foreground import RemoteSource, serve_tunnel
+    from spyder_kernel_connect.cli_tunnel import serve_tunnel
+    from spyder_kernel_connect.service import ConnectRequest, LocalFile, OnHost, StartOnHost
 
     if args.slurm:
         if args.local_dir:
@@ -285,16 +286,15 @@ def run_tunnel(args: argparse.Namespace) -> int:
         args.parser.error("--shutdown-on-exit only applies to a kernel started with --start")
     if args.local_dir:
         check_local_dir(args.local_dir)
-    spec = args.spec
-    if args.remote or args.start:
-        spec = RemoteSource(
-            args.spec,
-            start=args.start,
-            remote_python=args.remote_python,
-            runtime_dir=args.remote_runtime_dir,
-            shutdown_on_exit=args.shutdown_on_exit,
-        )
-    return serve_tunnel(ssh_target(args), spec, args.accept_new_host_key, args.local_dir)
+    host = {"remote_python": args.remote_python, "runtime_dir": args.remote_runtime_dir}
+    if args.start:
+        source = StartOnHost(**host)
+    elif args.remote:
+        source = OnHost(args.spec, **host)
+    else:
+        source = LocalFile(args.spec)
+    request = ConnectRequest(source, ssh_target(args), local_dir=args.local_dir, probe=False)
+    return serve_tunnel(request, args.accept_new_host_key, args.shutdown_on_exit)
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
@@ -313,18 +313,22 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.ssh.foreground import list_host_kernels
+    from spyder_kernel_connect.cli_login import terminal_prompt_handler
+    from spyder_kernel_connect.cli_tunnel import host_key_decider
+    from spyder_kernel_connect.service import ConnectService, OnHost
 
     if args.slurm:
         return run_slurm_list(args, ssh_target(args))
 
-    directory, entries = list_host_kernels(
-        ssh_target(args),
-        remote_python=args.remote_python,
-        runtime_dir=args.remote_runtime_dir,
-        accept_new_host_key=args.accept_new_host_key,
+    service = ConnectService(
+        host_key_decider(args.accept_new_host_key), prompt_handler=terminal_prompt_handler()
     )
-    print_kernels(entries, args.json, where=f" in {directory} on {args.host}")
+    try:
+        host = OnHost("", args.remote_python, args.remote_runtime_dir)
+        listing = service.list_host(ssh_target(args), host)
+    finally:
+        service.close()
+    print_kernels(listing.entries, args.json, where=f" in {listing.runtime_dir} on {args.host}")
     return 0
 
 

@@ -6,7 +6,6 @@ Xvfb (started and stopped here by PID) hosts it; otherwise Qt stays offscreen.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -21,7 +20,6 @@ from qtpy import QtWebEngineWidgets  # noqa: F401  (must be imported before the 
 # (and every submodule it imports later) then comes from the tree under test, not from
 # wherever the venv's editable install points.
 import spyder_kernel_connect  # noqa: F401
-from tests.keyrings import file_keyring, no_keyring
 from tests.spyder.xvfb import Xvfb
 
 _xvfb: Xvfb | None = None
@@ -36,43 +34,39 @@ def pytest_collection_finish(session):
         os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 
+_main_window_started = False  # set by the main_window fixture
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.skc_exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
+    """Stop Xvfb; after a run that started Spyder's main window, leave without Python's
+    final teardown.
+
+    Every test, fixture and summary is done here. What is left is the interpreter tearing
+    down PyQt5/QtWebEngine objects that Spyder's in-process main window left behind, which
+    now and then segfaults (seen in CI: all tests passed, then exit code 139). Runs that
+    never opened the main window end normally.
+    """
     if _xvfb is not None:
         _xvfb.stop()
-
-
-class DictBacking:
-    """Stands where Spyder's config keeps the presets: JSON-able data, copied on read."""
-
-    def __init__(self) -> None:
-        self.data: dict = {}
-
-    def read(self) -> dict:
-        return json.loads(json.dumps(self.data))
-
-    def write(self, data: dict) -> None:
-        self.data = json.loads(json.dumps(data))
+    status = getattr(config, "skc_exit_status", None)
+    if status is None or not _main_window_started:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 @pytest.fixture
-def keyring_file(tmp_path):
-    with file_keyring(tmp_path / "keyring.cfg") as backend:
-        yield backend
+def presets(keyring_file, preset_backing):
+    from spyder_kernel_connect.settings import PresetStore, SecretStore
 
-
-@pytest.fixture
-def without_keyring():
-    with no_keyring():
-        yield
-
-
-@pytest.fixture
-def presets(keyring_file):
-    from spyder_kernel_connect.presets import PresetStore, SecretStore
-
-    backing = DictBacking()
-    store = PresetStore(backing.read, backing.write, SecretStore())
-    store.backing = backing
+    store = PresetStore(preset_backing.read, preset_backing.write, SecretStore())
+    store.backing = preset_backing
     return store
 
 
@@ -113,6 +107,8 @@ def main_window(qapp):
     from spyder.app import start
     from spyder.config.manager import CONF
 
+    global _main_window_started
+    _main_window_started = True
     cwd = os.getcwd()
     saved = (sys.stdout, sys.stderr, sys.excepthook, sys.exit)
     CONF.set("tours", "show_tour_message", False)

@@ -19,7 +19,7 @@ import pytest
 from qtpy.QtCore import Qt
 
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.spyder.connector import list_remote_blocking
+from spyder_kernel_connect.service import ConnectService
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 from spyder_kernel_connect.ssh import TunnelManager
 from tests.hostile import hostile_server
@@ -63,6 +63,7 @@ def spyder_error_reporter(monkeypatch):
 )
 def test_black_hole_list_cancel_or_timeout_one_message(dialog, qtbot, ssh_home, behaviour, how):
     manager = TunnelManager()
+    service = ConnectService(manager=manager)
     outcome: list = []
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
@@ -81,7 +82,7 @@ def test_black_hole_list_cancel_or_timeout_one_message(dialog, qtbot, ssh_home, 
         dialog.set_busy("Looking for kernels...")
         run_in_thread(
             dialog,
-            lambda: list_remote_blocking(settings, cancel, lambda _m: None, lambda: manager),
+            lambda: service.list_host(settings.ssh_target(), settings.host(), cancel),
             outcome.append,
             outcome.append,
         )

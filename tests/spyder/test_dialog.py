@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 
 import pytest
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog
 
-from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings, ssh_target_kwargs
+from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def dead_kernel_file(directory, kernel_id: str) -> str:
-    """A well-formed connection file whose kernel is gone (nothing listens on its ports)."""
-    path = os.path.join(str(directory), f"kernel-{kernel_id}.json")
-    ports = {name: free_port() for name in ("shell_port", "iopub_port", "stdin_port")}
-    ports.update(control_port=free_port(), hb_port=free_port())
-    with open(path, "w") as handle:
-        json.dump({**ports, "ip": "127.0.0.1", "key": "k", "transport": "tcp"}, handle)
-    return path
-
-
-def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir):
+def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir, dead_kernel_file):
     path = dead_kernel_file(runtime_dir, "4321")
     qtbot.keyClicks(dialog.cf, "4321")
     qtbot.waitUntil(lambda: str(path) in dialog.cf_status.plain_text())
@@ -41,7 +24,9 @@ def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir):
     assert str(runtime_dir) in dialog.cf_status.plain_text()  # says where it looked
 
 
-def test_browse_starts_in_runtime_dir_with_kernel_filter(dialog, qtbot, runtime_dir):
+def test_browse_starts_in_runtime_dir_with_kernel_filter(
+    dialog, qtbot, runtime_dir, dead_kernel_file
+):
     path = dead_kernel_file(runtime_dir, "77")
     qtbot.mouseClick(dialog.browse_button, Qt.LeftButton)
     browser = dialog.findChild(QFileDialog, "connection_file_browser")
@@ -72,7 +57,7 @@ def test_key_file_browse_starts_in_dot_ssh(dialog, qtbot, tmp_path, monkeypatch)
 
 
 def test_running_kernels_newest_first_dead_marked_one_click_picks(
-    dialog, qtbot, runtime_dir, kernel_factory
+    dialog, qtbot, runtime_dir, kernel_factory, dead_kernel_file
 ):
     dead = dead_kernel_file(runtime_dir, "old")
     os.utime(dead, (1, 1))
@@ -114,9 +99,9 @@ def test_password_and_key_file_are_exclusive(dialog, qtbot):
     dialog.remote_group.hostname.setText("server")
     dialog.remote_group.password.setText("pw")
     dialog.remote_group.passphrase.setText("left over")
-    kwargs = ssh_target_kwargs(dialog.settings())
-    assert kwargs["password"] == "pw"
-    assert kwargs["passphrase"] is None and kwargs["identity_file"] is None
+    target = dialog.settings().ssh_target()
+    assert target.password == "pw"
+    assert target.passphrase is None and target.identity_file is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +136,9 @@ def test_local_connect_refuses_an_unresolvable_spec(dialog, qtbot):
     assert "No connection file matches 'no-such-kernel-xyz'" in dialog.error_label.plain_text()
 
 
-def test_valid_form_requests_connection_with_save_name(dialog, qtbot, runtime_dir):
+def test_valid_form_requests_connection_with_save_name(
+    dialog, qtbot, runtime_dir, dead_kernel_file
+):
     dead_kernel_file(runtime_dir, "55")
     dialog.cf.setText("55")
     dialog.save_check.setChecked(True)
@@ -216,18 +203,17 @@ def test_presets_pick_rename_delete(dialog, presets):
     assert "s3cret" not in json.dumps(presets.backing.data)
 
 
-def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyring):
-    from spyder_kernel_connect.presets import PresetStore, SecretStore
+def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyring, preset_backing):
+    from spyder_kernel_connect.settings import PresetStore, SecretStore
     from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
-    from tests.spyder.conftest import DictBacking
 
-    backing = DictBacking()
+    backing = preset_backing
     store = PresetStore(backing.read, backing.write, SecretStore())
     settings = ConnectionSettings(
         connection_file="1", remote=True, hostname="h", auth=AUTH_PASSWORD, password="pw"
     )
     outcome = store.save("h", settings)
-    assert not outcome.secrets_saved and "not the password" in outcome.notice
+    assert not outcome.secrets_saved and outcome.unsaved == ("password",)
     dialog = KernelConnectDialog(None, store)  # opens on the last preset
     qtbot.addWidget(dialog)
     dialog.show()
@@ -320,11 +306,11 @@ def test_remote_list_rows_reasons_and_one_click_pick(dialog, qtbot):
     import time
 
     from spyder_kernel_connect.connection import KernelEntry
-    from spyder_kernel_connect.spyder.connector import RemoteListing
+    from spyder_kernel_connect.service import HostListing
 
     now = time.time()
     path = "/home/ada/.local/share/jupyter/runtime/kernel-7781.json"
-    listing = RemoteListing(
+    listing = HostListing(
         "ada@lab:22",
         "/home/ada/.local/share/jupyter/runtime",
         [

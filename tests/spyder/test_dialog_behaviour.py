@@ -10,9 +10,8 @@ from qtpy.QtCore import Qt
 
 from spyder_kernel_connect import ssh
 from spyder_kernel_connect.connection import ConnectionFileInvalid, KernelEntry
-from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 from spyder_kernel_connect.spyder.widgets.colors import message_color
-from tests.spyder.test_dialog import dead_kernel_file
 
 
 def fail_attempt(dialog, error: BaseException) -> None:
@@ -99,7 +98,9 @@ def test_a_stale_error_goes_when_its_field_is_edited(dialog, qtbot):
     assert not dialog.error_label.isVisible()
 
 
-def test_a_stale_error_goes_when_another_kernel_is_picked(dialog, qtbot, runtime_dir):
+def test_a_stale_error_goes_when_another_kernel_is_picked(
+    dialog, qtbot, runtime_dir, dead_kernel_file
+):
     path = dead_kernel_file(runtime_dir, "5150")
     dialog.refresh_kernels()
     qtbot.waitUntil(lambda: dialog.local_kernels.refresh_button.isEnabled())

@@ -16,8 +16,6 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from tests.spyder.test_dialog import dead_kernel_file
-
 LEAVES = (QLineEdit, QAbstractButton, QLabel, QComboBox, QAbstractScrollArea, QProgressBar)
 HOST_KEY_CHANGED = (
     "The host key of ada@lab.example.org:2222 has CHANGED since it was saved in "
@@ -100,7 +98,9 @@ def test_broken_file_message_keeps_the_local_form_usable(dialog, qtbot, runtime_
     assert_usable(dialog)
 
 
-def test_ambiguous_id_lists_long_paths_without_crushing(dialog, qtbot, runtime_dir):
+def test_ambiguous_id_lists_long_paths_without_crushing(
+    dialog, qtbot, runtime_dir, dead_kernel_file
+):
     for kernel_id in ("48213", "48217", "48219"):
         dead_kernel_file(runtime_dir, kernel_id)
     dialog.cf.setText("482")

@@ -12,7 +12,6 @@ from spyder.utils.palette import SpyderPalette, SpyderPaletteDark, SpyderPalette
 
 from spyder_kernel_connect.connection import ConnectionFileError, resolve_connection_file
 from spyder_kernel_connect.spyder.widgets.colors import AA_CONTRAST, KINDS, contrast, message_color
-from tests.spyder.test_dialog import dead_kernel_file
 
 
 def cli_words() -> re.Pattern:
@@ -97,7 +96,7 @@ def test_message_colours_reach_wcag_aa_on_both_themes():
             assert contrast(color, palette.COLOR_BACKGROUND_1) >= AA_CONTRAST, (palette, kind)
 
 
-def test_the_dialog_uses_those_colours(dialog, qtbot, runtime_dir):
+def test_the_dialog_uses_those_colours(dialog, qtbot, runtime_dir, dead_kernel_file):
     background = SpyderPalette.COLOR_BACKGROUND_1
     dead_kernel_file(runtime_dir, "31")
     dialog.cf.setText("31")
@@ -131,7 +130,7 @@ def test_no_cli_flags_commands_or_markup_in_the_dialog(dialog, qtbot, runtime_di
 
 
 def test_placeholders_and_titles_are_not_truncated(dialog, qtbot, presets):
-    from spyder_kernel_connect.presets import ConnectionSettings
+    from spyder_kernel_connect.settings import ConnectionSettings
 
     dialog.remote_group.setChecked(True)
     dialog.show_advanced(True)

@@ -20,6 +20,7 @@ from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
 from spyder_kernel_connect.connection import kernel_id_from_path
+from spyder_kernel_connect.spyder.tabs import tab_label
 
 pytestmark = pytest.mark.gui
 
@@ -120,7 +121,7 @@ def test_menu_entry_takes_the_place_of_spyders(main_window, plugin):
     from spyder.plugins.ipythonconsole.api import IPythonConsoleWidgetActions
     from spyder.plugins.mainmenu.api import ApplicationMenus
 
-    from spyder_kernel_connect.spyder.container import KernelConnectActions
+    from spyder_kernel_connect.spyder.api import KernelConnectActions
 
     menu = main_window.get_plugin(Plugins.MainMenu).get_application_menu(ApplicationMenus.Consoles)
     menu.render()
@@ -315,7 +316,8 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     if len(console.get_clients()) == before:
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
-    tunnel, label = container.tunnels[client]
+    connection = container.connection_for(client.connection_file)
+    tunnel, label = connection.tunnel, tab_label(connection)
     # The tab names the host and the kernel: two consoles on one host do not look alike.
     assert label == f"{sshd.user}@{sshd.host} {kernel_id_from_path(km.connection_file)[:8]}"
     assert client.get_name().startswith(label)
@@ -340,7 +342,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
         qtbot.mouseClick(container.host_key_dialog.once_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: len(console.get_clients()) > before + 1, timeout=60000)
     second = console.get_clients()[-1]
-    assert container.tunnels[second][1] != label
+    assert tab_label(container.connection_for(second.connection_file)) != label
     assert kernel_id_from_path(other.connection_file)[:8] in second.get_name()
     console.close_client(client=second, ask_recursive=False)
 
@@ -348,7 +350,8 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     tabs = console.get_widget().tabwidget
     texts, suffixes = [], []
 
-    def on_label(changed, _label, suffix):
+    def on_label(connection_file, _label, suffix):
+        changed = next(c for c in console.get_clients() if c.connection_file == connection_file)
         suffixes.append(suffix)
         texts.append(tabs.tabText(console.get_widget().get_client_index_from_id(id(changed))))
 
@@ -379,7 +382,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
     qtbot.waitUntil(lambda: not os.path.exists(tunnel.local_connection_file), timeout=20000)
-    assert client not in container.tunnels
+    assert container.connection_for(tunnel.local_connection_file) is None
 
 
 @pytest.fixture
@@ -427,7 +430,7 @@ def test_ssh_outage_is_not_a_dead_kernel_and_keeps_the_typed_command(
     client = connect_and_wait(qtbot, plugin, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    label = plugin.get_container().tunnels[client][1]
+    label = tab_label(plugin.get_container().connection_for(client.connection_file))
     notice = f"Connection to {label} lost — reconnecting; your kernel is still running."
     assert plugin.outage_guards[shell]._hooked_channel is shell.kernel_client.hb_channel
 
@@ -555,8 +558,7 @@ def test_password_login_refuse_then_remember_host_key_secret_only_in_keyring(
     close_new_consoles,
 ):
     container = plugin.get_container()
-    container.close_all_tunnels()
-    container._manager = None  # a fresh Spyder session: nothing accepted "once" yet
+    container.close_all_tunnels()  # "accept once" trusted that connection only: asked again
     user, password = sshd_password_user
     km = kernel_factory()
     dialog = open_dialog(qtbot, plugin)
@@ -663,7 +665,7 @@ def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
     if len(console.get_clients()) == before:
         pytest.fail(dialog.error_label.plain_text())
     client = console.get_clients()[-1]
-    started = container.started_kernels[client]
+    started = container.connection_for(client.connection_file).started
     remote_pids.append(started.pid)
     return client, started
 
@@ -673,8 +675,7 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     qtbot, plugin, console, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
 ):
     container = plugin.get_container()
-    container.close_all_tunnels()
-    container._manager = None  # a fresh Spyder session: the host key is unknown again
+    container.close_all_tunnels()  # no session left: the host key is unknown again
     km = kernel_factory(kernel_id="5150", directory=remote_dir)
     (remote_dir / "kernel-garbled.json").write_text('{"shell_port": ')
     dialog = open_dialog(qtbot, plugin)
@@ -703,7 +704,8 @@ def test_remote_list_picks_a_kernel_over_the_same_login_and_runs_code(
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     assert sshd.auth_count() == logins + 1  # the list and the tunnel share one login
-    assert client not in container.started_kernels  # not ours: never offered to shut down
+    # Not ours: never offered to shut down.
+    assert container.connection_for(client.connection_file).started is None
 
 
 @pytest.mark.sshd
@@ -719,7 +721,7 @@ def test_start_kernel_on_host_runs_code_and_outlives_its_console_when_kept(
     assert os.path.dirname(started.remote_path) == str(remote_dir)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {started.pid}")
-    tunnel, _label = container.tunnels[client]
+    tunnel = container.connection_for(client.connection_file).tunnel
 
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
@@ -742,7 +744,7 @@ def test_start_kernel_on_host_then_shut_it_down_with_its_console(
     fill_remote_form(dialog, sshd, remote_dir)
     client, started = start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids)
     run(qtbot, wait_ready(qtbot, client), "print(6 * 7)", "42")
-    tunnel, _label = container.tunnels[client]
+    tunnel = container.connection_for(client.connection_file).tunnel
 
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: container.shutdown_question is not None, timeout=20000)
@@ -924,7 +926,7 @@ def test_preferences_page_says_where_the_umr_switch_is(qtbot, main_window, plugi
 
 def test_secrets_never_reach_spyders_ini_files(qtbot, plugin, keyring_file, tmp_path):
 
-    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+    from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 
     container = plugin.get_container()
     secret = "pw-" + os.urandom(6).hex()
@@ -958,7 +960,7 @@ def assert_not_in_spyder_ini_files(secret: str) -> list[str]:
 
 def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_keyring):
 
-    from spyder_kernel_connect.presets import AUTH_PASSWORD, ConnectionSettings
+    from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 
     container = plugin.get_container()
     secret = "pw-" + os.urandom(6).hex()
@@ -973,8 +975,7 @@ def test_no_keyring_tells_the_user_and_saves_no_secret(qtbot, plugin, without_ke
     try:
         box = container.no_keyring_message
         assert isinstance(box, QMessageBox) and box.isVisible()
-        assert "not the password" in box.text()
-        assert "No system keyring" in box.text()
+        assert box.text().startswith("The password will not be saved: No system keyring")
         box.accept()
         assert container.presets.load("no-keyring-test").password == ""
         assert_not_in_spyder_ini_files(secret)

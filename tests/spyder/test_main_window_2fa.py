@@ -37,7 +37,7 @@ def test_2fa_prompt_answered_once_for_list_and_console(
     (ssh_home / ".ssh" / "known_hosts").write_text(otp.server.host_key_line())
     container = plugin.get_container()
     container.close_all_tunnels()
-    container._manager = None  # a fresh Spyder session: no login to reuse
+    # close_all_tunnels closed every session: no login to reuse
     km = kernel_factory(kernel_id="2f2f", directory=remote_dir)
     prompts: list = []
 

@@ -31,8 +31,7 @@ def cluster(slurm_jobs, slurm_login, ssh_home, remote_dir, plugin):  # noqa: F81
     """The login node trusted, quick scheduler polls, and a fresh SSH session per test."""
     (ssh_home / ".ssh" / "known_hosts").write_text(slurm_login.host_key_line())
     container = plugin.get_container()
-    container.close_all_tunnels()
-    container._manager = None
+    container.close_all_tunnels()  # no session left: the next test logs in afresh
     container.job_pending_poll = 0.5
     container.jobs.watch_interval = 1.0
     yield slurm_jobs
@@ -119,7 +118,7 @@ def test_pending_then_running_console_shows_job_warns_and_ends(
     text = console_text(client)
     assert text.count("reaches its time limit") == 1 and text.count(ended) == 1
     assert "The kernel died" not in text
-    tunnel, _label = container.tunnels[client]
+    tunnel = container.connection_for(client.connection_file).tunnel
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
     assert container.jobs.close_question is None  # nothing to cancel any more

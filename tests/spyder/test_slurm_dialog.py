@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qtpy.QtCore import Qt
 
-from spyder_kernel_connect.presets import ConnectionSettings
+from spyder_kernel_connect.settings import ConnectionSettings
 
 JOB = {
     "slurm_partition": "gpu",

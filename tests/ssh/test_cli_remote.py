@@ -70,10 +70,14 @@ def test_tunnel_remote_by_bare_id(ssh_home, host_args, kernel_factory, remote_di
     try:
         local_file = first_line(process)
         assert execute(local_file, "print('via sftp')") == "via sftp\n"
+        # The kernel's key is on disk here only in the tunnel's file (0600), nowhere else.
+        assert os.stat(local_file).st_mode & 0o777 == 0o600
+        assert not (ssh_home / ".cache" / "spyder-kernel-connect").exists()
     finally:
         code, _out, err = stop(process)
     assert code == 0, err
     assert f"Using {remote_dir}/kernel-8102.json" in err
+    assert not os.path.exists(local_file)
 
 
 def test_tunnel_start_new_kernel_that_outlives_the_command(

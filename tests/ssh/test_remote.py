@@ -25,9 +25,9 @@ from spyder_kernel_connect.ssh.remote import (
     RemotePythonMissing,
     RemoteSpyderKernelsMissing,
     check_remote_python,
-    fetch_connection_file,
     list_remote_kernels,
     platform_runtime_dir,
+    read_remote_connection_file,
     remote_runtime_dir,
     resolve_remote_spec,
     start_remote_kernel,
@@ -129,17 +129,18 @@ def test_resolve_remote_spec_uses_the_local_rules(session, remote_dir):
     assert resolve_remote_spec(session, f"{rd}/remote.json", "/elsewhere") == f"{rd}/remote.json"
 
 
-def test_fetch_into_private_cache_then_tunnel_executes(
-    sshd, manager, session, kernel_factory, remote_dir, tmp_path
+def test_remote_file_is_read_into_memory_then_tunnel_executes(
+    sshd, manager, session, kernel_factory, remote_dir, ssh_home
 ):
+    """The kernel's key is never copied to disk on this side except in the tunnel's file."""
     km = kernel_factory(kernel_id="7002", directory=remote_dir)
     remote_path = resolve_remote_spec(session, "7002", str(remote_dir))
-    info = fetch_connection_file(session, remote_path)
-    assert stat.S_IMODE(os.stat(info.path).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(os.path.dirname(info.path)).st_mode) == 0o700
+    info = read_remote_connection_file(session, remote_path)
+    assert info.path == remote_path
     assert info.key == km.session.key.decode()
     tunnel = manager.open_tunnel(sshd.target(), info)
     assert execute(tunnel.local_connection_file, "print(6 * 7)") == "42\n"
+    assert not (ssh_home / ".cache" / "spyder-kernel-connect").exists()
 
 
 def test_start_kernel_connect_and_it_outlives_ssh(sshd, manager, remote_dir, kill_later):

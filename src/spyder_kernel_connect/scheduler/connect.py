@@ -81,53 +81,58 @@ def connect_job_blocking(
     pending_poll: float | None = None,
 ) -> JobConnection:
     """Submit (or re-attach to ``job_id``), wait for the kernel, tunnel to it."""
-    from spyder_kernel_connect.presets import remote_kernel_options, to_ssh_target
-
     resources = job_resources(settings) if not job_id else JobResources()
-    target = to_ssh_target(settings)
-    options = remote_kernel_options(settings)
+    target = settings.ssh_target()
+    host = settings.host()
+    options = {"remote_python": host.remote_python, "runtime_dir": host.runtime_dir}
     progress(f"Connecting to {target.host} through SSH...")
-    session = manager.session(target, cancel)
-    session.pinned = False  # the tunnels own it: the last console closed ends it
-    scheduler = SlurmScheduler(session_runner(session), session.label)
-    if job_id:
-        job = find_kernel_job(scheduler, job_id, session.label)
-    else:
-        progress(f"Submitting a kernel job on {target.host}...")
-        job = submit_kernel_job(
-            session,
-            scheduler,
-            resources,
-            options["remote_python"],
-            options["runtime_dir"],
-            settings.slurm_template or None,
-        )
+    # Held through the wait in the queue; the tunnel then keeps it (one login).
+    with manager.lease(target, cancel) as session:
+        scheduler = SlurmScheduler(session_runner(session), session.label)
+        if job_id:
+            job = find_kernel_job(scheduler, job_id, session.label)
+        else:
+            progress(f"Submitting a kernel job on {target.host}...")
+            job = submit_kernel_job(
+                session,
+                scheduler,
+                resources,
+                options["remote_python"],
+                options["runtime_dir"],
+                settings.slurm_template or None,
+            )
 
-    def show(status: JobStatus) -> None:
-        where = f" on {status.node}" if status.node else ""
-        progress(f"Job {status.job_id}{where}: {status.description}")
+        def show(status: JobStatus) -> None:
+            where = f" on {status.node}" if status.node else ""
+            progress(f"Job {status.job_id}{where}: {status.description}")
 
-    kwargs = {} if pending_poll is None else {"pending_poll": pending_poll}
-    try:
-        info = wait_for_kernel_job(
-            session, scheduler, job, on_status=show, cancel=cancel, cancel_job=not job_id, **kwargs
-        )
-    except (KernelJobFailed, ssh_errors.Cancelled):
-        raise  # the job ended, or was cancelled (or, re-attached, left) as asked
-    except BaseException:
-        if not job_id:  # our new job must not outlive a failed attempt
-            _cancel_quietly(session, scheduler, job)
-        raise
-    try:
-        if cancel.is_set():
-            raise_cancelled(session, job)
-        progress(f"Tunnelling to {job.label} through {target.host}...")
-        tunnel = manager.open_tunnel(target, info, cancel=cancel)
-    except BaseException:
-        if not job_id:
-            _cancel_quietly(session, scheduler, job)
-        raise
-    return JobConnection(tunnel.local_connection_file, tunnel, job.label, job, scheduler)
+        kwargs = {} if pending_poll is None else {"pending_poll": pending_poll}
+        try:
+            info = wait_for_kernel_job(
+                session,
+                scheduler,
+                job,
+                on_status=show,
+                cancel=cancel,
+                cancel_job=not job_id,
+                **kwargs,
+            )
+        except (KernelJobFailed, ssh_errors.Cancelled):
+            raise  # the job ended, or was cancelled (or, re-attached, left) as asked
+        except BaseException:
+            if not job_id:  # our new job must not outlive a failed attempt
+                _cancel_quietly(session, scheduler, job)
+            raise
+        try:
+            if cancel.is_set():
+                raise_cancelled(session, job)
+            progress(f"Tunnelling to {job.label} through {target.host}...")
+            tunnel = manager.open_tunnel(target, info, cancel=cancel)
+        except BaseException:
+            if not job_id:
+                _cancel_quietly(session, scheduler, job)
+            raise
+        return JobConnection(tunnel.local_connection_file, tunnel, job.label, job, scheduler)
 
 
 def _cancel_quietly(session: Any, scheduler: SlurmScheduler, job: KernelJob) -> None:
@@ -145,12 +150,9 @@ def raise_cancelled(session: Any, job: KernelJob) -> None:
 
 def list_jobs_blocking(settings: Any, cancel: threading.Event, manager: Any) -> list[KernelJob]:
     """This user's kernel jobs on the cluster (for the dialog's job list)."""
-    from spyder_kernel_connect.presets import to_ssh_target
-
-    session = manager.session(to_ssh_target(settings), cancel)
-    session.pinned = False
-    scheduler = SlurmScheduler(session_runner(session), session.label)
-    return list_kernel_jobs(scheduler, session.label)
+    with manager.lease(settings.ssh_target(), cancel) as session:
+        scheduler = SlurmScheduler(session_runner(session), session.label)
+        return list_kernel_jobs(scheduler, session.label)
 
 
 def end_job_blocking(connection: JobConnection, cancel_job: bool) -> None:

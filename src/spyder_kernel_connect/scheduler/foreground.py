@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from spyder_kernel_connect.cli_tunnel import host_key_decider
 from spyder_kernel_connect.scheduler.base import JobPhase, JobResources, JobStatus
 from spyder_kernel_connect.scheduler.errors import JobEnded, KernelJobFailed
 from spyder_kernel_connect.scheduler.kernel_job import (
@@ -33,7 +34,6 @@ from spyder_kernel_connect.scheduler.slurm_output import format_duration
 from spyder_kernel_connect.scheduler.watch import POLL_INTERVAL, JobWatcher
 from spyder_kernel_connect.ssh import errors as ssh_errors
 from spyder_kernel_connect.ssh import remote
-from spyder_kernel_connect.ssh.foreground import host_key_decider
 from spyder_kernel_connect.ssh.manager import TunnelManager
 from spyder_kernel_connect.ssh.session import StateEvent
 from spyder_kernel_connect.ssh.target import SSHTarget

@@ -1,10 +1,15 @@
-"""The plugin's container: the menu action, the dialog, connection attempts, tunnels."""
+"""The plugin's container: the menu action, the dialog, connection attempts, tunnels.
+
+It owns the connect service (Qt-free, run on worker threads) and every connection it made,
+keyed by the console's local connection file: the plugin opens consoles and reports closed
+ones, it never calls back into the container to finish the container's work.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
@@ -12,34 +17,37 @@ from spyder.api.plugins import Plugins
 from spyder.api.translations import _
 from spyder.api.widgets.main_container import PluginMainContainer
 
+from spyder_kernel_connect.connection import KernelEntry, list_kernels
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.presets import ConnectionSettings, PresetStore, SecretStore
-from spyder_kernel_connect.spyder.connector import (
+from spyder_kernel_connect.service import (
+    Connection,
     ConnectionCancelled,
-    ConnectOutcome,
-    EngineBridge,
-    RemoteListing,
-    TunnelEngineMissing,
-    connect_blocking,
-    list_remote_blocking,
-    stop_started_kernel,
+    ConnectService,
+    HostListing,
+    Progress,
 )
+from spyder_kernel_connect.settings import (
+    AUTH_PASSWORD,
+    ConnectionSettings,
+    PresetStore,
+    SecretStore,
+)
+from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
+from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
+from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
+from spyder_kernel_connect.spyder.texts import no_keyring_text, progress_text
 from spyder_kernel_connect.spyder.umr_hook import ConsoleUMR
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
 from spyder_kernel_connect.spyder.widgets.hostkey import HostKeyDialog
+from spyder_kernel_connect.ssh import Cancelled, HostKeyDecision, StateEvent
+
+if TYPE_CHECKING:
+    from spyder.plugins.ipythonconsole.widgets.shell import ShellWidget
 
 logger = logging.getLogger(__name__)
-
-
-def _engine_cancelled() -> tuple[type, ...]:
-    try:
-        from spyder_kernel_connect.ssh import Cancelled
-    except ImportError:
-        return ()
-    return (Cancelled,)
 
 
 class KernelConnectActions:
@@ -48,7 +56,29 @@ class KernelConnectActions:
 
 class KernelConnectContainer(PluginMainContainer):
     sig_open_console_requested = Signal(object)
-    """A connection succeeded: open a console on ``ConnectOutcome.connection_file``."""
+    """
+    A connection succeeded: open a console on it.
+
+    Parameters
+    ----------
+    connection: service.Connection
+        Its ``connection_file`` is the LOCAL file (a tunnel's, for a remote kernel) and its
+        ``label`` the tab name ("" for a local kernel).
+    """
+
+    sig_tab_label_changed = Signal(str, str, str)
+    """
+    The tab of the console on a connection file must now read ``label`` + ``suffix``.
+
+    Parameters
+    ----------
+    connection_file: str
+        The console's local connection file.
+    label: str
+        Host and kernel, e.g. "me@lab 7b2e41c9".
+    suffix: str
+        The tunnel's state, e.g. " (reconnecting...)", or "" when it is up.
+    """
 
     # ---- PluginMainContainer API
     def setup(self) -> None:
@@ -67,20 +97,19 @@ class KernelConnectContainer(PluginMainContainer):
         # Login questions (2FA) of any host or jump host: over the connect dialog while
         # it is open, else over the main window (a console reconnecting).
         self.login_prompter = LoginPrompter(lambda: self.dialog or self.parent())
+        self.service = ConnectService(
+            self.bridge.decide_host_key, self.bridge.on_state, prompt_handler=self.login_prompter
+        )
         self.umr = ConsoleUMR(self)  # follows Spyder's own UMR options
         self.dialog: KernelConnectDialog | None = None
         self.host_key_dialog: HostKeyDialog | None = None
-        self._manager: Any = None
-        self._manager_lock = threading.Lock()
         self._attempt_cancel: threading.Event | None = None
-        self._attempt: Any = None
+        self._attempt: object = None
         self._pending_save: tuple[ConnectionSettings, str] | None = None
-        # console client -> (tunnel, label); a tunnel is closed with its console tab
-        self.tunnels: dict[Any, tuple[Any, str]] = {}
-        # console client -> ssh.remote.StartedKernel: kernels this plugin started on a host
-        self.started_kernels: dict[Any, Any] = {}
-        self.shutdown_question: QMessageBox | None = None
-        self._stopping: list[Any] = []
+        # local connection file -> the tunnelled Connection behind that console; a tunnel
+        # closes with its console tab (and a kernel we started may be shut down then).
+        self.connections: dict[str, Connection] = {}
+        self.started = StartedKernels(self.service, self.parent() or self, self)
         # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
         self.jobs = JobConsoles(self)
         self.job_pending_poll: float | None = None  # tests shorten the queue polls
@@ -132,13 +161,15 @@ class KernelConnectContainer(PluginMainContainer):
         self._pending_save = (settings, save_as)
         keyring_missing = settings.remote and save_as and not self.presets.secrets.available
         if self.dialog is not None and keyring_missing:
-            self.dialog.show_notice(self._no_keyring_text())
+            secret = "password" if settings.auth == AUTH_PASSWORD else "passphrase"
+            self.dialog.show_notice(no_keyring_text((secret,), self.presets.secrets.problem))
         message = _("Starting a kernel on {}...").format(settings.hostname) if start else None
+        # The dialog's live preview already looked the text up and read the file: reuse it.
+        resolution = getattr(self.dialog, "resolution", None)
+        request = settings.request(start=start, resolution=resolution)
 
-        def work(cancel: threading.Event) -> ConnectOutcome:
-            return connect_blocking(
-                settings, cancel, self.bridge.report_progress, self.tunnel_manager, start=start
-            )
+        def work(cancel: threading.Event) -> Connection:
+            return self.service.connect(request, cancel, self.bridge.report_progress)
 
         self._run_attempt(message or _("Connecting..."), work, self._on_connected)
 
@@ -160,7 +191,7 @@ class KernelConnectContainer(PluginMainContainer):
                 settings,
                 cancel,
                 self.bridge.report_progress,
-                self.tunnel_manager(),
+                self.service.manager,
                 job_id,
                 pending_poll=self.job_pending_poll,
             )
@@ -179,7 +210,7 @@ class KernelConnectContainer(PluginMainContainer):
         from spyder_kernel_connect.scheduler.connect import list_jobs_blocking
 
         def work(cancel: threading.Event):
-            return list_jobs_blocking(settings, cancel, self.tunnel_manager())
+            return list_jobs_blocking(settings, cancel, self.service.manager)
 
         def listed(jobs: list) -> None:
             cancelled = self._finish_attempt()
@@ -192,9 +223,8 @@ class KernelConnectContainer(PluginMainContainer):
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
-        from spyder_kernel_connect.connection import list_kernels
 
-        def done(entries: list) -> None:
+        def done(entries: list[KernelEntry]) -> None:
             if self.dialog is not None:
                 self.dialog.show_local_kernels(entries, self.console_files())
 
@@ -228,11 +258,10 @@ class KernelConnectContainer(PluginMainContainer):
         if self._attempt_cancel is not None:
             return
         self._pending_save = None
+        target, host = settings.ssh_target(), settings.host()
 
-        def work(cancel: threading.Event) -> RemoteListing:
-            return list_remote_blocking(
-                settings, cancel, self.bridge.report_progress, self.tunnel_manager
-            )
+        def work(cancel: threading.Event) -> HostListing:
+            return self.service.list_host(target, host, cancel, self.bridge.report_progress)
 
         self._run_attempt(
             _("Looking for kernels on {}...").format(settings.hostname), work, self._on_listed
@@ -248,7 +277,7 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.set_busy(message)
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
 
-    def _on_listed(self, listing: RemoteListing) -> None:
+    def _on_listed(self, listing: HostListing) -> None:
         cancelled = self._finish_attempt()
         if self.dialog is None:
             return
@@ -268,9 +297,11 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.progress_label.setText(_("Cancelling..."))
 
-    def _on_progress(self, message: str) -> None:
+    def _on_progress(self, progress: Progress | str) -> None:
         if self.dialog is not None and self.dialog.busy:
-            self.dialog.progress_label.setText(message)
+            # SLURM jobs report their queue state in words already.
+            text = progress if isinstance(progress, str) else progress_text(progress)
+            self.dialog.progress_label.setText(text)
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -284,20 +315,22 @@ class KernelConnectContainer(PluginMainContainer):
             self.dialog.set_idle()
         return cancelled
 
-    def _on_connected(self, outcome: ConnectOutcome) -> None:
+    def _on_connected(self, connection: Connection) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if getattr(outcome, "job", None) is not None:
-                self.jobs.end_in_thread(outcome, cancel_job=True)
-            elif outcome.tunnel is not None and outcome.started is not None:
-                self._stop_in_thread(outcome.tunnel, outcome.started)
-            elif outcome.tunnel is not None:
-                self.close_tunnel(outcome.tunnel)
+            if getattr(connection, "job", None) is not None:
+                self.jobs.end_in_thread(connection, cancel_job=True)
+            elif connection.started is not None:
+                self.started.stop_in_thread(connection)
+            else:
+                close_tunnel(connection)
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
             return
         settings, save_as = self._pending_save or (None, "")
-        self.sig_open_console_requested.emit(outcome)
+        if connection.tunnel is not None:
+            self.connections[connection.connection_file] = connection
+        self.sig_open_console_requested.emit(connection)
         if settings is not None:
             self.save_after_success(settings, save_as)
         self.dialog.accept()
@@ -308,7 +341,7 @@ class KernelConnectContainer(PluginMainContainer):
             return
         if self._pending_save is None:  # it was a listing
             self.dialog.show_remote_list_failed()
-        if isinstance(error, (ConnectionCancelled, *_engine_cancelled())):
+        if isinstance(error, (ConnectionCancelled, Cancelled)):
             self.dialog.show_notice(_("Connection cancelled."))
             return
         if not isinstance(error, KernelConnectError):
@@ -325,7 +358,7 @@ class KernelConnectContainer(PluginMainContainer):
             box = QMessageBox(
                 QMessageBox.Warning,
                 _("Password not saved"),
-                self._no_keyring_text(),
+                no_keyring_text(outcome.unsaved, outcome.problem),
                 QMessageBox.Ok,
                 self.parent() or self,
             )
@@ -333,18 +366,8 @@ class KernelConnectContainer(PluginMainContainer):
             box.open()
             self.no_keyring_message = box
 
-    def _no_keyring_text(self) -> str:
-        return _(
-            "The connection settings are saved, but not the password or passphrase: "
-            "no system keyring is available ({}). You will be asked for it again. "
-            "Install a keyring backend (GNOME Keyring, KWallet, or the keyrings.alt "
-            "package) to save it."
-        ).format(self.presets.secrets.problem or _("unknown reason"))
-
     # ---- Host keys
-    def ask_host_key(self, question: Any) -> None:
-        from spyder_kernel_connect.ssh import HostKeyDecision
-
+    def ask_host_key(self, question: HostKeyQuestion) -> None:
         parent = self.dialog or self.parent() or self
         dialog = HostKeyDialog(parent, question.info, HostKeyDecision)
         self.host_key_dialog = dialog
@@ -360,129 +383,51 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.open()
 
     # ---- Tunnels
-    def tunnel_manager(self) -> Any:
-        """The one TunnelManager (one SSH connection per host), created on first use."""
-        with self._manager_lock:
-            if self._manager is None:
-                try:
-                    from spyder_kernel_connect.ssh import TunnelManager
-                except ImportError as err:
-                    raise TunnelEngineMissing(
-                        "SSH tunnels are not available in this installation.",
-                        f"Reinstall spyder-kernel-connect ({err}).",
-                    ) from None
-                self._manager = TunnelManager(
-                    host_key_decider=self.bridge.decide_host_key,
-                    on_state=self.bridge.on_state,
-                    prompt_handler=self.login_prompter,
-                )
-            return self._manager
+    def connection_for(self, connection_file: str | None) -> Connection | None:
+        """The tunnelled connection behind the console on ``connection_file``, if any."""
+        return self.connections.get(connection_file or "")
 
-    def register_tunnel(self, client: Any, tunnel: Any, label: str, started: Any = None) -> None:
-        self.tunnels[client] = (tunnel, label)
-        if started is not None:
-            self.started_kernels[client] = started
-
-    def on_shellwidget_deleted(self, shellwidget: Any) -> None:
-        for client in list(self.tunnels):
-            if getattr(client, "shellwidget", None) is shellwidget and self.jobs.owns(client):
-                self.tunnels.pop(client)
-                self.jobs.ask_close(client)  # cancel the SLURM job, or keep it?
-            elif getattr(client, "shellwidget", None) is shellwidget:
-                tunnel, label = self.tunnels.pop(client)
-                started = self.started_kernels.pop(client, None)
-                if started is None:
-                    self.close_tunnel(tunnel)
-                else:
-                    self.ask_shutdown(tunnel, label, started)
+    def on_shellwidget_deleted(self, shellwidget: ShellWidget) -> None:
+        """A console closed: close its tunnel, ask whether to stop a kernel we started, or
+        whether to cancel its SLURM job."""
+        handler = getattr(shellwidget, "kernel_handler", None)
+        connection = self.connections.pop(getattr(handler, "connection_file", None) or "", None)
+        job_client = self.jobs.client_of(shellwidget)
+        if job_client is not None:
+            self.jobs.ask_close(job_client)  # cancel the SLURM job, or keep it?
+        elif connection is not None:
+            if connection.started is None:
+                close_tunnel(connection)
+            else:
+                self.started.ask_shutdown(connection)
         self.umr.detach(shellwidget)
 
-    # ---- Kernels this plugin started on a host
-    def ask_shutdown(self, tunnel: Any, label: str, started: Any) -> None:
-        """The console of a kernel we started closed: stop it there too? Default: keep it."""
-        box = QMessageBox(
-            QMessageBox.Question,
-            _("Shut down the remote kernel?"),
-            _(
-                "The console of the kernel started on <b>{}</b> was closed.<br><br>"
-                "Shut the kernel down there as well? If you keep it running, you can "
-                "connect to it again from the list of kernels on that host."
-            ).format(label),
-            QMessageBox.Yes | QMessageBox.No,
-            self.parent() or self,
-        )
-        box.setObjectName("shutdown_remote_kernel_question")
-        box.button(QMessageBox.Yes).setText(_("Shut down"))
-        box.button(QMessageBox.No).setText(_("Keep running"))
-        box.setDefaultButton(QMessageBox.No)
-        box.setEscapeButton(QMessageBox.No)
-
-        def answered(_result: int) -> None:
-            if box.clickedButton() is box.button(QMessageBox.Yes):
-                self._stop_in_thread(tunnel, started)
-            else:
-                self.close_tunnel(tunnel)
-            if self.shutdown_question is box:
-                self.shutdown_question = None
-            box.deleteLater()
-
-        box.finished.connect(answered)
-        self.shutdown_question = box
-        box.open()
-
-    def _stop_in_thread(self, tunnel: Any, started: Any) -> None:
-        """stop_remote_kernel over the tunnel's session, then close the tunnel: off the GUI."""
-
-        def done(_result: Any) -> None:
-            self._stopping.remove(started)
-
-        def failed(error: BaseException) -> None:
-            self._stopping.remove(started)
-            logger.warning("Stopping the remote kernel failed: %s", error)
-            box = QMessageBox(
-                QMessageBox.Warning,
-                _("Remote kernel not stopped"),
-                _("The kernel (process {}) could not be stopped: {}").format(started.pid, error),
-                QMessageBox.Ok,
-                self.parent() or self,
-            )
-            box.setObjectName("stop_remote_kernel_failed")
-            box.open()
-            self.stop_failed_message = box
-
-        self._stopping.append(started)
-        run_in_thread(self, lambda: stop_started_kernel(tunnel, started), done, failed)
+    # ---- Kernels this plugin started on a host (asked and stopped by self.started)
+    @property
+    def shutdown_question(self) -> QMessageBox | None:
+        """The open "Shut down the remote kernel?" question, if any."""
+        return self.started.shutdown_question
 
     @property
-    def stopping(self) -> list[Any]:
-        """Remote kernels being stopped right now (their StartedKernel)."""
-        return list(self._stopping)
+    def stopping(self) -> list[Connection]:
+        """Connections whose started kernel is being stopped right now."""
+        return self.started.stopping
 
-    def close_tunnel(self, tunnel: Any) -> None:
-        # Closing waits for the forwarding threads: keep it off the GUI thread.
-        threading.Thread(target=tunnel.close, name="kernel-connect-close", daemon=True).start()
-
-    def on_tunnel_state(self, event: Any) -> None:
+    def on_tunnel_state(self, event: StateEvent) -> None:
         """Show in each console tab whether its tunnel is up or reconnecting."""
-        from spyder_kernel_connect.spyder.tabs import tab_suffix, tunnel_matches
-
         suffix = tab_suffix(event)
-        for client, (tunnel, label) in list(self.tunnels.items()):
-            if tunnel_matches(tunnel, event):
-                self.sig_tab_label_changed.emit(client, label, suffix)
-
-    sig_tab_label_changed = Signal(object, str, str)
-    """(console client, its label, state suffix such as " (reconnecting...)" or "")."""
+        for path, connection in list(self.connections.items()):
+            if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
+                label = self.jobs.label_for(path) or tab_label(connection)
+                self.sig_tab_label_changed.emit(path, label, suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
-        self.tunnels.clear()
-        self.started_kernels.clear()  # quitting Spyder keeps them running (the default)
+        self.connections.clear()  # quitting Spyder keeps started kernels running (the default)
         self.jobs.clear()  # kernel jobs too: they stay re-attachable until their limit
-        if self._manager is not None:
-            try:
-                self._manager.close_all()
-            except Exception:
-                logger.exception("Closing the SSH tunnels failed")
+        try:
+            self.service.close()
+        except Exception:
+            logger.exception("Closing the SSH tunnels failed")

@@ -62,7 +62,8 @@ class JobConsole:
 
 
 class JobConsoles(QObject):
-    """The job consoles of one container; ``container.tunnels`` holds their labels."""
+    """The job consoles of one container, by console client; their tab labels say the
+    time left (``label_for``)."""
 
     _sig_ended = Signal(object, object)  # client, JobStatus (from the watcher's thread)
     _sig_warning = Signal(object, float)  # client, seconds left
@@ -81,6 +82,17 @@ class JobConsoles(QObject):
 
     def owns(self, client: Any) -> bool:
         return client in self.consoles
+
+    def client_of(self, shellwidget: Any) -> Any:
+        """The job console whose shell is ``shellwidget``, or None."""
+        return next((c for c in self.consoles if c.shellwidget is shellwidget), None)
+
+    def label_for(self, connection_file: str) -> str | None:
+        """The tab label of the job console on ``connection_file`` (None: not a job's)."""
+        for entry in self.consoles.values():
+            if entry.connection.connection_file == connection_file:
+                return self.label(entry)
+        return None
 
     def attach(self, client: Any, connection: Any, guard: Any = None) -> None:
         """Watch the job of a console just opened on ``connection`` (a JobConnection)."""
@@ -111,12 +123,9 @@ class JobConsoles(QObject):
         return f"{base} · {left}" if left else base
 
     def refresh_labels(self) -> None:
-        for client, entry in list(self.consoles.items()):
-            label = self.label(entry)
-            if client in self.container.tunnels:
-                tunnel, _old = self.container.tunnels[client]
-                self.container.tunnels[client] = (tunnel, label)
-            self.container.sig_tab_label_changed.emit(client, label, "")
+        for entry in list(self.consoles.values()):
+            path = entry.connection.connection_file
+            self.container.sig_tab_label_changed.emit(path, self.label(entry), "")
 
     # ---- Closing
     def ask_close(self, client: Any) -> None:

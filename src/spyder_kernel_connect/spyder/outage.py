@@ -27,6 +27,7 @@ from qtpy.QtCore import QObject, QTimer
 from spyder.api.translations import _
 
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
+from spyder_kernel_connect.ssh import TunnelState
 
 logger = logging.getLogger(__name__)
 
@@ -137,17 +138,17 @@ class ConsoleOutageGuard(QObject):
             channel.pause() if paused else channel.unpause()
 
     # ---- Tunnel state (GUI thread, from the tunnel engine's events)
-    def on_state(self, state_name: str) -> None:
+    def on_state(self, state: TunnelState) -> None:
         self.hook_heartbeat()
-        if state_name in ("RECONNECTING", "DOWN"):
+        if state in (TunnelState.RECONNECTING, TunnelState.DOWN):
             if not self.outage:
                 self.outage = True
                 self._pause_heartbeat(True)
                 self._iopub_timer.stop()
                 self._notify(outage_notice(self.label))
-            if state_name == "DOWN":
+            if state is TunnelState.DOWN:
                 self._notify(gave_up_notice(self.label))
-        elif state_name == "UP" and self.outage:
+        elif state is TunnelState.UP and self.outage:
             self.outage = False
             self._pause_heartbeat(False)
             self._ask_for_iopub()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from spyder.api.plugin_registration.decorators import on_plugin_available, on_plugin_teardown
 from spyder.api.plugins import Plugins, SpyderPluginV2
@@ -14,11 +14,18 @@ from spyder.plugins.ipythonconsole.api import (
 )
 from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 
+from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
-from spyder_kernel_connect.spyder.connector import ConnectOutcome
-from spyder_kernel_connect.spyder.container import KernelConnectActions, KernelConnectContainer
+from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
 from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
+from spyder_kernel_connect.ssh import StateEvent
+
+if TYPE_CHECKING:
+    from spyder.plugins.ipythonconsole.widgets.client import ClientWidget
+    from spyder.plugins.ipythonconsole.widgets.shell import ShellWidget
+
+    from spyder_kernel_connect.service import Connection
 
 
 class KernelConnect(SpyderPluginV2):
@@ -55,7 +62,7 @@ class KernelConnect(SpyderPluginV2):
         container.sig_tab_label_changed.connect(self._set_tab_label)
         container.bridge.sig_state_event.connect(self._on_tunnel_state)
         # shellwidget -> its guard: tunnelled consoles stay calm while the SSH link is down
-        self.outage_guards: dict[Any, ConsoleOutageGuard] = {}
+        self.outage_guards: dict[ShellWidget, ConsoleOutageGuard] = {}
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -126,44 +133,48 @@ class KernelConnect(SpyderPluginV2):
         """Open the "Connect to an existing kernel" dialog (non-blocking); return it."""
         return self.get_container().show_dialog()
 
-    def open_console(self, outcome: ConnectOutcome) -> Any:
+    def open_console(self, connection: Connection) -> ClientWidget | None:
         """Open a console on a kernel that answered; remote ones use the local tunnel file."""
         console = self.get_plugin(Plugins.IPythonConsole)
         # No hostname/sshkey: the file points at our tunnel's local ports, so Spyder
         # must not start its own SSH tunnel.
-        client = console.create_client_for_kernel(outcome.connection_file, give_focus=True)
+        client = console.create_client_for_kernel(connection.connection_file, give_focus=True)
         if client is None:
             return None
-        if outcome.tunnel is not None:
-            label = tab_label(outcome.label or "", outcome.tunnel)
-            self.get_container().register_tunnel(client, outcome.tunnel, label, outcome.started)
-            self._set_tab_label(client, label)
+        if connection.tunnel is not None:
+            label = tab_label(connection)
+            self._set_tab_label(connection.connection_file, label)
             shell = client.shellwidget
-            self.outage_guards[shell] = ConsoleOutageGuard(shell, outcome.tunnel, label, self)
-            if getattr(outcome, "job", None) is not None:  # a kernel in a SLURM job
-                self.get_container().jobs.attach(client, outcome, self.outage_guards[shell])
+            self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
+            if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
+                self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
         console.switch_to_plugin()
         return client
 
-    def _on_tunnel_state(self, event: Any) -> None:
-        name = getattr(event.state, "name", str(event.state))
+    def _on_tunnel_state(self, event: StateEvent) -> None:
         for guard in list(self.outage_guards.values()):
             if tunnel_matches(guard.tunnel, event):
-                guard.on_state(name)
+                guard.on_state(event.state)
 
-    def _drop_outage_guard(self, shellwidget: Any) -> None:
+    def _drop_outage_guard(self, shellwidget: ShellWidget) -> None:
         guard = self.outage_guards.pop(shellwidget, None)
         if guard is not None:
             guard.remove()
             guard.deleteLater()
 
-    def _set_tab_label(self, client: Any, label: str, suffix: str = "") -> None:
+    def _set_tab_label(self, connection_file: str, label: str, suffix: str = "") -> None:
+        """Name the tab of the console on ``connection_file`` (a tunnel's local file);
+        ``suffix`` (the tunnel's state) goes after Spyder's "1/A", not inside the name."""
         console = self.get_plugin(Plugins.IPythonConsole)
-        if console is None or client not in console.get_clients():
+        if console is None:
             return
-        client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
-        console.rename_client_tab(client, None)
-        if suffix:  # after Spyder's "1/A", not inside the name
-            widget = console.get_widget()
-            index = widget.get_client_index_from_id(id(client))
-            widget.tabwidget.setTabText(index, client.get_name() + suffix)
+        for client in console.get_clients():
+            handler = getattr(client.shellwidget, "kernel_handler", None)
+            if getattr(handler, "connection_file", None) != connection_file:
+                continue
+            client.hostname = label  # ClientWidget.get_name() shows "<hostname> 1/A"
+            console.rename_client_tab(client, None)
+            if suffix:
+                widget = console.get_widget()
+                index = widget.get_client_index_from_id(id(client))
+                widget.tabwidget.setTabText(index, client.get_name() + suffix)

@@ -10,7 +10,7 @@ import os
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from jupyter_core.paths import jupyter_runtime_dir
 
@@ -100,11 +100,15 @@ class TunnelManager:
         reconnect_timeout: float | None = 600.0,
         latency: LatencyOptions | None = None,
         prompt_handler: PromptHandler | None = None,
+        idle_timeout: float = 30.0,
     ) -> None:
         """``latency``: the TCP and sshd Nagle switches of every connection (see
         LatencyOptions; all on by default). ``prompt_handler``: answers login questions
         (2FA codes, PAM prompts) of any host or jump host, on first connect and on
-        reconnect; called on a worker or supervisor thread, answers are never kept."""
+        reconnect; called on a worker or supervisor thread, answers are never kept.
+
+        ``idle_timeout``: a session used only through ``lease`` (listing kernels, a failed
+        attempt) closes this many seconds after its last use unless a tunnel uses it."""
         self.host_key_decider = host_key_decider
         self.prompt_handler = prompt_handler
         self.on_state = on_state
@@ -112,11 +116,12 @@ class TunnelManager:
         self.keepalive_timeout = keepalive_timeout
         self.reconnect_timeout = reconnect_timeout
         self.latency = latency or LatencyOptions()
+        self.idle_timeout = idle_timeout
+        self._idle_timers: dict[SSHSession, threading.Timer] = {}
         self._sessions: dict[tuple, SSHSession] = {}
         self._tunnels: list[KernelTunnel] = []
         self._lock = threading.Lock()
         self._connect_locks: dict[tuple, threading.Lock] = {}
-        self._accepted_once: dict[tuple[str, int], str] = {}
         self._closing_all = False
         # Process exit closes everything, even if the owner forgot to.
         ref = weakref.ref(self)
@@ -125,15 +130,44 @@ class TunnelManager:
 
     # -- public ---------------------------------------------------------------------
 
-    def session(self, target: SSHTarget, cancel: threading.Event | None = None) -> SSHSession:
-        """The shared authenticated session for ``target``; stays open until close_all()."""
-        session = self._session_for(target.resolve(), cancel)
-        session.pinned = True
+    def session(
+        self,
+        target: SSHTarget | ResolvedTarget,
+        cancel: threading.Event | None = None,
+        pin: bool = True,
+    ) -> SSHSession:
+        """The shared authenticated session for ``target``.
+
+        ``pin``: keep it open until close_all(); unpinned, it lives as long as its tunnels
+        (or, if none comes, ``idle_timeout`` seconds). Work that needs the session for a
+        while without a tunnel (listing, starting a kernel) uses ``lease`` instead.
+        """
+        session = self._session_for(_resolved(target), cancel)
+        if pin:
+            session.pinned = True
+        else:
+            self._schedule_idle_close(session)
         return session
+
+    @contextlib.contextmanager
+    def lease(
+        self, target: SSHTarget | ResolvedTarget, cancel: threading.Event | None = None
+    ) -> Iterator[SSHSession]:
+        """The host's session, held open for the ``with`` block; idle-closed after it unless
+        a tunnel opened meanwhile uses it (one login serves the listing and the tunnel)."""
+        session = self._session_for(_resolved(target), cancel)
+        with self._lock:
+            session.users += 1
+        try:
+            yield session
+        finally:
+            with self._lock:
+                session.users -= 1
+            self._schedule_idle_close(session)
 
     def open_tunnel(
         self,
-        target: SSHTarget,
+        target: SSHTarget | ResolvedTarget,
         spec_or_info: str | os.PathLike[str] | ConnectionInfo,
         cancel: threading.Event | None = None,
         local_dir: str | os.PathLike[str] | None = None,
@@ -146,7 +180,8 @@ class TunnelManager:
                 "Start the remote kernel with the tcp transport.",
             )
         remote_host = remote_info.reachable_ip
-        session = self._session_for(target.resolve(), cancel)
+        resolved = _resolved(target)
+        session = self._session_for(resolved, cancel)
         with self._lock:
             session.users += 1
         forwards: list[Forward] = []
@@ -165,7 +200,7 @@ class TunnelManager:
                 session.users -= 1
             self._maybe_close(session)
             raise
-        tunnel = KernelTunnel(self, session, target, remote_info, local_info, forwards)
+        tunnel = KernelTunnel(self, session, resolved.target, remote_info, local_info, forwards)
         with self._lock:
             self._tunnels.append(tunnel)
         return tunnel
@@ -184,6 +219,10 @@ class TunnelManager:
         """Close every tunnel and session; no thread, socket or file is left behind."""
         with self._lock:
             self._closing_all = True  # a reconnect racing with us must not open new sessions
+            timers = list(self._idle_timers.values())
+            self._idle_timers.clear()
+        for timer in timers:
+            timer.cancel()
         try:
             for tunnel in self.tunnels:
                 tunnel.close()
@@ -223,9 +262,12 @@ class TunnelManager:
                 session = self._sessions.get(key)
                 if session is not None and not session.closed:
                     return session
+            # "Accept once" trusts a host key for this connection (and its reconnects) only:
+            # the next session asks again, or reads known_hosts afresh.
+            accepted_once: dict[tuple[str, int], str] = {}
             session = SSHSession(
                 resolved,
-                self._connect,
+                lambda resolved, cancel: self._connect(resolved, cancel, accepted_once),
                 self._emit,
                 self.keepalive_interval,
                 self.keepalive_timeout,
@@ -236,7 +278,12 @@ class TunnelManager:
                 self._sessions[key] = session
             return session
 
-    def _connect(self, resolved: ResolvedTarget, cancel: threading.Event | None):
+    def _connect(
+        self,
+        resolved: ResolvedTarget,
+        cancel: threading.Event | None,
+        accepted_once: dict[tuple[str, int], str],
+    ):
         # Jump hosts are sessions of their own (shared, logged into once), a ProxyCommand
         # is a process per attempt; hops.py makes the stream and names the failing hop.
         factory = hops.socket_factory(resolved, lambda hop: self._jump_session(hop, cancel))
@@ -244,7 +291,7 @@ class TunnelManager:
             return open_transport(
                 resolved,
                 decider=self.host_key_decider,
-                accepted_once=self._accepted_once,
+                accepted_once=accepted_once,
                 cancel=cancel,
                 sock_factory=factory,
                 latency=self.latency,
@@ -268,14 +315,36 @@ class TunnelManager:
             tunnel.session.users -= 1
         self._maybe_close(tunnel.session)
 
+    def _schedule_idle_close(self, session: SSHSession) -> None:
+        """Close ``session`` after ``idle_timeout`` unless a tunnel or a lease uses it then."""
+        timer = threading.Timer(self.idle_timeout, self._maybe_close, args=(session,))
+        timer.daemon = True
+        timer.name = f"ssh-idle-{session.resolved.hostname}"
+        with self._lock:
+            previous = self._idle_timers.pop(session, None)
+            if self._closing_all or session.closed:
+                return
+            self._idle_timers[session] = timer
+        if previous is not None:
+            previous.cancel()  # the idle time counts from the last use
+        timer.start()
+
     def _maybe_close(self, session: SSHSession) -> None:
         with self._lock:
             if session.users > 0 or session.pinned:
                 return
+            timer = self._idle_timers.pop(session, None)
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()
             for key, value in list(self._sessions.items()):
                 if value is session:
                     del self._sessions[key]
         session.close()
+
+
+def _resolved(target: SSHTarget | ResolvedTarget) -> ResolvedTarget:
+    """Callers that resolved ``~/.ssh/config`` once pass the result; it is not read again."""
+    return target if isinstance(target, ResolvedTarget) else target.resolve()
 
 
 def _load_info(spec_or_info) -> ConnectionInfo:

@@ -1,14 +1,16 @@
 """Kernels on the SSH host itself: find its runtime dir, list, fetch and start kernels there.
 
 Everything goes over the session the tunnel manager already holds (exec channels and SFTP),
-so a user never has to log in to start a kernel or copy a connection file with scp.
+so a user never has to log in to start a kernel or copy a connection file with scp. Remote
+connection files (they hold the kernel's key) are read into memory, never copied to disk:
+the tunnel's local file is the only copy. The connect service (``service/``) combines
+these steps.
 Remote commands are POSIX ``sh`` (Linux and macOS hosts).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import posixpath
 import shlex
 import stat
@@ -31,7 +33,6 @@ from spyder_kernel_connect.connection import (
     kernel_id_from_path,
     pick_one,
     probe_heartbeats,
-    write_connection_file,
 )
 from spyder_kernel_connect.connection.info import MAX_FILE_SIZE
 from spyder_kernel_connect.files import file_kind
@@ -216,29 +217,6 @@ def resolve_remote_spec(session: SSHSession, spec: str, runtime_dir: str) -> str
     return posixpath.join(runtime_dir, name)
 
 
-def fetch_connection_file(
-    session: SSHSession, remote_path: str, cache_dir: str | None = None
-) -> ConnectionInfo:
-    """Copy a remote connection file into the local cache (0600) and return it validated."""
-    info = read_remote_connection_file(session, remote_path)
-    directory = cache_dir or default_cache_dir(session)
-    local = os.path.join(directory, posixpath.basename(remote_path))
-    write_connection_file(local, info)
-    # The tunnel still needs where the kernel lives; keep the remote path for messages.
-    return dataclasses.replace(info, path=local)
-
-
-def default_cache_dir(session: SSHSession) -> str:
-    """``~/.cache/spyder-kernel-connect/remote/<user>@<host>_<port>``, private to the user."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    resolved = session.resolved
-    name = f"{resolved.user}@{resolved.hostname}_{resolved.port}".replace(os.sep, "_")
-    path = os.path.join(base, "spyder-kernel-connect", "remote", name)
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
 @dataclasses.dataclass
 class StartedKernel:
     """A kernel this plugin started on the SSH host."""
@@ -397,39 +375,3 @@ def _unreadable(path: str, reason: str) -> ConnectionFileError:
         "that user.",
         path=path,
     )
-
-
-@dataclasses.dataclass
-class RemoteKernelChoice:
-    """What to connect to on the host: a fetched connection file, maybe a kernel we started."""
-
-    info: ConnectionInfo
-    remote_path: str
-    started: StartedKernel | None = None
-
-
-def obtain_remote_kernel(
-    session: SSHSession,
-    spec: str | None = None,
-    start: bool = False,
-    remote_python: str = DEFAULT_REMOTE_PYTHON,
-    runtime_dir: str | None = None,
-    cache_dir: str | None = None,
-    cancel: threading.Event | None = None,
-) -> RemoteKernelChoice:
-    """Resolve ``spec`` on the host (or start a new kernel there) and fetch its file.
-
-    This is the whole "log in, find the file, scp it" routine of the manual workflow; the
-    CLI's ``tunnel --remote`` and the dialog's remote kernel list both go through it.
-    """
-    directory = remote_runtime_dir(session, remote_python, override=runtime_dir, cancel=cancel)
-    _check_cancel(session, cancel)
-    if start:
-        started = start_remote_kernel(session, remote_python, directory, cancel=cancel)
-        info = fetch_connection_file(session, started.remote_path, cache_dir)
-        return RemoteKernelChoice(info, started.remote_path, started)
-    if not spec:
-        raise ConnectionFileNotFound("", [f"{session.label}:{directory}"])
-    path = resolve_remote_spec(session, spec, directory)
-    _check_cancel(session, cancel)
-    return RemoteKernelChoice(fetch_connection_file(session, path, cache_dir), path)

@@ -28,7 +28,7 @@ def sync_project(
     stderr: TextIO = sys.stderr,
 ) -> int:
     """Push once (and keep pushing with ``watch``) until done or SIGINT/SIGTERM."""
-    from spyder_kernel_connect.ssh.foreground import host_key_decider
+    from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.ssh.manager import TunnelManager
 
     stop = threading.Event()

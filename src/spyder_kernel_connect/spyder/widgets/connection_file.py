@@ -22,9 +22,8 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.connection import ConnectionFileError
-from spyder_kernel_connect.connection.resolve import load_connection_spec
-from spyder_kernel_connect.presets import local_copy
+from spyder_kernel_connect.service import LocalResolution, resolve_local
+from spyder_kernel_connect.spyder.texts import describe_resolution
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
 from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
@@ -45,42 +44,6 @@ def browse_start_dir(current: str) -> str:
     return jupyter_runtime_dir()
 
 
-def resolve_spec(spec: str, remote: bool = False) -> tuple[str | None, str | None]:
-    """
-    Resolve ``spec`` here and read the file: (its path, None) or (None/path, the problem).
-
-    Parameters
-    ----------
-    spec: str
-        What the user typed: a path, a file name or a kernel ID.
-    remote: bool, optional
-        The kernel is on the SSH host: only a path to a local copy is used here (anything
-        else is looked up on the host), but a copy that is found must be valid.
-
-    Returns
-    -------
-    tuple
-        ``(path, None)`` for a valid file here, ``(None, None)`` for "look it up on the
-        host", else ``(path or None, what is wrong and what to do)``.
-    """
-    if remote:
-        spec = local_copy(spec) or ""
-        if not spec:
-            return None, None
-    try:
-        # What the CLI's resolve does too: found *and* a valid connection file.
-        return load_connection_spec(spec).path, None
-    except ConnectionFileError as err:
-        return err.path, err.gui_text()
-
-
-def check_local_spec(spec: str) -> str | None:
-    """Why ``spec`` cannot be connected to on this computer, or None if it can."""
-    if not spec.strip():
-        return _("Enter a connection file or a kernel ID.")
-    return resolve_spec(spec)[1]
-
-
 class ResolutionLabel(MessageLabel):
     """The live answer to "where does what I typed lead?" under the connection-file field."""
 
@@ -89,29 +52,24 @@ class ResolutionLabel(MessageLabel):
         super().__init__("resolution_label", "info")
         self.ok = False
 
-    def show_spec(self, spec: str, remote: bool) -> None:
+    def show_resolution(self, resolution: LocalResolution, remote: bool) -> None:
         """
-        Resolve ``spec``, read the file it leads to and say what was found.
+        Say where what the user typed leads: a valid file, the SSH host, or why nowhere.
 
         Parameters
         ----------
-        spec: str
-            What the user typed.
+        resolution: LocalResolution
+            The lookup of the typed text on this computer (the file found is already read).
         remote: bool
             The kernel is on the SSH host (a spec found nowhere here is then fine).
         """
-        if not spec.strip():
-            self._show("info", _("Or pick a kernel from the list below."), False)
-            return
-        path, problem = resolve_spec(spec, remote)
-        if problem:
-            self._show("warning", problem, False)
-        elif path:
-            self._show("success", _("Resolves to {}").format(path), True)
+        status = describe_resolution(resolution, remote=remote)
+        if status.path:
+            self._show("success", status.message, True)
+        elif status.ok or not resolution.spec.strip():
+            self._show("info", status.message, status.ok)
         else:
-            self._show(
-                "info", _("Not on this computer: it will be looked up on the remote host."), True
-            )
+            self._show("warning", status.message, False)
 
     def show_remote_pick(self, path: str) -> None:
         """Say that ``path`` was picked from the SSH host's list."""
@@ -141,6 +99,7 @@ class ConnectionFileGroup(QGroupBox):
         super().__init__(_("Kernel"), parent)
         self._remote = False
         self._picked_remote = ""
+        self.resolution: LocalResolution | None = None  # of the text, handed on to connect
         self._file_dialog: QFileDialog | None = None
         self.cf = QLineEdit()
         self.cf.setObjectName("connection_file")
@@ -201,7 +160,20 @@ class ConnectionFileGroup(QGroupBox):
         if self._remote and self._picked_remote and text.strip() == self._picked_remote:
             self.status.show_remote_pick(self._picked_remote)
         else:
-            self.status.show_spec(text, self._remote)
+            self.status.show_resolution(self.resolve(), self._remote)
+
+    def resolve(self) -> LocalResolution:
+        """
+        Look the field's text up on this computer and read the file it leads to.
+
+        The last lookup is reused while the text and that file are unchanged, so the live
+        line, the check before connecting and the connection itself share one lookup and
+        one read.
+        """
+        text = self.cf.text()
+        if self.resolution is None or not self.resolution.is_current(text):
+            self.resolution = resolve_local(text)
+        return self.resolution
 
     def browse(self) -> None:
         """Let the user pick a connection file, starting in the Jupyter runtime directory."""

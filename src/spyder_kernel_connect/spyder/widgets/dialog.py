@@ -30,15 +30,10 @@ from spyder.api.widgets.dialogs import SpyderDialogButtonBox
 
 from spyder_kernel_connect.connection import KernelEntry
 from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.presets import (
-    ConnectionSettings,
-    PresetStore,
-    validate,
-)
-from spyder_kernel_connect.spyder.widgets.connection_file import (
-    ConnectionFileGroup,
-    check_local_spec,
-)
+from spyder_kernel_connect.service import LocalResolution
+from spyder_kernel_connect.settings import ConnectionSettings, PresetStore, validate
+from spyder_kernel_connect.spyder.texts import describe_resolution
+from spyder_kernel_connect.spyder.widgets.connection_file import ConnectionFileGroup
 from spyder_kernel_connect.spyder.widgets.kernel_list import LocalKernelList, RemoteKernelList
 from spyder_kernel_connect.spyder.widgets.messages import (
     MessageArea,
@@ -314,7 +309,7 @@ class KernelConnectDialog(QDialog):
         self.sig_remote_list_requested.emit(settings)
 
     def show_remote_kernels(self, listing) -> None:
-        """Show the kernels found on the SSH host (a ``connector.RemoteListing``)."""
+        """Show the kernels found on the SSH host (a ``service.HostListing``)."""
         self.remote_kernels.show_listing(listing)
 
     def show_remote_list_failed(self) -> None:
@@ -420,9 +415,9 @@ class KernelConnectDialog(QDialog):
             self.show_error(str(problems[0]), field=problems[0].field)
             return
         if not settings.remote:
-            problem = check_local_spec(settings.connection_file)
-            if problem:
-                self.show_error(problem, field="connection_file")
+            status = describe_resolution(self.kernel_group.resolve())
+            if not status.ok:
+                self.show_error(status.message, field="connection_file")
                 return
         save_as = self._save_as()
         if save_as is None:
@@ -466,6 +461,11 @@ class KernelConnectDialog(QDialog):
         if self._focus_before_busy is not None and self._focus_before_busy.isEnabled():
             self._focus_before_busy.setFocus()
         self._focus_before_busy = None
+
+    @property
+    def resolution(self) -> LocalResolution | None:
+        """The last lookup of the connection-file field (the connection reuses it)."""
+        return self.kernel_group.resolution
 
     @property
     def busy(self) -> bool:
@@ -569,6 +569,8 @@ class KernelConnectDialog(QDialog):
         form_height = form.heightForWidth(self.form_scroll.viewport().width())
         # Its size hint, not just its minimum: the scroll area scrolls below the hint.
         form_height = max(form_height, form.sizeHint().height())
+        # Plus what the theme puts around the viewport (frame, padding).
+        form_height += max(0, self.form_scroll.height() - self.form_scroll.viewport().height())
         self.form_scroll.setMinimumHeight(form_height)
         needed = self._needed_height()
         limit = min(MAX_HEIGHT, self.screen_height() - TITLE_BAR)

@@ -25,7 +25,7 @@ from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.connection import KernelEntry
-from spyder_kernel_connect.presets import describe_kernel
+from spyder_kernel_connect.spyder.texts import describe_kernel
 
 # Enough rows to choose among a few kernels without scrolling, yet fits a 768 px screen.
 VISIBLE_ROWS = 8
@@ -309,7 +309,7 @@ class RemoteKernelList(KernelList):
 
         Parameters
         ----------
-        listing: RemoteListing
+        listing: service.HostListing
             Host label, runtime directory and kernels, newest first.
         """
         self.set_title(

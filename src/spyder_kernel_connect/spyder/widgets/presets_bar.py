@@ -18,7 +18,7 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.presets import InvalidPresetName, PresetStore
+from spyder_kernel_connect.settings import InvalidPresetName, PresetStore
 from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 NO_PRESET = ""

@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.presets import ConnectionSettings
+from spyder_kernel_connect.settings import ConnectionSettings
 
 # ConnectionSettings field -> (label, placeholder, tooltip)
 JOB_FIELDS = {

@@ -27,7 +27,7 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.presets import (
+from spyder_kernel_connect.settings import (
     AUTH_KEY,
     AUTH_PASSWORD,
     DEFAULT_REMOTE_PYTHON,

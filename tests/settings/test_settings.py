@@ -1,15 +1,13 @@
-"""Qt-free parts of the connect dialog: validation, spec status, kernel rows, presets."""
+"""Connection settings, Qt-free: validation, the SSH target and request, presets, secrets."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import time
 
 import pytest
 
-from spyder_kernel_connect.connection import KernelEntry
-from spyder_kernel_connect.presets import (
+from spyder_kernel_connect.settings import (
     AUTH_KEY,
     AUTH_PASSWORD,
     ConnectionSettings,
@@ -17,19 +15,10 @@ from spyder_kernel_connect.presets import (
     PresetStore,
     SecretStore,
     clean_module_names,
-    describe_kernel,
-    describe_spec,
-    ssh_target_kwargs,
-    to_ssh_target,
     validate,
 )
-from tests.keyrings import file_keyring, no_keyring
-
-
-@pytest.fixture
-def keyring_file(tmp_path):
-    with file_keyring(tmp_path / "keyring.cfg") as backend:
-        yield backend
+from tests.conftest import DictBacking
+from tests.keyrings import no_keyring
 
 
 def remote(**kwargs) -> ConnectionSettings:
@@ -78,65 +67,33 @@ def test_password_and_key_are_exclusive_in_the_target(tmp_path):
     key = tmp_path / "id_ed25519"
     key.write_text("not checked here")
     both = remote(password="pw", passphrase="pp", key_file=str(key), port=" 2222 ")
-    by_key = ssh_target_kwargs(both)
-    assert by_key["identity_file"] == str(key)
-    assert by_key["passphrase"] == "pp"
-    assert by_key["password"] is None
-    assert by_key["port"] == 2222
-    by_password = ssh_target_kwargs(ConnectionSettings(**{**vars(both), "auth": AUTH_PASSWORD}))
-    assert by_password["password"] == "pw"
-    assert by_password["identity_file"] is None
-    assert by_password["passphrase"] is None
+    by_key = both.ssh_target()
+    assert by_key.identity_file == str(key)
+    assert by_key.passphrase == "pp"
+    assert by_key.password is None
+    assert by_key.port == 2222
+    by_password = ConnectionSettings(**{**vars(both), "auth": AUTH_PASSWORD}).ssh_target()
+    assert by_password.password == "pw"
+    assert by_password.identity_file is None
+    assert by_password.passphrase is None
 
 
 def test_empty_key_file_user_and_port_mean_agent_and_ssh_config():
-    kwargs = ssh_target_kwargs(remote(username="", key_file="", port=""))
-    assert kwargs["user"] is None
-    assert kwargs["identity_file"] is None
-    assert kwargs["port"] is None
+    target = remote(username="", key_file="", port="").ssh_target()
+    assert target.user is None
+    assert target.identity_file is None
+    assert target.port is None
 
 
 def test_empty_port_takes_the_alias_port_from_ssh_config(tmp_path):
     """An alias with `Port 2222` in ~/.ssh/config must not be dialled on 22."""
     config = tmp_path / "ssh_config"
     config.write_text("Host lab\n  HostName lab.example.org\n  Port 2222\n  User ada\n")
-    target = to_ssh_target(remote(hostname="lab", username="", key_file="", port=""))
+    target = remote(hostname="lab", username="", key_file="", port="").ssh_target()
     resolved = dataclasses.replace(target, ssh_config=str(config)).resolve()
     assert (resolved.hostname, resolved.port, resolved.user) == ("lab.example.org", 2222, "ada")
-    typed = to_ssh_target(remote(hostname="lab", port="2200"))
+    typed = remote(hostname="lab", port="2200").ssh_target()
     assert dataclasses.replace(typed, ssh_config=str(config)).resolve().port == 2200
-
-
-def test_bare_id_resolves_in_the_runtime_dir(runtime_dir):
-    path = runtime_dir / "kernel-4321.json"
-    path.write_text("{}")
-    status = describe_spec("4321")
-    assert status.ok
-    assert status.path == str(path)
-    missing = describe_spec("9999")
-    assert not missing.ok
-    assert "No connection file matches '9999'" in missing.message
-    assert describe_spec("9999", remote=True).ok  # the remote host will be asked
-
-
-def test_describe_spec_empty_asks_for_input():
-    status = describe_spec("  ")
-    assert not status.ok
-    assert "kernel ID" in status.message
-
-
-def test_kernel_rows_mark_dead_and_unreadable_kernels():
-    now = time.time()
-    alive = describe_kernel(KernelEntry("1", "/r/kernel-1.json", now - 120, "python3", True), now)
-    assert alive.text == "1  \u00b7  python3  \u00b7  written 2 min ago"
-    assert alive.selectable and alive.alive
-    dead = describe_kernel(KernelEntry("2", "/r/kernel-2.json", now, "", False), now)
-    assert dead.text.endswith("not responding")
-    assert dead.selectable and not dead.alive
-    broken = KernelEntry("3", "/r/kernel-3.json", now, error="not JSON")
-    row = describe_kernel(broken, now)
-    assert not row.selectable
-    assert row.tooltip == "not JSON"
 
 
 def test_settings_round_trip_without_secrets():
@@ -149,17 +106,6 @@ def test_settings_round_trip_without_secrets():
     assert back.port == "2200"
     assert back.auth == AUTH_PASSWORD
     assert ConnectionSettings.from_dict({"auth": "telepathy"}).auth == AUTH_KEY
-
-
-class DictBacking:
-    def __init__(self):
-        self.data = {}
-
-    def read(self):
-        return json.loads(json.dumps(self.data))  # a copy, as a config file would give
-
-    def write(self, data):
-        self.data = json.loads(json.dumps(data))
 
 
 def make_store():
@@ -217,8 +163,8 @@ def test_no_keyring_saves_no_secret_and_says_so():
         assert not store.secrets.available
         outcome = store.save("lab", remote(auth=AUTH_PASSWORD, password="pw"))
         assert not outcome.secrets_saved
-        assert "not the password" in outcome.notice
-        assert "No system keyring" in outcome.notice
+        assert outcome.unsaved == ("password",)
+        assert "No system keyring" in outcome.problem
         assert store.names() == ["lab"]
         assert "pw" not in json.dumps(backing.data)
         assert store.load("lab").password == ""
@@ -235,24 +181,18 @@ def test_clean_module_names():
 
 
 def test_ssh_target_is_built_by_the_engine():
-    target = to_ssh_target(remote(port="2201", key_file=""))
+    target = remote(port="2201", key_file="").ssh_target()
     assert (target.host, target.user, target.port) == ("server", "me", 2201)
     assert target.identity_file is None
 
 
 def test_remote_kernel_options_per_preset(keyring_file):
-    from spyder_kernel_connect.presets import remote_kernel_options
-
     assert ConnectionSettings().remote_python == "python3"
-    assert remote_kernel_options(remote(remote_python="  ")) == {
-        "remote_python": "python3",
-        "runtime_dir": None,
-    }
+    host = remote(remote_python="  ").host()
+    assert (host.remote_python, host.runtime_dir) == ("python3", None)
     custom = remote(remote_python="/opt/py/bin/python", remote_runtime_dir=" ~/rt ")
-    assert remote_kernel_options(custom) == {
-        "remote_python": "/opt/py/bin/python",
-        "runtime_dir": "~/rt",
-    }
+    host = custom.host()
+    assert (host.remote_python, host.runtime_dir) == ("/opt/py/bin/python", "~/rt")
     data: dict = {}
     store = PresetStore(lambda: data, lambda new: data.update(new), SecretStore())
     store.save("lab", custom)
@@ -264,23 +204,40 @@ def test_remote_kernel_options_per_preset(keyring_file):
     assert validate(remote(connection_file=""), start=True) == []
 
 
-def test_remote_spec_is_looked_up_on_the_host_unless_it_is_a_local_file(runtime_dir, tmp_path):
-    (runtime_dir / "kernel-4321.json").write_text("{}")
-    status = describe_spec("4321", remote=True)
-    assert status.ok and status.path is None  # a local kernel with that ID does not count
-    copy = tmp_path / "kernel-copied.json"
-    copy.write_text("{}")
-    assert describe_spec(str(copy), remote=True).path == str(copy)
+def test_a_plaintext_keyring_counts_as_no_keyring(tmp_path):
+    """keyrings.alt's file backends keep secrets base64-encoded in a file: never used."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    from spyder_kernel_connect.settings import insecure_reason
+
+    plaintext = PlaintextKeyring()
+    plaintext.file_path = str(tmp_path / "keyring_pass.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(plaintext)  # what keyring picks by itself where keyrings.alt is
+    try:
+        _backing, store = make_store()
+        assert not store.secrets.available
+        assert "keyrings.alt.file.PlaintextKeyring" in store.secrets.problem
+        outcome = store.save("lab", remote(auth=AUTH_PASSWORD, password="pw"))
+        assert not outcome.secrets_saved and outcome.unsaved == ("password",)
+        assert not (tmp_path / "keyring_pass.cfg").exists()
+        assert store.load("lab").password == ""
+    finally:
+        keyring.set_keyring(previous)
+    assert insecure_reason(plaintext)
+    assert not insecure_reason(keyring.backends.SecretService.Keyring())
 
 
-def test_remote_rows_say_why_a_file_is_unreadable():
-    entry = KernelEntry(
-        "x",
-        "/r/kernel-x.json",
-        time.time(),
-        error="Remote connection file /r/kernel-x.json "
-        "is empty (the kernel may still be starting).",
-    )
-    row = describe_kernel(entry, reason_in_text=True)
-    assert row.text.endswith("unreadable: empty (the kernel may still be starting)")
-    assert describe_kernel(entry).text.endswith("unreadable")
+def test_the_form_stands_for_one_service_request(tmp_path):
+    from spyder_kernel_connect.service import LocalCopyOrHost, LocalFile, StartOnHost
+
+    local = ConnectionSettings(connection_file="1234").request()
+    assert isinstance(local.source, LocalFile) and local.target is None
+    remote_request = remote(remote_runtime_dir="/rt").request()
+    assert isinstance(remote_request.source, LocalCopyOrHost)
+    assert remote_request.source.host.spec == "1234"
+    assert remote_request.source.host.runtime_dir == "/rt"
+    assert (remote_request.target.host, remote_request.target.user) == ("server", "me")
+    start = remote(remote_python="/opt/py").request(start=True)
+    assert isinstance(start.source, StartOnHost) and start.source.remote_python == "/opt/py"
