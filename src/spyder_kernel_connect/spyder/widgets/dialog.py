@@ -569,6 +569,8 @@ class KernelConnectDialog(QDialog):
         form_height = form.heightForWidth(self.form_scroll.viewport().width())
         # Its size hint, not just its minimum: the scroll area scrolls below the hint.
         form_height = max(form_height, form.sizeHint().height())
+        # Plus what the theme puts around the viewport (frame, padding).
+        form_height += max(0, self.form_scroll.height() - self.form_scroll.viewport().height())
         self.form_scroll.setMinimumHeight(form_height)
         needed = self._needed_height()
         limit = min(MAX_HEIGHT, self.screen_height() - TITLE_BAR)
