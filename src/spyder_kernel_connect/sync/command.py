@@ -39,8 +39,8 @@ def sync_project(
     on_conflict = (lambda _conflict: Resolution.OVERWRITE) if overwrite else None
     try:
         with TunnelManager(
-            host_key_decider=host_key_decider(accept_new_host_key, stderr),
-            prompt_handler=terminal_prompt_handler(stop),  # 2FA hosts: ask on the tty
+            host_key_decider=host_key_decider(accept_new_host_key),
+            prompt_handler=terminal_prompt_handler(stop),  # 2FA asked on the terminal
         ) as mgr:
             session = mgr.session(target, cancel=stop)
             project = ProjectSync(session, local_dir, remote_dir, on_conflict=on_conflict)
