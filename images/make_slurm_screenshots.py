@@ -55,8 +55,9 @@ def main() -> int:
         return shoot(os.path.abspath(args.out), "" if args.theme == "light" else "-dark", work)
     finally:
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        xvfb.stop()
+        # Before Xvfb stops: Qt ends the process at once when its X connection breaks.
         shutil.rmtree(work, ignore_errors=True)
+        xvfb.stop()
 
 
 def save(widget, out: str, name: str) -> None:

@@ -57,7 +57,7 @@ class TerminalPrompts:
             answers = []
             for prompt in request.prompts:
                 _write(fd, prompt.text)
-                answer = _read_line(fd, prompt.echo, self.cancel)
+                answer = _read_line(fd, prompt.echo, self.cancel, request.cancel)
                 if answer is None:
                     _write(fd, "\n")
                     return None
@@ -78,7 +78,7 @@ def _write(fd: int, text: str) -> None:
     os.write(fd, text.encode("utf-8", "replace"))
 
 
-def _read_line(fd: int, echo: bool, cancel: threading.Event | None) -> str | None:
+def _read_line(fd: int, echo: bool, *cancels: threading.Event | None) -> str | None:
     """One line from the terminal (None on Ctrl+D or cancel), echo off unless ``echo``."""
     old = termios.tcgetattr(fd)
     if not echo:
@@ -88,7 +88,7 @@ def _read_line(fd: int, echo: bool, cancel: threading.Event | None) -> str | Non
     try:
         data = b""
         while not data.endswith(b"\n"):
-            if cancel is not None and cancel.is_set():
+            if any(c is not None and c.is_set() for c in cancels):
                 return None
             ready, _, _ = select.select([fd], [], [], _POLL)
             if not ready:

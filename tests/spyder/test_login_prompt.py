@@ -140,3 +140,17 @@ def test_connect_cancel_closes_an_open_prompt(qtbot, otp, ssh_home, answer_promp
         assert "cancelled" in str(attempt.get("error"))
     [dialog] = [d for d in seen if isinstance(d, LoginPromptDialog)]
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+
+
+@pytest.mark.sshd
+def test_engine_cancel_closes_an_open_prompt(qtbot, otp, ssh_home, answer_prompt):
+    """No attempt owns the prompt (a reconnect): the login's own cancel still closes it."""
+    prompter = LoginPrompter(lambda: None)
+    cancel = threading.Event()
+    seen = answer_prompt(lambda dialog: cancel.set())  # e.g. the session is being closed
+    with TunnelManager(prompt_handler=prompter) as manager:
+        attempt = in_thread(lambda: manager.session(otp.server.target(), cancel=cancel))
+        qtbot.waitUntil(lambda: not attempt["thread"].is_alive(), timeout=60_000)
+        assert "cancelled" in str(attempt.get("error"))
+    [dialog] = [d for d in seen if isinstance(d, LoginPromptDialog)]
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)

@@ -247,8 +247,14 @@ def test_bad_folders_have_plain_errors(session, project, tmp_path):
         ProjectSync(session, str(project), str(tmp_path / "a-file")).push_all()
 
 
-def test_home_relative_remote_folder(session, project):
+def test_home_relative_remote_folder_is_resolved_by_the_host(session, project):
+    write(project / "m.py", "M = 1\n")
     sync = ProjectSync(session, str(project), "~/skc-sync-test-home")
-    assert sync.remote_dir == os.path.join(os.path.expanduser("~root"), "skc-sync-test-home") or (
-        sync.remote_dir.endswith("/skc-sync-test-home") and sync.remote_dir.startswith("/")
-    )
+    assert sync.remote_dir == "~/skc-sync-test-home"  # no network until the first push
+    try:
+        assert sync.push_all().pushed == ["m.py"]
+        home = session.sftp().normalize(".")
+        assert sync.remote_dir == f"{home}/skc-sync-test-home"
+        assert sync.to_remote(str(project / "m.py")) == f"{home}/skc-sync-test-home/m.py"
+    finally:
+        session.run("rm -rf ~/skc-sync-test-home")

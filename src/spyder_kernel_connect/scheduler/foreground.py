@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from spyder_kernel_connect.cli_login import terminal_prompt_handler
 from spyder_kernel_connect.cli_tunnel import host_key_decider
 from spyder_kernel_connect.scheduler.base import JobPhase, JobResources, JobStatus
 from spyder_kernel_connect.scheduler.errors import JobEnded, KernelJobFailed
@@ -77,7 +78,9 @@ def serve_job_tunnel(
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     manager = TunnelManager(
-        host_key_decider=host_key_decider(accept_new_host_key, stderr), on_state=report
+        host_key_decider=host_key_decider(accept_new_host_key, stderr),
+        on_state=report,
+        prompt_handler=terminal_prompt_handler(stop),  # 2FA on the login node: ask on the tty
     )
     job: KernelJob | None = None
     scheduler = None
@@ -180,7 +183,10 @@ def list_kernel_jobs_on(
     target: SSHTarget, accept_new_host_key: bool = False, stderr: TextIO = sys.stderr
 ) -> list[KernelJob]:
     """This user's kernel jobs on the cluster behind ``target`` (its login node)."""
-    with TunnelManager(host_key_decider=host_key_decider(accept_new_host_key, stderr)) as manager:
+    with TunnelManager(
+        host_key_decider=host_key_decider(accept_new_host_key, stderr),
+        prompt_handler=terminal_prompt_handler(),
+    ) as manager:
         session = manager.session(target)
         scheduler = SlurmScheduler(session_runner(session), session.label)
         return list_kernel_jobs(scheduler, session.label)

@@ -55,6 +55,9 @@ class Connection:
     tunnel: KernelTunnel | None = None
     started: remote.StartedKernel | None = None  # a kernel this attempt started on the host
     where: str = ""  # where the kernel's file was found (local path or path on the host)
+    # Edit here, run there: (local project folder, folder on the host), set by the GUI from
+    # the form; the console keeps them in sync over ``tunnel.session``.
+    sync_folders: tuple[str, str] | None = None
 
     @property
     def connection_file(self) -> str:

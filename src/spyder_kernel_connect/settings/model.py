@@ -52,6 +52,10 @@ class ConnectionSettings:
     slurm_account: str = ""
     slurm_extra: str = ""
     slurm_template: str = ""
+    # Edit here, run there: a local project folder kept in sync with a folder on the host
+    # ("" = no sync). The remote folder is absolute or ~/-relative.
+    sync_local_dir: str = ""
+    sync_remote_dir: str = ""
 
     @property
     def effective_remote_python(self) -> str:
@@ -199,6 +203,33 @@ def validate(settings: ConnectionSettings, start: bool = False) -> list[InvalidS
                 f"The remote runtime directory must be an absolute path, not {runtime_dir!r}.",
                 "For example /home/me/.local/share/jupyter/runtime, or leave it empty to ask "
                 "the host.",
+            )
+        )
+    problems.extend(validate_project_folders(settings))
+    return problems
+
+
+def validate_project_folders(settings: ConnectionSettings) -> list[InvalidSettings]:
+    """The project-sync folders: an existing local folder, a usable host path."""
+    local = settings.sync_local_dir.strip()
+    if not local:
+        return []
+    problems: list[InvalidSettings] = []
+    if not os.path.isdir(os.path.expanduser(local)):
+        problems.append(
+            InvalidSettings(
+                "sync_local_dir",
+                f"The project folder {local} does not exist on this computer.",
+                "Pick an existing folder, or untick the project sync.",
+            )
+        )
+    remote = settings.sync_remote_dir.strip()
+    if not remote.startswith(("/", "~/")) or remote in ("/", "~/"):
+        problems.append(
+            InvalidSettings(
+                "sync_remote_dir",
+                f"The folder on the host must be a folder under / or ~/, not {remote!r}.",
+                "For example ~/project.",
             )
         )
     return problems

@@ -329,6 +329,11 @@ class KernelConnectContainer(PluginMainContainer):
             return
         settings, save_as = self._pending_save or (None, "")
         if connection.tunnel is not None:
+            if settings is not None and settings.sync_local_dir.strip():
+                connection.sync_folders = (
+                    settings.sync_local_dir.strip(),
+                    settings.sync_remote_dir.strip(),
+                )
             self.connections[connection.connection_file] = connection
         self.sig_open_console_requested.emit(connection)
         if settings is not None:

@@ -60,9 +60,10 @@ class LoginPrompter(QObject):
         self.sig_show.emit(pending)
         if not request.prompts:
             return []  # a message: shown, nothing to wait for
-        cancel = self.cancel
+        # The attempt's Cancel, or the engine's own (a session closing during a reconnect).
+        cancels = [c for c in (self.cancel, request.cancel) if c is not None]
         while not pending.done.wait(_POLL):
-            if cancel is not None and cancel.is_set():
+            if any(c.is_set() for c in cancels):
                 self.sig_abandon.emit(pending)
                 return None
         return pending.answers

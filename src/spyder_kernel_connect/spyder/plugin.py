@@ -18,6 +18,7 @@ from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
+from spyder_kernel_connect.spyder.project_sync import ProjectSyncs
 from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
 from spyder_kernel_connect.ssh import StateEvent
 
@@ -63,6 +64,8 @@ class KernelConnect(SpyderPluginV2):
         container.bridge.sig_state_event.connect(self._on_tunnel_state)
         # shellwidget -> its guard: tunnelled consoles stay calm while the SSH link is down
         self.outage_guards: dict[ShellWidget, ConsoleOutageGuard] = {}
+        # shellwidget -> its project sync (edit here, run there), for remote consoles with one
+        self.project_syncs = ProjectSyncs(self)
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -72,6 +75,7 @@ class KernelConnect(SpyderPluginV2):
         console.sig_shellwidget_created.connect(container.umr.attach)
         console.sig_shellwidget_deleted.connect(container.on_shellwidget_deleted)
         console.sig_shellwidget_deleted.connect(self._drop_outage_guard)
+        console.sig_shellwidget_deleted.connect(self.project_syncs.drop)
         for client in console.get_clients():  # consoles opened before this plugin
             if getattr(client, "shellwidget", None) is not None:
                 container.umr.attach(client.shellwidget)
@@ -92,6 +96,7 @@ class KernelConnect(SpyderPluginV2):
         console.sig_shellwidget_created.disconnect(container.umr.attach)
         console.sig_shellwidget_deleted.disconnect(container.on_shellwidget_deleted)
         console.sig_shellwidget_deleted.disconnect(self._drop_outage_guard)
+        console.sig_shellwidget_deleted.disconnect(self.project_syncs.drop)
         widget = console.get_widget()
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
@@ -148,6 +153,8 @@ class KernelConnect(SpyderPluginV2):
             self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
             if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
                 self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
+            if connection.sync_folders:
+                self.project_syncs.open(console, shell, connection)
         console.switch_to_plugin()
         return client
 

@@ -168,7 +168,11 @@ class _Login:
             return False
         for _ in range(MAX_ROUNDS):
             request = LoginRequest(
-                self.asker, "", "", (LoginPrompt(f"Password for {self.label}:", False),)
+                self.asker,
+                "",
+                "",
+                (LoginPrompt(f"Password for {self.label}:", False),),
+                cancel=self.deadline.cancel,
             )
             answers = _ask(self.handler, request, self.label)
             self._waited_for_person()
@@ -264,7 +268,9 @@ class _Round:
         self.answered.set()
         prompts = tuple(LoginPrompt(str(text), bool(echo)) for text, echo in prompt_list)
         self.asked = self.asked or bool(prompts)
-        request = LoginRequest(login.asker, title or "", instructions or "", prompts)
+        request = LoginRequest(
+            login.asker, title or "", instructions or "", prompts, cancel=login.deadline.cancel
+        )
         password = login.resolved.target.password
         if (
             prompts

@@ -9,8 +9,9 @@ never stored on the engine's objects and never logged.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class LoginRequest:
     # Not from the server: the engine noticed the server has been silent mid-login (it
     # waits on the user, e.g. for a push to be approved); UIs show it as "waiting…".
     waiting: bool = False
+    # Set when the login is abandoned (the caller's Cancel, the session closing): a handler
+    # waiting for a person should close its prompt then and return None.
+    cancel: threading.Event | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:

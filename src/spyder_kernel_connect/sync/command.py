@@ -28,6 +28,7 @@ def sync_project(
     stderr: TextIO = sys.stderr,
 ) -> int:
     """Push once (and keep pushing with ``watch``) until done or SIGINT/SIGTERM."""
+    from spyder_kernel_connect.cli_login import terminal_prompt_handler
     from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.ssh.manager import TunnelManager
 
@@ -37,7 +38,10 @@ def sync_project(
     }
     on_conflict = (lambda _conflict: Resolution.OVERWRITE) if overwrite else None
     try:
-        with TunnelManager(host_key_decider=host_key_decider(accept_new_host_key, stderr)) as mgr:
+        with TunnelManager(
+            host_key_decider=host_key_decider(accept_new_host_key),
+            prompt_handler=terminal_prompt_handler(stop),  # 2FA asked on the terminal
+        ) as mgr:
             session = mgr.session(target, cancel=stop)
             project = ProjectSync(session, local_dir, remote_dir, on_conflict=on_conflict)
             report = project.push_all(cancel=stop, delete=delete)

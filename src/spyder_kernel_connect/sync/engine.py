@@ -109,10 +109,14 @@ class ProjectSync:
         self.on_conflict = on_conflict
         self.max_file_size = max_file_size
         self.remote = RemoteFolder(session, remote_dir)
-        self.remote_dir = self.remote.path
-        self.manifest = Manifest(session.label, self.remote_dir, self.local_dir, manifest_dir)
+        self.manifest = Manifest(session.label, self.remote.given, self.local_dir, manifest_dir)
         self._lock = threading.Lock()  # one push at a time per mapping
         self._prepared = False
+
+    @property
+    def remote_dir(self) -> str:
+        """The folder on the host: absolute once the first push has asked the host for ``~``."""
+        return self.remote.path
 
     # -- path mapping ----------------------------------------------------------------------
 
@@ -270,8 +274,7 @@ class ProjectSync:
             return
         if len(rels) > BATCH_THRESHOLD:
             items = [(rel, self.local_path(rel), files[rel]) for rel in rels]
-            self.remote.put_batch(items, cancel, progress)
-            landed = self.remote.stat_many(rels)
+            landed = self.remote.put_batch(items, cancel, progress) or self.remote.stat_many(rels)
             for rel in rels:
                 if rel in landed:
                     self._record(rel, files[rel], _sha256(self.local_path(rel)), landed[rel])

@@ -43,6 +43,7 @@ class LiveSync:
         self._queued = 0  # sequence number of the last notification
         self._done = 0  # every notification up to this one is handled
         self._closed = False
+        self._seen: dict[str, tuple[int, int]] | None = None  # the last look at the project
         self._thread = threading.Thread(target=self._work, name="skc-sync-push", daemon=True)
         self._thread.start()
 
@@ -79,24 +80,30 @@ class LiveSync:
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
 
-    def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Poll the project and notify every added, changed or removed file until ``stop``.
-
-        The first look compares with the record of the last push, so a change made between
-        that push and this call is not missed."""
+    def check_now(self) -> int | None:
+        """Scan the project once and queue what changed since the last look (the first look
+        compares with the record of the last push). Returns the ticket, or None if nothing
+        changed. Cheap (one stat per file): a run calls it to be sure nothing saved is left."""
         project = self.project
-        before = {
-            rel: (record.local_size, record.local_mtime_ns)
-            for rel, record in dict(project.manifest.files).items()  # a copy: pushes may run
-        }
+        files = scan_project(project.local_dir, project.max_file_size).files
+        now = {rel: (f.size, f.mtime_ns) for rel, f in files.items()}
+        with self._cond:
+            if self._seen is None:
+                self._seen = {
+                    rel: (record.local_size, record.local_mtime_ns)
+                    for rel, record in dict(project.manifest.files).items()
+                }
+            changed = [rel for rel, state in now.items() if self._seen.get(rel) != state]
+            changed += [rel for rel in self._seen if rel not in now]
+            self._seen = now
+        if not changed:
+            return None
+        return self.notify_saved(*(project.local_path(rel) for rel in changed))
+
+    def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Poll the project and queue every added, changed or removed file until ``stop``."""
         while True:
-            files = scan_project(project.local_dir, project.max_file_size).files
-            now = {rel: (f.size, f.mtime_ns) for rel, f in files.items()}
-            changed = [rel for rel, state in now.items() if before.get(rel) != state]
-            changed += [rel for rel in before if rel not in now]
-            if changed:
-                self.notify_saved(*(project.local_path(rel) for rel in changed))
-            before = now
+            self.check_now()
             if stop.wait(interval):
                 return
 

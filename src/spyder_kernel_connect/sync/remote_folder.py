@@ -32,7 +32,24 @@ STAGING_PREFIX = ".skc-sync-"
 MAX_COMMAND = 60_000  # bytes of file names per command line (far below ARG_MAX and sshd's limit)
 CHUNK = 256 * 1024
 FEW_FILES = 8  # up to this many, SFTP stats (no shell) beat one command
+# Up to this many folders, one SFTP listing each beats starting the user's login shell (which
+# on clusters loads modules and conda: often most of a second).
+FEW_FOLDERS = 32
 DEFAULT_MODE = 0o644  # what SFTP creates under the usual umask: no chmod round trip
+
+
+# Run on the host inside the staging folder: each file renamed over its place in the project.
+MOVE_INTO_PLACE = """
+import os
+for root, _, files in os.walk("."):
+    for name in files:
+        source = os.path.join(root, name)
+        target = os.path.join("..", source)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(source, target)
+        info = os.stat(target)
+        print(info.st_size, int(info.st_mtime), source[2:])
+"""
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,15 @@ class RemoteFolder:
 
     def __init__(self, session, path: str) -> None:
         self.session = session
-        self.path = self._absolute(path.rstrip("/") or "/")
+        self.given = path.rstrip("/") or "/"
+        if not self.given.startswith(("/", "~/")) and self.given != "~":
+            raise errors.RemoteFolderInvalid(
+                f"The remote folder {path!r} is neither absolute nor under ~.",
+                "Give it as /path/on/host or ~/path.",
+            )
+        # ``~`` is resolved by the host at the first use (``resolve``), not here: creating a
+        # mapping must not wait on the network (the GUI builds one on its own thread).
+        self.path = posixpath.normpath(self.given) if self.given.startswith("/") else self.given
         self._known_dirs: set[str] = set()
 
     # -- asking --------------------------------------------------------------------------
@@ -55,7 +80,7 @@ class RemoteFolder:
         """Create the folder (and its parents) if needed; it must be a folder. Over SFTP, so
         no login shell runs (rc files on clusters can take seconds)."""
         sftp = self._sftp()
-        parts = self.path.strip("/").split("/")
+        parts = self.resolve().strip("/").split("/")
         for depth in range(1, len(parts) + 1):
             folder = "/" + "/".join(parts[:depth])
             try:
@@ -78,6 +103,9 @@ class RemoteFolder:
         rels = sorted(rels)
         if len(rels) <= FEW_FILES:
             return self._stat_each(rels)
+        folders = {posixpath.dirname(rel) for rel in rels}
+        if len(folders) <= FEW_FOLDERS:
+            return self._list_folders(folders, set(rels))
         found: dict[str, RemoteFile] = {}
         for chunk in _chunks(rels):
             names = " ".join(shlex.quote("./" + rel) for rel in chunk)
@@ -151,21 +179,26 @@ class RemoteFolder:
         items: list[tuple[str, str, LocalFile]],
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> None:
+    ) -> dict[str, RemoteFile]:
         """Send many files as one tar stream into a staging folder, then rename each into
-        place. Cancelled or failed: the staging folder is removed, the project untouched."""
+        place; return what landed (empty where the host has no Python to report it).
+        Cancelled or failed: the staging folder is removed, the project untouched."""
         stage = posixpath.join(self.path, STAGING_PREFIX + secrets.token_hex(6))
         script = (
             f"stage={shlex.quote(stage)}; trap 'rm -rf \"$stage\"' EXIT; "
-            'mkdir -p "$stage" && tar --no-same-owner -xf - -C "$stage" && cd "$stage" && '
-            "find . -type f | while IFS= read -r f; do "
-            'mkdir -p "../$(dirname "$f")" && mv -f "$f" "../$f" || exit 1; done'
+            'mkdir -p "$stage" && tar --no-same-owner -xf - -C "$stage" && cd "$stage" || exit 1; '
+            # One process renames every file (a Python is where kernels run); else one mv each.
+            "if command -v python3 >/dev/null 2>&1; then "
+            f"python3 -c {shlex.quote(MOVE_INTO_PLACE)}; "
+            "else find . -type f | while IFS= read -r f; do "
+            'mkdir -p "../$(dirname "$f")" && mv -f "$f" "../$f" || exit 1; done; fi'
         )
         total = sum(item[2].size for item in items)
         chan = self.session.transport.open_session(timeout=30)
         try:
             chan.exec_command(f"sh -c {shlex.quote(script)}")
-            writer = _ChannelWriter(chan, cancel, progress, total)
+            # Large writes: paramiko encrypts and locks per call, tar writes 10 KB records.
+            writer = io.BufferedWriter(_ChannelWriter(chan, cancel, progress, total), CHUNK)
             with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as archive:
                 for rel, local_path, local in items:
                     info = tarfile.TarInfo(rel)
@@ -173,7 +206,9 @@ class RemoteFolder:
                     info.mtime = local.mtime_ns // 1_000_000_000
                     with open(local_path, "rb") as source:
                         archive.addfile(info, _Exact(source, local.size))
+            writer.flush()
             chan.shutdown_write()
+            out = chan.makefile("rb").read().decode("utf-8", "replace")
             status = chan.recv_exit_status()
             err = chan.makefile_stderr("rb").read().decode("utf-8", "replace")
         except errors.SyncCancelled:
@@ -198,6 +233,11 @@ class RemoteFolder:
                 "Free space or fix permissions on the host; nothing was half-written.",
             )
         self._known_dirs.update(p for rel, _, _ in items for p in iter_parents(rel))
+        landed: dict[str, RemoteFile] = {}
+        for line in out.splitlines():
+            size, mtime, rel = line.split(" ", 2)
+            landed[rel] = RemoteFile(int(size), int(mtime))
+        return landed
 
     def remove(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -220,16 +260,12 @@ class RemoteFolder:
     def _run(self, command: str) -> tuple[int, str, str]:
         return self.session.run(command, timeout=120)
 
-    def _absolute(self, path: str) -> str:
-        if path == "~" or path.startswith("~/"):
+    def resolve(self) -> str:
+        """The absolute folder on the host (``~`` asked of the host once)."""
+        if self.path.startswith("~"):
             home = self._sftp().normalize(".")
-            return posixpath.normpath(posixpath.join(home, path[2:]))
-        if not path.startswith("/"):
-            raise errors.RemoteFolderInvalid(
-                f"The remote folder {path!r} is neither absolute nor under ~.",
-                "Give it as /path/on/host or ~/path.",
-            )
-        return posixpath.normpath(path)
+            self.path = posixpath.normpath(posixpath.join(home, self.given[2:]))
+        return self.path
 
     def _make_parents(self, sftp: paramiko.SFTPClient, rel: str) -> None:
         for parent in iter_parents(rel):
@@ -244,6 +280,20 @@ class RemoteFolder:
             except FileNotFoundError:
                 sftp.mkdir(self._remote(parent))
             self._known_dirs.add(parent)
+
+    def _list_folders(self, folders: set[str], wanted: set[str]) -> dict[str, RemoteFile]:
+        found: dict[str, RemoteFile] = {}
+        sftp = self._sftp()
+        for folder in sorted(folders):
+            try:
+                entries = sftp.listdir_attr(self._remote(folder) if folder else self.path)
+            except OSError:
+                continue  # no such folder yet: none of its files are there
+            for attrs in entries:
+                rel = posixpath.join(folder, attrs.filename) if folder else attrs.filename
+                if rel in wanted and stat.S_ISREG(attrs.st_mode or 0):
+                    found[rel] = RemoteFile(attrs.st_size or 0, int(attrs.st_mtime or 0))
+        return found
 
     def _stat_each(self, rels: Iterable[str]) -> dict[str, RemoteFile]:
         found: dict[str, RemoteFile] = {}

@@ -109,9 +109,9 @@ class SlurmSettingsSection(QWidget):
             edit.setToolTip(tooltip)
             edit.textEdited.connect(lambda _text, field=name: self.sig_field_edited.emit(field))
             self.edits[name] = edit
-            if name == "slurm_extra":
-                grid.addWidget(QLabel(label), 3, 0)
-                grid.addWidget(edit, 3, 1, 1, 3)
+            if name == "slurm_extra":  # a long label: above its field, not widening column 0
+                grid.addWidget(QLabel(label), 3, 0, 1, 4)
+                grid.addWidget(edit, 4, 0, 1, 4)
             else:
                 row, column = divmod(index, 2)
                 grid.addWidget(QLabel(label), row, column * 2)
@@ -146,8 +146,8 @@ class SlurmSettingsSection(QWidget):
         self.template_button.clicked.connect(
             lambda: self._show_template(not self.template_unfolded)
         )
-        grid.addWidget(self.template_button, 4, 0, 1, 4, Qt.AlignLeft)
-        grid.addWidget(self.template, 5, 0, 1, 4)
+        grid.addWidget(self.template_button, 5, 0, 1, 4, Qt.AlignLeft)
+        grid.addWidget(self.template, 6, 0, 1, 4)
 
         self.jobs_button = QPushButton(_("List my kernel jobs"))
         self.jobs_button.setObjectName("slurm_jobs_button")
@@ -164,8 +164,8 @@ class SlurmSettingsSection(QWidget):
         jobs_row = QHBoxLayout()
         jobs_row.addWidget(self.jobs_button)
         jobs_row.addStretch(1)
-        grid.addLayout(jobs_row, 6, 0, 1, 4)
-        grid.addWidget(self.jobs_list, 7, 0, 1, 4)
+        grid.addLayout(jobs_row, 7, 0, 1, 4)
+        grid.addWidget(self.jobs_list, 8, 0, 1, 4)
         self.fields_widget.hide()
 
         layout = QVBoxLayout(self)

@@ -33,6 +33,7 @@ from spyder_kernel_connect.settings import (
     DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
 )
+from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersSection
 
 # ConnectionSettings fields this group edits.
 SSH_FIELDS = (
@@ -178,6 +179,9 @@ class SSHSettingsGroup(QGroupBox):
         outer.addLayout(self.grid)
         outer.addLayout(self.sections)
         outer.addWidget(self.advanced_box)
+        self.project_folders = ProjectFoldersSection(self)
+        self.add_section(self.project_folders)
+        self.project_folders.sig_field_edited.connect(self.sig_field_edited)
 
         for name in SSH_FIELDS:
             widget = self.field_widget(name)
@@ -273,8 +277,8 @@ class SSHSettingsGroup(QGroupBox):
             widget.setEnabled(on and not use_password)
 
     def values(self) -> dict[str, object]:
-        """The group's part of ``ConnectionSettings``, as keyword arguments."""
-        return {
+        """The group's part of ``ConnectionSettings`` (its sections' too), as keyword arguments."""
+        values = {
             "remote": self.isChecked(),
             "hostname": self.hostname.text().strip(),
             "username": self.username.text().strip(),
@@ -287,6 +291,8 @@ class SSHSettingsGroup(QGroupBox):
             "remote_python": self.remote_python.text().strip() or DEFAULT_REMOTE_PYTHON,
             "remote_runtime_dir": self.remote_runtime_dir.text().strip(),
         }
+        values.update(self.project_folders.values())
+        return values
 
     def set_values(self, settings: ConnectionSettings) -> None:
         """
@@ -311,6 +317,7 @@ class SSHSettingsGroup(QGroupBox):
         self.remote_runtime_dir.setText(settings.remote_runtime_dir)
         customised = settings.effective_remote_python != DEFAULT_REMOTE_PYTHON
         self.show_advanced(customised or bool(settings.remote_runtime_dir.strip()))
+        self.project_folders.set_values(settings)
         self.update_auth_fields()
 
     def field_widget(self, field: str) -> QLineEdit | None:
@@ -322,9 +329,9 @@ class SSHSettingsGroup(QGroupBox):
         field: str
             Field name, e.g. "port".
         """
-        if field not in SSH_FIELDS:
-            return None
-        return getattr(self, field)
+        if field in SSH_FIELDS:
+            return getattr(self, field)
+        return self.project_folders.field_widget(field)
 
     def browse_key_file(self) -> None:
         """Let the user pick a private key; the file dialog opens in ``~/.ssh``."""

@@ -1,0 +1,392 @@
+"""Edit here, run there: a remote console bound to a local project folder.
+
+``ConsoleProjectSync`` joins one console to a ``ProjectSync`` (Qt-free engine, over the
+console's own SSH session):
+
+- saves are pushed as they happen (``LiveSync.watch`` on a background thread);
+- a run never starts before what was saved is on the host: the console's execute requests
+  are held at its shell channel until ``LiveSync`` has pushed everything saved before them
+  (a quick scan catches a save the watcher has not seen yet);
+- paths are mapped: ``%runfile``/``%debugfile``/``%runcell``/``%debugcell`` and ``--wdir``
+  name the host's copy; the kernel's requests for a file's code or a cell, its debugger
+  steps and the tracebacks a user clicks name the local file; breakpoints set in the local
+  editor are sent for the host's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import shlex
+import threading
+from collections.abc import Callable
+
+from qtpy.QtCore import QObject, Qt, Signal, Slot
+from qtpy.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from spyder.api.translations import _
+from spyder.config.manager import CONF
+
+from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.sync import Conflict, LiveSync, ProjectSync, Resolution, SyncEvent
+
+log = logging.getLogger(__name__)
+
+RUN_MAGICS = ("%runfile", "%debugfile", "%runcell", "%debugcell", "%run")
+PATH_HANDLERS = ("get_file_code", "run_cell")  # kernel -> editor calls naming a file
+TRACEBACK_PATH = re.compile(r'File "?([^"\s,:]+\.py)')  # 'File "/a.py", line' and 'File /a.py:3'
+
+
+class ConsoleProjectSync(QObject):
+    """One console's project mapping: ``start`` it once the console is up, ``stop`` it when
+    the console closes. Conflicts are asked in a dialog; what fails is said in the console."""
+
+    sig_message = Signal(str)  # a line for the console: push failures, conflicts left
+    _sig_release = Signal()
+    _sig_progress = Signal(int, int)
+    _sig_pushed = Signal(object)
+    _sig_ask = Signal(object, object)  # (conflict, answer box), answered in the GUI thread
+
+    def __init__(
+        self,
+        shellwidget,
+        project: ProjectSync,
+        go_to_error: Callable[[str], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``go_to_error``: the IPython console's slot for a clicked traceback line."""
+        super().__init__(parent)
+        self.shellwidget = shellwidget
+        self.go_to_error = go_to_error
+        self.project = project
+        if project.on_conflict is None:
+            project.on_conflict = self.ask_conflict
+        self.live = LiveSync(project, on_event=self._on_event)
+        self.ready = False  # the initial push is over: runs may go
+        self._held: list[dict] = []
+        self._send: Callable | None = None
+        self._cancel = threading.Event()
+        self._stop_watch = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._restore: list[Callable[[], None]] = []
+        self._progress: QProgressDialog | None = None
+        self._sig_release.connect(self._release, Qt.QueuedConnection)
+        self._sig_progress.connect(self._show_progress, Qt.QueuedConnection)
+        self._sig_pushed.connect(self._initial_push_done, Qt.QueuedConnection)
+        self._sig_ask.connect(self._ask_conflict, Qt.BlockingQueuedConnection)
+        self.sig_message.connect(self._print, Qt.QueuedConnection)
+
+    def start(self, dialog_parent: QWidget | None = None) -> None:
+        """Hook into the console, then push what differs (progress bar with Cancel); runs
+        typed meanwhile wait for the push."""
+        self._attach()
+        self._progress = QProgressDialog(
+            _("Copying {folder} to {host}…").format(
+                folder=self.project.local_dir, host=self.project.session.label
+            ),
+            _("Cancel"),
+            0,
+            1000,
+            dialog_parent,
+        )
+        self._progress.setWindowTitle(_("Sync project"))
+        self._progress.setMinimumDuration(400)
+        self._progress.canceled.connect(self._cancel.set)
+        threading.Thread(target=self._initial_push, name="skc-sync-initial", daemon=True).start()
+
+    def stop(self) -> None:
+        """Unhook from the console and stop pushing (what is queued is not waited for)."""
+        self._cancel.set()
+        self._stop_watch.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
+        for restore in reversed(self._restore):
+            with contextlib.suppress(Exception):
+                restore()
+        self._restore.clear()
+        self.live.close()
+        if self._progress is not None:
+            self._progress.close()
+
+    def _initial_push(self) -> None:  # worker thread
+        try:
+            report = self.project.push_all(
+                cancel=self._cancel,
+                progress=lambda done, total: self._sig_progress.emit(done, total),
+            )
+            self._sig_pushed.emit(report)
+        except KernelConnectError as err:
+            self._sig_pushed.emit(err)
+        except Exception as err:  # never an unhandled exception in a thread of ours
+            log.debug("initial push failed", exc_info=True)
+            self._sig_pushed.emit(KernelConnectError(f"Sync failed: {err}."))
+
+    @Slot(int, int)
+    def _show_progress(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.setValue(int(999 * done / max(total, 1)))
+
+    @Slot(object)
+    def _initial_push_done(self, outcome) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+        if isinstance(outcome, KernelConnectError):
+            self._print(_("Project not synced: {error}").format(error=outcome))
+        else:
+            self._print(
+                _("Project {local} synced to {host}:{remote}: {summary}.").format(
+                    local=self.project.local_dir,
+                    host=self.project.session.label,
+                    remote=self.project.remote_dir,
+                    summary=outcome.summary(),
+                )
+            )
+        self.ready = True
+        if not isinstance(outcome, KernelConnectError):
+            # The console works in the project's copy: `import mymodule` finds the synced
+            # module, relative paths name the host's files.
+            remote = self.project.remote_dir
+            self.shellwidget.execute(
+                f"import os as _o, sys as _s; _o.chdir({remote!r}); "
+                f"{remote!r} in _s.path or _s.path.insert(0, {remote!r}); del _o, _s",
+                hidden=True,
+            )
+        if self._cancel.is_set() and not self._stop_watch.is_set():
+            self._cancel.clear()  # cancelled the first push only: saves are still pushed
+        self._watcher = threading.Thread(
+            target=self.live.watch, args=(self._stop_watch, 0.5), name="skc-sync-watch", daemon=True
+        )
+        self._watcher.start()
+        if self._held:
+            held, self._held = self._held, []
+            for msg in held:
+                self._gate(msg)
+
+    # -- hooks into the console ---------------------------------------------------------
+
+    def _attach(self) -> None:
+        shell = self.shellwidget
+        channel = shell.kernel_client.shell_channel
+        self._send = channel.send
+        channel.send = self._gate
+        self._restore.append(lambda: setattr(channel, "send", self._send))
+        comm = shell.kernel_handler.kernel_comm
+        for handler_id in PATH_HANDLERS:
+            original = shell.kernel_comm_handlers.get(handler_id)
+            if original is None:
+                continue
+            wrapped = self._local_path_first(original)
+            shell.kernel_comm_handlers[handler_id] = wrapped
+            comm.register_call_handler(handler_id, wrapped)
+            self._restore.append(self._unwrap(handler_id, original))
+        refresh = shell.refresh_from_pdb
+        shell.refresh_from_pdb = lambda state: refresh(self._local_pdb_state(state))
+        self._restore.append(lambda: setattr(shell, "refresh_from_pdb", refresh))
+        configure = shell.set_kernel_configuration
+        shell.set_kernel_configuration = lambda key, value: configure(
+            key, self._remote_breakpoints(value) if key == "pdb" else value
+        )
+        self._restore.append(lambda: setattr(shell, "set_kernel_configuration", configure))
+        shell.set_kernel_configuration(
+            "pdb", {"breakpoints": CONF.get("debugger", "breakpoints", {})}
+        )
+        if self.go_to_error is not None:
+            signal = shell._control.sig_go_to_error_requested
+            with contextlib.suppress(TypeError, RuntimeError):
+                signal.disconnect(self.go_to_error)
+            signal.connect(self._go_to_local_error)
+            self._restore.append(lambda: signal.disconnect(self._go_to_local_error))
+            self._restore.append(lambda: signal.connect(self.go_to_error))
+
+    @Slot(str)
+    def _go_to_local_error(self, text: str) -> None:
+        self.go_to_error(self.translate_goto(text))
+
+    def translate_goto(self, text: str) -> str:
+        """A traceback line as clicked in the console, with host paths made local."""
+        return TRACEBACK_PATH.sub(
+            lambda m: m.group(0).replace(m.group(1), self._local(m.group(1))), text
+        )
+
+    # -- the gate ------------------------------------------------------------------------
+
+    def _gate(self, msg: dict) -> None:
+        if not self.ready:
+            self._held.append(msg)  # the initial push is still running
+            return
+        if msg.get("header", {}).get("msg_type") == "execute_request":
+            content = msg.get("content", {})
+            content["code"] = self.remote_code(content.get("code", ""))
+            ticket = self.live.check_now()
+            if self._held or ticket is not None or not self.live.idle:
+                self._hold(msg)
+                return
+        if self._held:
+            self._held.append(msg)  # keep the order of everything behind a held run
+            return
+        self._send(msg)
+
+    def _hold(self, msg: dict) -> None:
+        first = not self._held
+        self._held.append(msg)
+        if first:
+
+            def wait() -> None:
+                self.live.flush(timeout=600)
+                self._sig_release.emit()
+
+            threading.Thread(target=wait, name="skc-sync-flush", daemon=True).start()
+
+    @Slot()
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for msg in held:
+            self._send(msg)
+
+    def remote_code(self, code: str) -> str:
+        """``%runfile /local/proj/a.py`` -> ``%runfile /host/proj/a.py --wdir``: the host's
+        copy, run in its own folder (Spyder gives external kernels no --wdir by default, and
+        the file's sibling modules must be importable)."""
+        stripped = code.strip()
+        if not stripped.startswith(RUN_MAGICS) or "\n" in stripped:
+            return code
+        try:
+            words = shlex.split(stripped)
+        except ValueError:
+            return code
+        mapped = [
+            (self.project.to_remote(word) or word) if word.startswith(("/", "~")) else word
+            for word in words
+        ]
+        if mapped == words:
+            return code  # not a file of the project
+        if words[0] in ("%runfile", "%debugfile") and "--wdir" not in words:
+            mapped.append("--wdir")
+        return shlex.join(mapped)
+
+    # -- path mapping helpers ------------------------------------------------------------
+
+    def _local(self, path: str) -> str:
+        return self.project.to_local(path) or path
+
+    def _local_path_first(self, handler: Callable) -> Callable:
+        def wrapped(filename, *args, **kwargs):
+            return handler(self._local(filename), *args, **kwargs)
+
+        return wrapped
+
+    def _unwrap(self, handler_id: str, original: Callable) -> Callable[[], None]:
+        def restore() -> None:
+            self.shellwidget.kernel_comm_handlers[handler_id] = original
+            self.shellwidget.kernel_handler.kernel_comm.register_call_handler(handler_id, original)
+
+        return restore
+
+    def _local_pdb_state(self, state):
+        if isinstance(state, dict):
+            step = state.get("step")
+            if isinstance(step, dict) and isinstance(step.get("fname"), str):
+                step["fname"] = self._local(step["fname"])
+        return state
+
+    def _remote_breakpoints(self, value):
+        if isinstance(value, dict) and isinstance(value.get("breakpoints"), dict):
+            value = dict(value)
+            value["breakpoints"] = {
+                self.project.to_remote(name) or name: lines
+                for name, lines in value["breakpoints"].items()
+            }
+        return value
+
+    # -- reports and questions -----------------------------------------------------------
+
+    def _on_event(self, event: SyncEvent) -> None:  # worker thread
+        if event.error is not None:
+            self.sig_message.emit(
+                _("Save not copied to the host: {error}").format(error=event.error)
+            )
+        elif event.report is not None and event.report.conflicts_kept:
+            names = ", ".join(event.report.conflicts_kept)
+            self.sig_message.emit(
+                _("Not copied, changed on the host since the last push: {names}").format(
+                    names=names
+                )
+            )
+
+    def ask_conflict(self, conflict: Conflict) -> Resolution:
+        """The engine's conflict handler (worker thread): asks in the GUI thread, blocking."""
+        box: dict = {}
+        self._sig_ask.emit(conflict, box)
+        return box.get("answer", Resolution.KEEP_HOST)
+
+    @Slot(object, object)
+    def _ask_conflict(self, conflict: Conflict, box: dict) -> None:
+        message = QMessageBox(self.parent() if isinstance(self.parent(), QWidget) else None)
+        message.setIcon(QMessageBox.Warning)
+        message.setWindowTitle(_("File changed on the host"))
+        message.setText(
+            _("{name} {what} on {host}.").format(
+                name=conflict.rel, what=_(conflict.kind.value), host=self.project.session.label
+            )
+        )
+        message.setInformativeText(
+            _(
+                "Keep the host's copy, or overwrite it with yours? The host's copy is kept aside "
+                "as {name}.remote-<time> if you overwrite it."
+            ).format(name=conflict.rel)
+        )
+        with contextlib.suppress(Exception):
+            message.setDetailedText(
+                self.project.host_text_diff(conflict.rel) or _("(no text difference)")
+            )
+        keep = message.addButton(_("Keep the host's copy"), QMessageBox.RejectRole)
+        message.addButton(_("Overwrite"), QMessageBox.AcceptRole)
+        message.setDefaultButton(keep)
+        message.exec_()
+        box["answer"] = (
+            Resolution.KEEP_HOST if message.clickedButton() is keep else Resolution.OVERWRITE
+        )
+
+    @Slot(str)
+    def _print(self, text: str) -> None:
+        with contextlib.suppress(Exception):
+            self.shellwidget._append_plain_text(f"\n{text}\n", before_prompt=True)
+
+
+class ProjectSyncs(QObject):
+    """The project syncs of the open consoles (shellwidget -> ``ConsoleProjectSync``)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.by_shell: dict = {}
+
+    def open(self, console, shell, connection) -> ConsoleProjectSync | None:
+        """Start syncing ``connection.sync_folders`` for a new console, at its first prompt."""
+        local, remote = connection.sync_folders
+        try:
+            project = ProjectSync(connection.tunnel.session, local, remote)
+        except KernelConnectError as err:
+            shell._append_plain_text(
+                "\n" + _("Project not synced: {error}").format(error=err) + "\n", before_prompt=True
+            )
+            return None
+        widget = console.get_widget()
+        sync = ConsoleProjectSync(shell, project, go_to_error=widget.go_to_error, parent=self)
+        self.by_shell[shell] = sync
+
+        def begin() -> None:
+            shell.sig_prompt_ready.disconnect(begin)
+            if self.by_shell.get(shell) is sync:
+                sync.start(widget)
+
+        shell.sig_prompt_ready.connect(begin)
+        return sync
+
+    @Slot(object)
+    def drop(self, shell) -> None:
+        """The console closed: stop its sync."""
+        sync = self.by_shell.pop(shell, None)
+        if sync is not None:
+            sync.stop()
+            sync.deleteLater()
