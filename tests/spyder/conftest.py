@@ -75,24 +75,34 @@ def dialog(qtbot, presets, runtime_dir):
     from spyder_kernel_connect.spyder.widgets.dialog import KernelConnectDialog
 
     widget = KernelConnectDialog(None, presets)
-    answer_local_listing(widget)
+    listings = answer_local_listing(widget)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: widget.local_kernels.refresh_button.isEnabled(), timeout=10000)
-    return widget
+    yield widget
+    # A listing still running must not report to a dialog being deleted.
+    for thread in listings:
+        thread.join(timeout=30)
 
 
-def answer_local_listing(dialog) -> None:
-    """Do the container's part for a dialog without one: list the kernels on a thread."""
+def answer_local_listing(dialog) -> list:
+    """Do the container's part for a dialog without one: list the kernels on a thread.
+
+    Returns the list of the listing threads started, for the caller to join.
+    """
     from spyder_kernel_connect.connection import list_kernels
     from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 
+    threads = []
+
     def list_in_thread() -> None:
-        dialog.listing = run_in_thread(
+        call = run_in_thread(
             dialog, list_kernels, dialog.show_local_kernels, dialog.show_local_list_failed
         )
+        threads.append(call.thread)
 
     dialog.sig_local_list_requested.connect(list_in_thread)
+    return threads
 
 
 @pytest.fixture(scope="module")
