@@ -134,6 +134,7 @@ def test_placeholders_and_titles_are_not_truncated(dialog, qtbot, presets):
 
     dialog.remote_group.setChecked(True)
     dialog.show_advanced(True)
+    dialog.slurm.show_fields(True)  # the SLURM job's fields too
     qtbot.wait(50)
     for edit in dialog.findChildren(QLineEdit):
         if not edit.isVisibleTo(dialog) or not edit.placeholderText():

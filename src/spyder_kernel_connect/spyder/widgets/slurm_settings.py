@@ -31,7 +31,7 @@ from spyder_kernel_connect.settings import ConnectionSettings
 JOB_FIELDS = {
     "slurm_partition": (
         _("Partition:"),
-        _("Cluster default"),
+        _("default"),
         _("The partition (queue) to run the job in, e.g. gpu"),
     ),
     "slurm_time": (
@@ -42,7 +42,7 @@ JOB_FIELDS = {
     "slurm_cpus": (_("CPUs:"), _("e.g. 4"), _("CPU cores for the kernel (--cpus-per-task)")),
     "slurm_memory": (_("Memory:"), _("e.g. 16G"), _("Memory of the job (--mem)")),
     "slurm_gres": (_("GPUs:"), _("e.g. gpu:1"), _("Generic resources, usually GPUs (--gres)")),
-    "slurm_account": (_("Account:"), _("Default account"), _("Account to charge (--account)")),
+    "slurm_account": (_("Account:"), _("default"), _("Account to charge (--account)")),
     "slurm_extra": (
         _("Extra sbatch options:"),
         _("e.g. --qos=short --constraint=avx2"),
