@@ -135,3 +135,19 @@ def main_window(qapp):
     PLUGIN_REGISTRY.reset()
     os.chdir(cwd)
     sys.stdout, sys.stderr, sys.excepthook, sys.exit = saved
+
+
+@pytest.fixture
+def plugin(main_window):
+    """This plugin, as the real main window loaded it."""
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+
+    return PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
+
+
+@pytest.fixture
+def console(main_window):
+    """Spyder's IPython console plugin of the real main window."""
+    from spyder.api.plugins import Plugins
+
+    return main_window.get_plugin(Plugins.IPythonConsole)

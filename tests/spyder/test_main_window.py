@@ -28,20 +28,6 @@ READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
 
 
 @pytest.fixture
-def plugin(main_window):
-    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
-
-    return PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
-
-
-@pytest.fixture
-def console(main_window):
-    from spyder.api.plugins import Plugins
-
-    return main_window.get_plugin(Plugins.IPythonConsole)
-
-
-@pytest.fixture
 def close_new_consoles(console):
     """Close the consoles a test opened (their kernels belong to the kernel fixtures)."""
     before = list(console.get_clients())

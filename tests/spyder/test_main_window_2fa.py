@@ -10,18 +10,17 @@ from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
 from tests.spyder.test_main_window import (
     close_new_consoles,
     connect_and_wait,
-    console,
     fill_remote_form,
     open_dialog,
-    plugin,
     run,
     wait_ready,
 )
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
-# The main-window fixtures, shared with test_main_window.py (imported to be registered here).
-FIXTURES = (plugin, console, close_new_consoles)
+# A main-window fixture shared with test_main_window.py (imported to be registered here;
+# plugin and console come from conftest).
+FIXTURES = (close_new_consoles,)
 
 
 def test_2fa_prompt_answered_once_for_list_and_console(

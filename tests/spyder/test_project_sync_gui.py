@@ -17,20 +17,6 @@ from tests.spyder.test_main_window import (  # the shared steps of the main-wind
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
 
 
-@pytest.fixture
-def plugin(main_window):
-    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
-
-    return PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
-
-
-@pytest.fixture
-def console(main_window):
-    from spyder.api.plugins import Plugins
-
-    return main_window.get_plugin(Plugins.IPythonConsole)
-
-
 def write(path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))

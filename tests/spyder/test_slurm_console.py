@@ -16,9 +16,7 @@ from qtpy.QtWidgets import QMessageBox
 from tests.scheduler.test_kernel_job import login_blocker, slurm_active
 from tests.spyder.test_main_window import (  # noqa: F401  (fixtures)
     close_new_consoles,
-    console,
     open_dialog,
-    plugin,
     run,
     wait_ready,
 )
@@ -27,7 +25,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.sshd, pytest.mark.slurm]
 
 
 @pytest.fixture
-def cluster(slurm_jobs, slurm_login, ssh_home, remote_dir, plugin):  # noqa: F811
+def cluster(slurm_jobs, slurm_login, ssh_home, remote_dir, plugin):
     """The login node trusted, quick scheduler polls, and a fresh SSH session per test."""
     (ssh_home / ".ssh" / "known_hosts").write_text(slurm_login.host_key_line())
     container = plugin.get_container()
@@ -64,7 +62,7 @@ def fill_job_form(dialog, server, remote_dir, python=sys.executable, **job):
         dialog.slurm.edits[f"slurm_{name}"].setText(value)
 
 
-def start_job_and_wait(qtbot, console, dialog, timeout=120000):  # noqa: F811
+def start_job_and_wait(qtbot, console, dialog, timeout=120000):
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.slurm_button, Qt.LeftButton)
     qtbot.waitUntil(
@@ -82,8 +80,8 @@ def console_text(client) -> str:
 
 def test_pending_then_running_console_shows_job_warns_and_ends(
     qtbot,
-    plugin,  # noqa: F811
-    console,  # noqa: F811
+    plugin,
+    console,
     cluster,
     login,
     slurm_login,
@@ -127,8 +125,8 @@ def test_pending_then_running_console_shows_job_warns_and_ends(
 
 def test_close_keeps_then_reattach_then_close_cancels(
     qtbot,
-    plugin,  # noqa: F811
-    console,  # noqa: F811
+    plugin,
+    console,
     cluster,
     login,
     slurm_login,
@@ -176,7 +174,7 @@ def test_close_keeps_then_reattach_then_close_cancels(
 
 def test_cancel_while_pending_leaves_no_job(
     qtbot,
-    plugin,  # noqa: F811
+    plugin,
     cluster,
     login,
     slurm_login,
@@ -204,7 +202,7 @@ def test_cancel_while_pending_leaves_no_job(
 )
 def test_refused_or_failing_job_says_why_in_the_dialog(
     qtbot,
-    plugin,  # noqa: F811
+    plugin,
     cluster,
     login,
     slurm_login,
