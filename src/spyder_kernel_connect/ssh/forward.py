@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
 
-from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO
+from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO, send_window_adjust
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,11 @@ class Forward:
         self.parked: list[tuple[paramiko.Channel, float]] = []  # pre-opened, with open time
         self.waiting: list[socket.socket] = []  # accepted while the SSH connection is down
         self.closed = False
+
+    def post_window_adjust(self, chan: paramiko.Channel, ack: int) -> None:
+        """Transport thread: have the loop thread credit ``chan``'s window (a send from the
+        transport thread itself could wait for a key exchange only that thread can finish)."""
+        self._loop.post(send_window_adjust, chan, ack)
 
     def close(self) -> None:
         """Stop listening and cut this forward's connections (idempotent, any thread)."""
@@ -344,6 +349,7 @@ class ForwardLoop(BridgeIO):
         bridge = Bridge(forward, sock, chan)
         forward.bridges.add(bridge)
         self._bridges.add(bridge)
+        bridge.try_direct()  # unless the channel already holds bytes: those go first
         self._update(bridge)
 
     def _accept(self, forward: Forward) -> None:
