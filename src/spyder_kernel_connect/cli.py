@@ -24,7 +24,12 @@ from spyder_kernel_connect.cli_slurm import (
     run_slurm_list,
     run_slurm_tunnel,
 )
-from spyder_kernel_connect.cli_ssh import add_remote_options, add_ssh_options, ssh_target
+from spyder_kernel_connect.cli_ssh import (
+    add_control_option,
+    add_remote_options,
+    add_ssh_options,
+    ssh_target,
+)
 from spyder_kernel_connect.cli_sync import add_sync_command
 from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
@@ -174,6 +179,7 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where to write the local connection file (default: Jupyter's runtime dir)",
     )
+    add_control_option(parser)
     add_slurm_tunnel_options(parser)
     parser.set_defaults(func=run_tunnel, parser=parser)
 
@@ -203,7 +209,9 @@ def run_tunnel(args: argparse.Namespace) -> int:
     else:
         source = LocalFile(args.spec)
     request = ConnectRequest(source, ssh_target(args), local_dir=args.local_dir, probe=False)
-    return serve_tunnel(request, args.accept_new_host_key, args.shutdown_on_exit)
+    return serve_tunnel(
+        request, args.accept_new_host_key, args.shutdown_on_exit, share=not args.no_control
+    )
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
@@ -217,6 +225,7 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
     add_ssh_options(parser)
     add_remote_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_control_option(parser)
     add_slurm_list_option(parser)
     parser.set_defaults(func=run_remote_list)
 
@@ -230,7 +239,9 @@ def run_remote_list(args: argparse.Namespace) -> int:
         return run_slurm_list(args, ssh_target(args))
 
     service = ConnectService(
-        host_key_decider(args.accept_new_host_key), prompt_handler=terminal_prompt_handler()
+        host_key_decider(args.accept_new_host_key),
+        prompt_handler=terminal_prompt_handler(),
+        share_connections=not args.no_control,
     )
     try:
         host = OnHost("", args.remote_python, args.remote_runtime_dir)

@@ -61,6 +61,17 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_control_option(parser: argparse.ArgumentParser) -> None:
+    """Connection sharing between this user's processes (ssh/control.py)."""
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="log in anew: neither use nor offer a connection shared with your other "
+        "tunnels to the same destination (shared by default; control socket 0600 in a "
+        "0700 dir under $XDG_RUNTIME_DIR)",
+    )
+
+
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
     """Where the host keeps its kernels: asked from its Python unless given."""
     parser.add_argument(
