@@ -76,6 +76,9 @@ class SSHSettingsGroup(QGroupBox):
     sig_host_changed = Signal()
     """Hostname, port or username changed: kernels listed for the old host no longer apply."""
 
+    sig_layout_changed = Signal()
+    """The remote Python fields were folded or unfolded: the dialog fits its height again."""
+
     sig_field_edited = Signal(str)
     """
     The user edited a field.
@@ -262,6 +265,7 @@ class SSHSettingsGroup(QGroupBox):
             return
         self.advanced_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
         self.advanced_widget.setVisible(show)
+        self.sig_layout_changed.emit()
 
     def update_auth_fields(self) -> None:
         """Grey out the way of logging in that is not chosen (and all of it when unticked)."""
