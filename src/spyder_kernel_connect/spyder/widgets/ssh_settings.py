@@ -20,7 +20,6 @@ from qtpy.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +32,7 @@ from spyder_kernel_connect.settings import (
     DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
 )
+from spyder_kernel_connect.spyder.widgets.fold_button import FoldButton
 from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersSection
 
 # ConnectionSettings fields this group edits.
@@ -197,15 +197,6 @@ class SSHSettingsGroup(QGroupBox):
 
     def _build_advanced(self) -> QWidget:
         """Remote interpreter and runtime dir: rarely changed, so folded away by default."""
-        self.advanced_button = QToolButton()
-        self.advanced_button.setObjectName("remote_advanced_button")
-        self.advanced_button.setText(_("Remote Python and runtime directory"))
-        self.advanced_button.setCheckable(True)
-        self.advanced_button.setAutoRaise(True)
-        self.advanced_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.advanced_button.setArrowType(Qt.RightArrow)
-        self.advanced_button.toggled.connect(self.show_advanced)
-
         self.remote_python = QLineEdit(DEFAULT_REMOTE_PYTHON)
         self.remote_python.setPlaceholderText(DEFAULT_REMOTE_PYTHON)
         self.remote_python.setToolTip(
@@ -230,7 +221,10 @@ class SSHSettingsGroup(QGroupBox):
         grid.addWidget(QLabel(_("Runtime directory:")), 1, 0)
         grid.addWidget(self.remote_runtime_dir, 1, 1)
         grid.setColumnStretch(1, 1)
-        self.advanced_widget.hide()
+        self.advanced_button = FoldButton(
+            _("Remote Python and runtime directory"), "remote_advanced_button", self.advanced_widget
+        )
+        self.advanced_button.sig_toggled.connect(lambda _shown: self.sig_layout_changed.emit())
 
         box = QWidget()
         layout = QVBoxLayout(box)
@@ -260,12 +254,7 @@ class SSHSettingsGroup(QGroupBox):
         show: bool, optional
             True to show the fields, False to hide them.
         """
-        if self.advanced_button.isChecked() != show:
-            self.advanced_button.setChecked(show)  # comes back here through toggled
-            return
-        self.advanced_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
-        self.advanced_widget.setVisible(show)
-        self.sig_layout_changed.emit()
+        self.advanced_button.set_unfolded(show)
 
     def update_auth_fields(self) -> None:
         """Grey out the way of logging in that is not chosen (and all of it when unticked)."""
