@@ -20,7 +20,7 @@ from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.settings import ConnectionSettings, InvalidPresetName, PresetStore
-from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
+from spyder_kernel_connect.spyder.widgets.fields import fit_placeholder
 
 NO_PRESET = ""
 

@@ -25,6 +25,7 @@ from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.settings import ConnectionSettings
+from spyder_kernel_connect.spyder.widgets.fields import line_edit
 from spyder_kernel_connect.spyder.widgets.fold_button import FoldButton
 
 # ConnectionSettings field -> (label, placeholder, tooltip)
@@ -92,10 +93,7 @@ class SlurmSettingsSection(QWidget):
         grid.setContentsMargins(18, 0, 0, 0)
         self.edits: dict[str, QLineEdit] = {}
         for index, (name, (label, placeholder, tooltip)) in enumerate(JOB_FIELDS.items()):
-            edit = QLineEdit()
-            edit.setObjectName(name)
-            edit.setPlaceholderText(placeholder)
-            edit.setToolTip(tooltip)
+            edit = line_edit(placeholder, tooltip, name)
             edit.textEdited.connect(lambda _text, field=name: self.sig_field_edited.emit(field))
             self.edits[name] = edit
             if name == "slurm_extra":  # a long label: above its field, not widening column 0
