@@ -215,6 +215,14 @@ class TunnelManager:
         with self._lock:
             return list(self._sessions.values())
 
+    def retry(self, session: SSHSession) -> bool:
+        """The user asks a session that gave up (DOWN) to reconnect; jump hosts that gave
+        up are retried too, since the session goes through one of them. False: nothing was
+        down."""
+        jumps = [s for s in self.sessions if s.pinned and s is not session]
+        retried = [s.retry() for s in jumps]  # oldest first: a hop before the hosts behind it
+        return session.retry() or any(retried)
+
     def close_all(self) -> None:
         """Close every tunnel and session; no thread, socket or file is left behind."""
         with self._lock:
