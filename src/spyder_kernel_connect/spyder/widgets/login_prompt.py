@@ -31,11 +31,17 @@ from spyder.utils.icon_manager import ima
 class LoginPromptDialog(QDialog):
     """Shows one ``ssh.prompts.LoginRequest``; ``answers()`` after it was accepted."""
 
-    def __init__(self, parent: QWidget | None, request: Any) -> None:
+    def __init__(self, parent: QWidget | None, request: Any, context: str = "") -> None:
         super().__init__(parent)
         self.request = request
         self.setObjectName("login_prompt_dialog")
         self.setWindowTitle(_("SSH login: {host}").format(host=request.host))
+        # Ours, not the server's: what this login is for (the console reconnecting).
+        self.context = QLabel(context)
+        self.context.setObjectName("login_context")
+        self.context.setTextFormat(Qt.PlainText)
+        self.context.setWordWrap(True)
+        self.context.setVisible(bool(context))
         self.setModal(True)
         self.setMinimumWidth(460)
 
@@ -84,6 +90,7 @@ class LoginPromptDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         body = QVBoxLayout()
+        body.addWidget(self.context)
         body.addWidget(heading)
         body.addWidget(self.title)
         body.addWidget(self.instructions)
