@@ -185,6 +185,17 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_control_option(parser: argparse.ArgumentParser) -> None:
+    """Connection sharing between this user's processes (ssh/control.py)."""
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="log in anew: neither use nor offer a connection shared with your other "
+        "tunnels to the same destination (shared by default; control socket 0600 in a "
+        "0700 dir under $XDG_RUNTIME_DIR)",
+    )
+
+
 def add_remote_options(parser: argparse.ArgumentParser) -> None:
     """Where the host keeps its kernels: asked from its Python unless given."""
     parser.add_argument(
@@ -265,6 +276,7 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where to write the local connection file (default: Jupyter's runtime dir)",
     )
+    add_control_option(parser)
     add_slurm_tunnel_options(parser)
     parser.set_defaults(func=run_tunnel, parser=parser)
 
@@ -294,7 +306,9 @@ def run_tunnel(args: argparse.Namespace) -> int:
     else:
         source = LocalFile(args.spec)
     request = ConnectRequest(source, ssh_target(args), local_dir=args.local_dir, probe=False)
-    return serve_tunnel(request, args.accept_new_host_key, args.shutdown_on_exit)
+    return serve_tunnel(
+        request, args.accept_new_host_key, args.shutdown_on_exit, share=not args.no_control
+    )
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
@@ -308,6 +322,7 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
     add_ssh_options(parser)
     add_remote_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_control_option(parser)
     add_slurm_list_option(parser)
     parser.set_defaults(func=run_remote_list)
 
@@ -321,7 +336,9 @@ def run_remote_list(args: argparse.Namespace) -> int:
         return run_slurm_list(args, ssh_target(args))
 
     service = ConnectService(
-        host_key_decider(args.accept_new_host_key), prompt_handler=terminal_prompt_handler()
+        host_key_decider(args.accept_new_host_key),
+        prompt_handler=terminal_prompt_handler(),
+        share_connections=not args.no_control,
     )
     try:
         host = OnHost("", args.remote_python, args.remote_runtime_dir)

@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 class KernelConnectActions:
     ConnectToKernel = "kernel_connect_connect_to_kernel"
+    ProjectFolderSync = "kernel_connect_project_folder_sync"
 
 
 class KernelConnectContainer(PluginMainContainer):
@@ -329,6 +330,7 @@ class KernelConnectContainer(PluginMainContainer):
             return
         settings, save_as = self._pending_save or (None, "")
         if connection.tunnel is not None:
+            connection.preset = save_as
             if settings is not None and settings.sync_local_dir.strip():
                 connection.sync_folders = (
                     settings.sync_local_dir.strip(),

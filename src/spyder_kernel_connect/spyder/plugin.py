@@ -91,13 +91,31 @@ class KernelConnect(SpyderPluginV2):
             section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
             before=IPythonConsoleWidgetActions.ConnectToKernel,
         )
+        # "Project folder sync…" on a remote console's tab (set, change or turn off).
+        self.project_sync_action = container.create_action(
+            KernelConnectActions.ProjectFolderSync,
+            text=_("Project folder sync…"),
+            tip=_("Keep a local project folder in sync with this console's host"),
+            triggered=lambda: self.project_syncs.edit(console, container),
+        )
         tabs_menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
+        widget.add_item_to_menu(
+            self.project_sync_action,
+            menu=tabs_menu,
+            section=IPythonConsoleWidgetTabsContextMenuSections.Edit,
+        )
+        tabs_menu.aboutToShow.connect(self._update_project_sync_action)
         widget.add_item_to_menu(
             self.console_logins.reconnect_action,
             menu=tabs_menu,
             section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
         )
         tabs_menu.aboutToShow.connect(self.console_logins.update_action)
+
+    def _update_project_sync_action(self) -> None:
+        console = self.get_plugin(Plugins.IPythonConsole)
+        remote = self.project_syncs.connection_of_current(console, self.get_container())
+        self.project_sync_action.setVisible(remote is not None)
 
     @on_plugin_teardown(plugin=Plugins.IPythonConsole)
     def on_ipython_console_teardown(self) -> None:
@@ -111,6 +129,8 @@ class KernelConnect(SpyderPluginV2):
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
         menu.remove_action(KernelConnectActions.ConnectToKernel)
+        menu.remove_action(KernelConnectActions.ProjectFolderSync)
+        menu.aboutToShow.disconnect(self._update_project_sync_action)
         menu.remove_action(RECONNECT_ACTION)
         menu.aboutToShow.disconnect(self.console_logins.update_action)
 

@@ -318,6 +318,8 @@ class SSHSession:
         """
         try:
             chan = transport.open_session(timeout=self.keepalive_timeout)
+        except paramiko.ChannelException:
+            return True  # refused (e.g. at MaxSessions): the server answered, so it is alive
         except (paramiko.SSHException, OSError, EOFError) as err:
             log.info("keepalive to %s failed: %s", self.label, err)
             return False
