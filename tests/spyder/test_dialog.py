@@ -28,7 +28,7 @@ def test_browse_starts_in_runtime_dir_with_kernel_filter(
     dialog, qtbot, runtime_dir, dead_kernel_file
 ):
     path = dead_kernel_file(runtime_dir, "77")
-    qtbot.mouseClick(dialog.browse_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.kernel_group.browse_button, Qt.LeftButton)
     browser = dialog.findChild(QFileDialog, "connection_file_browser")
     assert browser is not None and browser.isVisible()
     assert os.path.samefile(browser.directory().absolutePath(), runtime_dir)
