@@ -206,3 +206,61 @@ def test_cancelled_reconnect_login_is_plainly_disconnected_then_reconnect_from_t
         qtbot, shell, "print('pid', os.getpid(), 'again')", f"pid {km.provisioner.pid} again"
     )
     assert_calm(text)
+
+
+def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
+    qtbot, plugin, console, otp, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+):
+    """The bastion (2FA) drops: the code it asks for belongs to the console behind it, which
+    says it waits for the user; the code restores the console through the bastion."""
+    ssh = ssh_home / ".ssh"
+    (ssh / "config").write_text(
+        f"Host bastion\n    HostName 127.0.0.1\n    Port {otp.server.port}\n"
+        f"    User {otp.server.user}\n    IdentityFile {otp.server.user_key}\n"
+    )
+    (ssh / "known_hosts").write_text(otp.server.host_key_line() + sshd.host_key_line())
+    plugin.get_container().close_all_tunnels()
+    km = kernel_factory(directory=remote_dir)
+    dialog = open_dialog(qtbot, plugin)
+    fill_remote_form(dialog, sshd, remote_dir)  # the lab: its own key, given in the dialog
+    dialog.remote_group.jump.setText("bastion")
+    dialog.cf.setText(km.connection_file)
+    asked = []
+
+    def answer():
+        prompt = QApplication.activeModalWidget()
+        if isinstance(prompt, LoginPromptDialog) and prompt not in asked:
+            asked.append(prompt)
+            assert prompt.parent() is dialog
+            prompt.fields[0].setText(otp.code())
+            qtbot.mouseClick(prompt.ok_button, Qt.LeftButton)
+
+    timer = QTimer()
+    timer.timeout.connect(answer)
+    timer.start(50)
+    try:
+        client = connect_and_wait(qtbot, plugin, console, dialog)
+    finally:
+        timer.stop()
+    shell = wait_ready(qtbot, client)
+    run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
+    assert len(asked) == 1
+
+    otp.server.kill_connections()  # the bastion's link: the lab's goes with it
+    qtbot.waitUntil(lambda: len(open_login_prompts()) == 1, timeout=60000)
+    [prompt] = open_login_prompts()
+    assert prompt.parent() is client and not prompt.isModal()
+    assert prompt.windowTitle().endswith(f"bastion ({otp.server.address})")
+    assert client.get_name() in prompt.context.text()
+    qtbot.waitUntil(lambda: "(waiting for your code...)" in tab_text(console, client))
+    qtbot.wait(3000)  # the lab's own retries meanwhile must not hide the wait
+    assert "(waiting for your code...)" in tab_text(console, client)
+    assert f"bastion ({otp.server.address}) asks for your one-time code" in (
+        shell._control.toPlainText()
+    )
+    prompt.fields[0].setText(otp.code(1))
+    qtbot.mouseClick(prompt.ok_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab_text(console, client) == client.get_name(), timeout=90000)
+    code = "print('pid', os.getpid(), 'via bastion')"
+    text = run(qtbot, shell, code, f"pid {km.provisioner.pid} via bastion", timeout=60000)
+    assert_calm(text)

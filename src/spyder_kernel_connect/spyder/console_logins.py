@@ -46,12 +46,18 @@ class ConsoleLogins:
         """A reconnect's question goes to its consoles; a connect attempt's to the dialog
         (None: the prompter's default)."""
         container = self.plugin.get_container()
-        down = [g for g in self.plugin.outage_guards.values() if g.outage]
-        # The host asking is the consoles' own host; else one of their jump hosts asks.
-        guards = [g for g in down if g.tunnel.session.label in request.host]
+        # The reconnecting session asking, and every console that goes through it: its
+        # own host's, or the consoles behind it when it is a jump host.
+        asking = container.service.manager.sessions_asking(request.host)
+        guards = [
+            g
+            for g in self.plugin.outage_guards.values()
+            if set(_route(g.tunnel.session)) & set(asking)
+        ]
         attempt = container.dialog is not None and container.dialog.busy
-        if not guards and not attempt:
-            guards = down
+        if not guards and not asking and not attempt:
+            # Not a session we know of: a console that lost its link is the likeliest.
+            guards = [g for g in self.plugin.outage_guards.values() if g.outage]
         if not guards:
             return None
         names = [self._client_name(g) for g in guards]
@@ -95,11 +101,13 @@ class ConsoleLogins:
         return self.plugin.outage_guards.get(shell) if shell is not None else None
 
     def update_action(self) -> None:
-        """Shown on our tunnelled consoles; enabled while the connection has given up."""
+        """Shown on our tunnelled consoles; enabled while the connection has given up
+        (or its login, maybe a jump host's, was cancelled)."""
         guard = self.guard_of_current()
         self.reconnect_action.setVisible(guard is not None)
         self.reconnect_action.setEnabled(
-            guard is not None and guard.tunnel.session.state is TunnelState.DOWN
+            guard is not None
+            and (guard.login_cancelled or guard.tunnel.session.state is TunnelState.DOWN)
         )
 
     def reconnect_current(self) -> None:
@@ -109,3 +117,12 @@ class ConsoleLogins:
         manager = self.plugin.get_container().service.manager
         if manager.retry(guard.tunnel.session):
             guard.retrying()
+
+
+def _route(session: Any) -> list:
+    """A session and the jump hosts' sessions it goes through, nearest first."""
+    route = []
+    while session is not None and session not in route:
+        route.append(session)
+        session = getattr(session, "via", None)
+    return route

@@ -137,6 +137,7 @@ class ConsoleOutageGuard(QObject):
         self.login_cancelled = False  # the user cancelled this reconnect's login
         self.waiting_for_login = False  # a login question for this console is open
         self._show_tab_suffix = show_tab_suffix or (lambda suffix: None)
+        self._waiting_suffix = ""
         self.pending = False  # a command is held at the prompt
         self.notices: list[str] = []  # what was shown, in order (for tests and logs)
         self._hooked_channel: Any = None
@@ -212,12 +213,13 @@ class ConsoleOutageGuard(QObject):
                 self._notify(outage_notice(self.label))
             if state is TunnelState.DOWN:
                 self.waiting_for_login = False
-                cancelled = self.login_cancelled
-                self._notify(
-                    login_cancelled_notice(self.label) if cancelled else gave_up_notice(self.label)
-                )
-            if self.login_cancelled:  # over the tab's generic "(connection lost)"
+                if not self.login_cancelled:  # a cancelled login said so already
+                    self._notify(gave_up_notice(self.label))
+            # Over the tab's generic "(reconnecting...)"/"(connection lost)": the user's turn.
+            if self.login_cancelled:
                 self._show_tab_suffix(CANCELLED_SUFFIX)
+            elif self.waiting_for_login and self._waiting_suffix:
+                self._show_tab_suffix(self._waiting_suffix)
         elif state is TunnelState.UP and self.outage:
             self.outage = False
             self.login_cancelled = self.waiting_for_login = False
@@ -228,10 +230,13 @@ class ConsoleOutageGuard(QObject):
     # ---- A reconnect that needs the user (GUI thread, from the login prompter)
     def login_asked(self, request: Any) -> None:
         """The reconnect's server asks the user something: say so, in the console and tab."""
+        if not self.outage:  # a jump host asked before this console's link was seen to drop
+            self.on_state(TunnelState.RECONNECTING)
         self.login_cancelled = False
         self.waiting_for_login = True
+        self._waiting_suffix = waiting_suffix(request)
         self._notify(login_wait_notice(request))
-        self._show_tab_suffix(waiting_suffix(request))
+        self._show_tab_suffix(self._waiting_suffix)
 
     def login_answered(self, answered: bool) -> None:
         self.waiting_for_login = False
@@ -239,6 +244,7 @@ class ConsoleOutageGuard(QObject):
             self._show_tab_suffix(" " + _("(reconnecting...)"))  # the answer is being checked
         else:
             self.login_cancelled = True
+            self._notify(login_cancelled_notice(self.label))
             self._show_tab_suffix(CANCELLED_SUFFIX)
 
     def retrying(self) -> None:

@@ -86,6 +86,7 @@ class SSHSession:
         self._supervisor: threading.Thread | None = None
         self.users = 0  # open KernelTunnels on this session
         self.pinned = False  # obtained through TunnelManager.session(): kept until closed
+        self.via: SSHSession | None = None  # the jump host's session it goes through, if any
 
     # -- lifecycle ------------------------------------------------------------------
 
