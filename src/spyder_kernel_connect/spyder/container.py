@@ -424,8 +424,14 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                label = self.jobs.label_for(path) or tab_label(connection)
-                self.sig_tab_label_changed.emit(path, label, suffix)
+                self.show_console_state(path, suffix)
+
+    def show_console_state(self, connection_file: str, suffix: str) -> None:
+        """The tab of the console on ``connection_file`` reads its label + ``suffix``."""
+        connection = self.connections.get(connection_file)
+        if connection is not None:
+            label = self.jobs.label_for(connection_file) or tab_label(connection)
+            self.sig_tab_label_changed.emit(connection_file, label, suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:

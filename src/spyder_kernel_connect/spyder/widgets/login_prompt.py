@@ -30,11 +30,17 @@ from spyder_kernel_connect.spyder.widgets.prompt_layout import lay_out_prompt
 class LoginPromptDialog(QDialog):
     """Shows one ``ssh.prompts.LoginRequest``; ``answers()`` after it was accepted."""
 
-    def __init__(self, parent: QWidget | None, request: Any) -> None:
+    def __init__(self, parent: QWidget | None, request: Any, context: str = "") -> None:
         super().__init__(parent)
         self.request = request
         self.setObjectName("login_prompt_dialog")
         self.setWindowTitle(_("SSH login: {host}").format(host=request.host))
+        # Ours, not the server's: what this login is for (the console reconnecting).
+        self.context = QLabel(context)
+        self.context.setObjectName("login_context")
+        self.context.setTextFormat(Qt.PlainText)
+        self.context.setWordWrap(True)
+        self.context.setVisible(bool(context))
         self.setModal(True)
         self.setMinimumWidth(460)
 
@@ -80,7 +86,7 @@ class LoginPromptDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         icon = "lock" if request.prompts else "wait"
-        parts = [heading, self.title, self.instructions, form]
+        parts = [self.context, heading, self.title, self.instructions, form]
         lay_out_prompt(self, icon, 40, parts, self.buttons)
         if self.fields:
             self.fields[0].setFocus()
