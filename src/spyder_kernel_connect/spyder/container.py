@@ -27,7 +27,6 @@ from spyder_kernel_connect.service import (
     Progress,
 )
 from spyder_kernel_connect.settings import (
-    AUTH_PASSWORD,
     ConnectionSettings,
     PresetStore,
     SecretStore,
@@ -162,8 +161,8 @@ class KernelConnectContainer(PluginMainContainer):
         self._pending_save = (settings, save_as)
         keyring_missing = settings.remote and save_as and not self.presets.secrets.available
         if self.dialog is not None and keyring_missing:
-            secret = "password" if settings.auth == AUTH_PASSWORD else "passphrase"
-            self.dialog.show_notice(no_keyring_text((secret,), self.presets.secrets.problem))
+            problem = self.presets.secrets.problem
+            self.dialog.show_notice(no_keyring_text((settings.secret_field,), problem))
         message = _("Starting a kernel on {}...").format(settings.hostname) if start else None
         # The dialog's live preview already looked the text up and read the file: reuse it.
         resolution = getattr(self.dialog, "resolution", None)
@@ -296,13 +295,13 @@ class KernelConnectContainer(PluginMainContainer):
         if self.host_key_dialog is not None:
             self.host_key_dialog.reject()
         if self.dialog is not None:
-            self.dialog.progress_label.setText(_("Cancelling..."))
+            self.dialog.set_progress(_("Cancelling..."))
 
     def _on_progress(self, progress: Progress | str) -> None:
         if self.dialog is not None and self.dialog.busy:
             # SLURM jobs report their queue state in words already.
             text = progress if isinstance(progress, str) else progress_text(progress)
-            self.dialog.progress_label.setText(text)
+            self.dialog.set_progress(text)
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -386,7 +385,7 @@ class KernelConnectContainer(PluginMainContainer):
 
         dialog.finished.connect(answered)
         if self.dialog is not None:
-            self.dialog.progress_label.setText(_("Waiting for your decision on the host key..."))
+            self.dialog.set_progress(_("Waiting for your decision on the host key..."))
         dialog.open()
 
     # ---- Tunnels
@@ -425,8 +424,14 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                label = self.jobs.label_for(path) or tab_label(connection)
-                self.sig_tab_label_changed.emit(path, label, suffix)
+                self.show_console_state(path, suffix)
+
+    def show_console_state(self, connection_file: str, suffix: str) -> None:
+        """The tab of the console on ``connection_file`` reads its label + ``suffix``."""
+        connection = self.connections.get(connection_file)
+        if connection is not None:
+            label = self.jobs.label_for(connection_file) or tab_label(connection)
+            self.sig_tab_label_changed.emit(connection_file, label, suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:

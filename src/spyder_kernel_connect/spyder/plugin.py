@@ -16,6 +16,7 @@ from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 
 from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
+from spyder_kernel_connect.spyder.console_logins import RECONNECT_ACTION, ConsoleLogins
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
 from spyder_kernel_connect.spyder.project_sync import ProjectSyncs
@@ -66,6 +67,8 @@ class KernelConnect(SpyderPluginV2):
         self.outage_guards: dict[ShellWidget, ConsoleOutageGuard] = {}
         # shellwidget -> its project sync (edit here, run there), for remote consoles with one
         self.project_syncs = ProjectSyncs(self)
+        # A reconnect's login question (2FA) shown by its console; the tabs' Reconnect
+        self.console_logins = ConsoleLogins(self)
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -102,6 +105,12 @@ class KernelConnect(SpyderPluginV2):
             section=IPythonConsoleWidgetTabsContextMenuSections.Edit,
         )
         tabs_menu.aboutToShow.connect(self._update_project_sync_action)
+        widget.add_item_to_menu(
+            self.console_logins.reconnect_action,
+            menu=tabs_menu,
+            section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
+        )
+        tabs_menu.aboutToShow.connect(self.console_logins.update_action)
 
     def _update_project_sync_action(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
@@ -122,6 +131,8 @@ class KernelConnect(SpyderPluginV2):
         menu.remove_action(KernelConnectActions.ConnectToKernel)
         menu.remove_action(KernelConnectActions.ProjectFolderSync)
         menu.aboutToShow.disconnect(self._update_project_sync_action)
+        menu.remove_action(RECONNECT_ACTION)
+        menu.aboutToShow.disconnect(self.console_logins.update_action)
 
     # ---- Consoles menu
     @on_plugin_available(plugin=Plugins.MainMenu)
@@ -171,7 +182,14 @@ class KernelConnect(SpyderPluginV2):
             label = tab_label(connection)
             self._set_tab_label(connection.connection_file, label)
             shell = client.shellwidget
-            self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
+            path = connection.connection_file
+            self.outage_guards[shell] = ConsoleOutageGuard(
+                shell,
+                connection.tunnel,
+                label,
+                self,
+                lambda suffix: self.get_container().show_console_state(path, suffix),
+            )
             if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
                 self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
             if connection.sync_folders:
