@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,9 +264,16 @@ def sshd_password_user(sshd):
 
 @pytest.fixture
 def ssh_home(tmp_path, monkeypatch):
-    """A private $HOME (empty ~/.ssh) and no ssh-agent: tests never read the user's keys."""
+    """A private $HOME (empty ~/.ssh) and no ssh-agent: tests never read the user's keys.
+
+    Also a private $XDG_RUNTIME_DIR: CLI tunnels share connections through control
+    sockets there, and must never find another test's."""
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True, mode=0o700)
     monkeypatch.setenv("HOME", str(home))
+    # Short, as real ones are (/run/user/1000): Unix socket paths are limited to ~107 bytes.
+    runtime = tempfile.mkdtemp(prefix="run-", dir="/tmp")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+    yield home
+    shutil.rmtree(runtime, ignore_errors=True)

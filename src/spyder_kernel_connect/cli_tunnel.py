@@ -33,8 +33,13 @@ def host_key_decider(accept_new_host_key: bool, stderr: TextIO | None = None) ->
     return decide
 
 
-def serve_tunnel(request: ConnectRequest, accept_new_host_key: bool, shutdown_on_exit: bool) -> int:
-    """Print the local connection file (first stdout line), run until SIGINT/SIGTERM."""
+def serve_tunnel(
+    request: ConnectRequest, accept_new_host_key: bool, shutdown_on_exit: bool, share: bool = True
+) -> int:
+    """Print the local connection file (first stdout line), run until SIGINT/SIGTERM.
+
+    ``share``: use another tunnel's connection to the same destination if one serves it,
+    and serve ours to later ones (ssh/control.py)."""
     stop = threading.Event()
     serving = threading.Event()
 
@@ -52,12 +57,18 @@ def serve_tunnel(request: ConnectRequest, accept_new_host_key: bool, shutdown_on
         host_key_decider(accept_new_host_key),
         on_state=report,
         prompt_handler=terminal_prompt_handler(stop),
+        share_connections=share,
     )
     connection = None
     try:
         connection = service.connect(request, cancel=stop)
         tunnel = connection.tunnel
         label = tunnel.session.label
+        if getattr(tunnel.session, "shared", False):
+            print(
+                f"Sharing the SSH connection of another tunnel to {label} (no new login).",
+                file=sys.stderr,
+            )
         if connection.started is not None:
             keep = "stopped" if shutdown_on_exit else "left running"
             print(

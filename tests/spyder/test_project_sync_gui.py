@@ -62,6 +62,8 @@ def mapped_console(
     km = kernel_factory(directory=remote_dir, module="spyder_kernels.console")
     dialog = open_dialog(qtbot, plugin)
     fill_remote_form(dialog, sshd, remote_dir)
+    dialog.save_check.setChecked(True)  # a saved connection: the tab's menu edits it too
+    dialog.save_name.setText("synced lab")
     dialog.cf.setText(km.connection_file)
     section = dialog.remote_group.project_folders
     section.enabled_box.setChecked(True)
@@ -136,3 +138,178 @@ def test_clicked_traceback_and_breakpoints_use_local_files(
     shell.pdb_execute_command("c")
     qtbot.waitUntil(lambda: not shell.is_debugging(), timeout=60000)
     CONF.set("debugger", "breakpoints", {})
+
+
+def open_tab_menu(qtbot, console, client):
+    """Right-click the console's tab, as a user does: that tab becomes current and its
+    context menu shows. Returns the menu."""
+    from qtpy.QtGui import QContextMenuEvent
+    from qtpy.QtWidgets import QApplication
+
+    widget = console.get_widget()
+    tabs, bar = widget.tabwidget, widget.tabwidget.tabBar()
+    center = bar.tabRect(widget.get_client_index_from_id(id(client))).center()
+    QApplication.sendEvent(
+        tabs, QContextMenuEvent(QContextMenuEvent.Mouse, center, bar.mapToGlobal(center))
+    )
+    qtbot.waitUntil(tabs.menu.isVisible)
+    assert console.get_current_client() is client
+    return tabs.menu
+
+
+def menu_entry(menu, text: str = "Project folder sync…"):
+    for action in menu.actions():
+        if action.text() == text:
+            return action
+    pytest.fail(f"{text!r} is not in the tab menu: {[a.text() for a in menu.actions()]}")
+
+
+def folders_dialog(qtbot, console):
+    """The "Project folder sync" dialog the tab's menu opened."""
+    from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersDialog
+
+    def shown():
+        return [d for d in console.get_widget().findChildren(ProjectFoldersDialog) if d.isVisible()]
+
+    qtbot.waitUntil(lambda: bool(shown()))
+    return shown()[0]
+
+
+def choose_folders(qtbot, console, client, local, host) -> None:
+    """Tab menu -> "Project folder sync…" -> the folders (None: untick) -> OK."""
+    from qtpy.QtCore import Qt
+
+    menu = open_tab_menu(qtbot, console, client)
+    entry = menu_entry(menu)
+    assert entry.isVisible()
+    menu.hide()
+    entry.trigger()
+    dialog = folders_dialog(qtbot, console)
+    section = dialog.section
+    section.enabled_box.setChecked(local is not None)
+    if local is not None:
+        section.local_dir.setText(str(local))
+        section.remote_dir.setText(str(host))
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Ok), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_tab_menu_changes_and_turns_off_the_mapping(
+    qtbot, plugin, console, mapped_console, tmp_path
+):
+    shell, project, _host = mapped_console
+    client = next(c for c in console.get_clients() if c.shellwidget is shell)
+    presets = plugin.get_container().presets
+    assert presets.load("synced lab").sync_local_dir == str(project)
+
+    # A wrong folder is refused in the dialog, with the reason; nothing changes.
+    menu = open_tab_menu(qtbot, console, client)
+    entry = menu_entry(menu)
+    menu.hide()
+    entry.trigger()
+    dialog = folders_dialog(qtbot, console)
+    dialog.section.local_dir.setText(str(tmp_path / "no such folder"))
+    dialog.accept()
+    assert dialog.isVisible() and "does not exist" in dialog.problem.text()
+    dialog.reject()
+    assert plugin.project_syncs.by_shell[shell].project.local_dir == str(project)
+
+    # Change: the new folder is pushed at once, later saves go there, the preset follows.
+    other, other_host = tmp_path / "other", tmp_path / "on-host" / "other"
+    write(other / "mod.py", "def f():\n    return 10\n")
+    write(other / "main.py", "import mod\nprint('other', mod.f())\n")
+    old_sync = plugin.project_syncs.by_shell[shell]
+    choose_folders(qtbot, console, client, other, other_host)
+    wait_text(qtbot, shell, f"Project {other} synced to")
+    assert (other_host / "mod.py").read_text() == "def f():\n    return 10\n"
+    assert old_sync._watcher is None or not old_sync._watcher.is_alive()  # the old one stopped
+    saved = presets.load("synced lab")
+    assert (saved.sync_local_dir, saved.sync_remote_dir) == (str(other), str(other_host))
+    write(other / "mod.py", "def f():\n    return 11\n")
+    run_file(qtbot, console, shell, other / "main.py")
+    wait_text(qtbot, shell, "other 11")
+    assert f"file {other_host}" not in text_of(shell)
+
+    # Off: the watcher stops, saves stay local, the preset forgets the folders.
+    sync = plugin.project_syncs.by_shell[shell]
+    choose_folders(qtbot, console, client, None, None)
+    wait_text(qtbot, shell, "Project sync turned off")
+    assert shell not in plugin.project_syncs.by_shell
+    assert not sync._watcher.is_alive() and not sync.live._thread.is_alive()
+    assert presets.load("synced lab").sync_local_dir == ""
+    write(other / "mod.py", "def f():\n    return 12\n")
+    assert (other_host / "mod.py").read_text() == "def f():\n    return 11\n"
+
+    # Set again from the menu: back on, pushed again (the local edit made while off).
+    choose_folders(qtbot, console, client, other, other_host)
+    qtbot.waitUntil(lambda: (other_host / "mod.py").read_text().endswith("12\n"), timeout=60000)
+
+
+def test_tab_menu_entry_only_on_remote_consoles(qtbot, console, mapped_console):
+    shell, _project, _host = mapped_console
+    others = [c for c in console.get_clients() if c.shellwidget is not shell]
+    if not others:
+        console.create_new_client()
+        others = [c for c in console.get_clients() if c.shellwidget is not shell]
+    local = others[0]
+    menu = open_tab_menu(qtbot, console, local)
+    assert not menu_entry(menu).isVisible()
+    menu.hide()
+
+
+def click_line(qtbot, shell, needle: str) -> None:
+    """Click, with the mouse, the console's last line containing ``needle``."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtGui import QTextCursor
+
+    control = shell._control
+    document = control.document()
+    block = document.lastBlock()
+    while block.isValid() and needle not in block.text():
+        block = block.previous()
+    assert block.isValid(), f"no line with {needle!r}"
+    cursor = QTextCursor(block)
+    cursor.movePosition(QTextCursor.EndOfBlock)
+    control.setTextCursor(cursor)
+    control.ensureCursorVisible()
+    qtbot.wait(50)
+    cursor.setPosition(block.position() + block.text().index(needle) + 2)
+    point = control.cursorRect(cursor).center()
+    qtbot.mouseClick(control.viewport(), Qt.LeftButton, pos=point)
+
+
+def test_errors_show_local_paths_and_click_to_the_local_file(
+    qtbot, main_window, console, mapped_console
+):
+    from spyder.api.plugins import Plugins
+
+    shell, project, host = mapped_console
+    write(
+        project / "bad.py",
+        """\
+        import sys
+
+        import mod
+
+        def g():
+            raise ValueError(f"bad value in {mod.__file__}")
+
+        print("ran", __file__)
+        sys.stderr.write(f"warning from {mod.__file__}\\n")
+        g()
+        """,
+    )
+    run_file(qtbot, console, shell, project / "bad.py")
+    wait_text(qtbot, shell, "ValueError")
+    qtbot.waitUntil(lambda: not shell._executing, timeout=30000)
+    output = text_of(shell).split("ran ", 1)[1]
+    assert output.startswith(str(host / "bad.py"))  # stdout: the program's own data, as is
+    assert f"warning from {project / 'mod.py'}" in output  # stderr: local
+    assert f"bad value in {project / 'mod.py'}" in output  # the error's message: local
+    assert str(project / "bad.py") in output  # the traceback's frames: local
+    assert str(host) not in output.split("\n", 1)[1]  # nothing after the stdout line
+
+    # Clicking the traceback's frame opens the local file in the editor, at its line.
+    editor = main_window.get_plugin(Plugins.Editor)
+    click_line(qtbot, shell, str(project / "bad.py"))
+    qtbot.waitUntil(lambda: editor.get_current_filename() == str(project / "bad.py"), timeout=10000)

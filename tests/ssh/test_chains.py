@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import time
 
 import pytest
@@ -83,6 +84,34 @@ def test_jump_option_like_ssh_J(chain, remote_kernel, tmp_path):
         assert str(chain.target.directory.name) in session.sftp().listdir(
             str(chain.target.directory.parent)
         )
+
+
+def key_fingerprint(path) -> str:
+    """``SHA256:…`` of a key file, as sshd logs it (OpenSSH's own ssh-keygen says it)."""
+    out = subprocess.run(["ssh-keygen", "-lf", str(path)], capture_output=True, text=True)
+    return out.stdout.split()[1]
+
+
+def test_key_given_with_i_goes_to_the_target_only(chain):
+    """``-i k -J bastion,login``: as OpenSSH (whose jump ``ssh -W`` gets no ``-i``), each
+    jump host logs in with its own config entry's key; k is never offered to them."""
+    given = key_fingerprint(chain.target.user_key)
+    before = {hop: len(getattr(chain, hop).log_text()) for hop in ("bastion", "login", "target")}
+    target = chain.ssh_target(
+        "127.0.0.1",
+        port=chain.target.port,
+        user=chain.users["target"],
+        identity_file=str(chain.target.user_key),
+        jump="bastion,login",
+    )
+    with chain_manager(Decider(chain.login.port)) as manager:
+        assert manager.session(target).run("echo through")[1] == "through\n"
+    logs = {hop: getattr(chain, hop).log_text()[start:] for hop, start in before.items()}
+    assert f"Accepted publickey for {chain.users['target']}" in logs["target"]
+    assert given in logs["target"]
+    for hop in ("bastion", "login"):
+        assert f"Accepted publickey for {chain.users[hop]}" in logs[hop]
+        assert given not in logs[hop], logs[hop]  # not even offered and refused
 
 
 def test_jump_option_none_connects_directly(chain):

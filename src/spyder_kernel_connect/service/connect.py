@@ -62,6 +62,7 @@ class Connection:
     # Edit here, run there: (local project folder, folder on the host), set by the GUI from
     # the form; the console keeps them in sync over ``tunnel.session``.
     sync_folders: tuple[str, str] | None = None
+    preset: str = ""  # the saved connection it was opened from ("" if none), set by the GUI
     job: RunningJob | None = None  # the batch job (SLURM) the kernel runs in
 
     @property

@@ -84,6 +84,19 @@ class PresetStore:
             return SaveOutcome(True)
         return SaveOutcome(False, tuple(unsaved), self.secrets.problem)
 
+    def update_fields(self, name: str, **fields: Any) -> None:
+        """Change public fields of a saved connection, e.g. its project folders (secrets
+        are left as they are in the keyring)."""
+        data = self._data()
+        stored = data["presets"].get(name)
+        if stored is None:
+            raise InvalidPresetName(f"There is no saved connection named {name!r}.")
+        settings = ConnectionSettings.from_dict(stored)
+        for field, value in fields.items():
+            setattr(settings, field, value)
+        data["presets"][name] = settings.public_dict()
+        self._write(data)
+
     def rename(self, old: str, new: str) -> None:
         new = self._check_name(new)
         data = self._data()

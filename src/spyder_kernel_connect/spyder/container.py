@@ -27,7 +27,6 @@ from spyder_kernel_connect.service import (
     Progress,
 )
 from spyder_kernel_connect.settings import (
-    AUTH_PASSWORD,
     ConnectionSettings,
     PresetStore,
     SecretStore,
@@ -52,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 class KernelConnectActions:
     ConnectToKernel = "kernel_connect_connect_to_kernel"
+    ProjectFolderSync = "kernel_connect_project_folder_sync"
 
 
 class KernelConnectContainer(PluginMainContainer):
@@ -159,8 +159,8 @@ class KernelConnectContainer(PluginMainContainer):
         self._pending_save = (settings, save_as)
         keyring_missing = settings.remote and save_as and not self.presets.secrets.available
         if self.dialog is not None and keyring_missing:
-            secret = "password" if settings.auth == AUTH_PASSWORD else "passphrase"
-            self.dialog.show_notice(no_keyring_text((secret,), self.presets.secrets.problem))
+            problem = self.presets.secrets.problem
+            self.dialog.show_notice(no_keyring_text((settings.secret_field,), problem))
         message = _("Starting a kernel on {}...").format(settings.hostname) if start else None
         # The dialog's live preview already looked the text up and read the file: reuse it.
         resolution = getattr(self.dialog, "resolution", None)
@@ -275,11 +275,11 @@ class KernelConnectContainer(PluginMainContainer):
         if self.host_key_dialog is not None:
             self.host_key_dialog.reject()
         if self.dialog is not None:
-            self.dialog.progress_label.setText(_("Cancelling..."))
+            self.dialog.set_progress(_("Cancelling..."))
 
     def _on_progress(self, progress: Progress) -> None:
         if self.dialog is not None and self.dialog.busy:
-            self.dialog.progress_label.setText(progress_text(progress))
+            self.dialog.set_progress(progress_text(progress))
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -305,6 +305,7 @@ class KernelConnectContainer(PluginMainContainer):
             return
         settings, save_as = self._pending_save or (None, "")
         if connection.tunnel is not None:
+            connection.preset = save_as
             if settings is not None and settings.sync_local_dir.strip():
                 connection.sync_folders = (
                     settings.sync_local_dir.strip(),
@@ -360,7 +361,7 @@ class KernelConnectContainer(PluginMainContainer):
 
         dialog.finished.connect(answered)
         if self.dialog is not None:
-            self.dialog.progress_label.setText(_("Waiting for your decision on the host key..."))
+            self.dialog.set_progress(_("Waiting for your decision on the host key..."))
         dialog.open()
 
     # ---- Tunnels
@@ -396,7 +397,14 @@ class KernelConnectContainer(PluginMainContainer):
         suffix = tab_suffix(event)
         for path, connection in list(self.connections.items()):
             if connection.tunnel is not None and tunnel_matches(connection.tunnel, event):
-                self.sig_tab_label_changed.emit(path, tab_label(connection), suffix)
+                self.show_console_state(path, suffix)
+
+    def show_console_state(self, connection_file: str, suffix: str) -> None:
+        """The tab of the console on ``connection_file`` reads its label + ``suffix`` (the
+        plugin names a SLURM job's console by its job)."""
+        connection = self.connections.get(connection_file)
+        if connection is not None:
+            self.sig_tab_label_changed.emit(connection_file, tab_label(connection), suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:

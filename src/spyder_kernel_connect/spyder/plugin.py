@@ -16,6 +16,7 @@ from spyder.plugins.mainmenu.api import ApplicationMenus, ConsolesMenuSections
 
 from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
+from spyder_kernel_connect.spyder.console_logins import RECONNECT_ACTION, ConsoleLogins
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
@@ -67,6 +68,8 @@ class KernelConnect(SpyderPluginV2):
         self.outage_guards: dict[ShellWidget, ConsoleOutageGuard] = {}
         # shellwidget -> its project sync (edit here, run there), for remote consoles with one
         self.project_syncs = ProjectSyncs(self)
+        # A reconnect's login question (2FA) shown by its console; the tabs' Reconnect
+        self.console_logins = ConsoleLogins(self)
         # Consoles on kernels in SLURM jobs: time left, job end, cancel the job on close.
         self.job_consoles = JobConsoles(container.service, self.get_main() or container, self)
         self.job_consoles.sig_tab_label_changed.connect(self._set_tab_label)
@@ -90,6 +93,31 @@ class KernelConnect(SpyderPluginV2):
             section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
             before=IPythonConsoleWidgetActions.ConnectToKernel,
         )
+        # "Project folder sync…" on a remote console's tab (set, change or turn off).
+        self.project_sync_action = container.create_action(
+            KernelConnectActions.ProjectFolderSync,
+            text=_("Project folder sync…"),
+            tip=_("Keep a local project folder in sync with this console's host"),
+            triggered=lambda: self.project_syncs.edit(console, container),
+        )
+        tabs_menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
+        widget.add_item_to_menu(
+            self.project_sync_action,
+            menu=tabs_menu,
+            section=IPythonConsoleWidgetTabsContextMenuSections.Edit,
+        )
+        tabs_menu.aboutToShow.connect(self._update_project_sync_action)
+        widget.add_item_to_menu(
+            self.console_logins.reconnect_action,
+            menu=tabs_menu,
+            section=IPythonConsoleWidgetTabsContextMenuSections.Consoles,
+        )
+        tabs_menu.aboutToShow.connect(self.console_logins.update_action)
+
+    def _update_project_sync_action(self) -> None:
+        console = self.get_plugin(Plugins.IPythonConsole)
+        remote = self.project_syncs.connection_of_current(console, self.get_container())
+        self.project_sync_action.setVisible(remote is not None)
 
     @on_plugin_teardown(plugin=Plugins.IPythonConsole)
     def on_ipython_console_teardown(self) -> None:
@@ -100,6 +128,10 @@ class KernelConnect(SpyderPluginV2):
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
         menu.remove_action(KernelConnectActions.ConnectToKernel)
+        menu.remove_action(KernelConnectActions.ProjectFolderSync)
+        menu.aboutToShow.disconnect(self._update_project_sync_action)
+        menu.remove_action(RECONNECT_ACTION)
+        menu.aboutToShow.disconnect(self.console_logins.update_action)
 
     def _console_hooks(self, console) -> list[tuple]:
         """(console signal, our slot): every console gets the UMR; a closed one's tunnel,
@@ -163,7 +195,14 @@ class KernelConnect(SpyderPluginV2):
             label = tab_label(connection)
             self._set_tab_label(connection.connection_file, label)
             shell = client.shellwidget
-            self.outage_guards[shell] = ConsoleOutageGuard(shell, connection.tunnel, label, self)
+            path = connection.connection_file
+            self.outage_guards[shell] = ConsoleOutageGuard(
+                shell,
+                connection.tunnel,
+                label,
+                self,
+                lambda suffix: self.get_container().show_console_state(path, suffix),
+            )
             if connection.job is not None:  # a kernel in a SLURM job
                 self.job_consoles.open(client, connection, self.outage_guards[shell])
             if connection.sync_folders:

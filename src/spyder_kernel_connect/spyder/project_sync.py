@@ -10,7 +10,11 @@ console's own SSH session):
 - paths are mapped: ``%runfile``/``%debugfile``/``%runcell``/``%debugcell`` and ``--wdir``
   name the host's copy; the kernel's requests for a file's code or a cell, its debugger
   steps and the tracebacks a user clicks name the local file; breakpoints set in the local
-  editor are sent for the host's files.
+  editor are sent for the host's files;
+- errors are shown with local paths: the kernel's error messages (tracebacks) and its
+  stderr are rewritten as they arrive, before the console prints them, so what a user reads
+  and clicks names the file in the editor. Standard output is left alone: it is the
+  program's data (``print(__file__)`` says where the code really runs).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from spyder.api.translations import _
 from spyder.config.manager import CONF
 
 from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersDialog
 from spyder_kernel_connect.sync import Conflict, LiveSync, ProjectSync, Resolution, SyncEvent
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,7 @@ class ConsoleProjectSync(QObject):
         self._watcher: threading.Thread | None = None
         self._restore: list[Callable[[], None]] = []
         self._progress: QProgressDialog | None = None
+        self._remote_pattern: tuple[str, re.Pattern] | None = None
         self._sig_release.connect(self._release, Qt.QueuedConnection)
         self._sig_progress.connect(self._show_progress, Qt.QueuedConnection)
         self._sig_pushed.connect(self._initial_push_done, Qt.QueuedConnection)
@@ -180,6 +186,14 @@ class ConsoleProjectSync(QObject):
             shell.kernel_comm_handlers[handler_id] = wrapped
             comm.register_call_handler(handler_id, wrapped)
             self._restore.append(self._unwrap(handler_id, original))
+        # qtconsole looks handlers up by name per message (``_handle_<msg_type>``).
+        for name, translate in (
+            ("_handle_error", self._local_error),
+            ("_handle_stream", self._local_stream),
+        ):
+            handler = getattr(shell, name)
+            setattr(shell, name, lambda msg, h=handler, t=translate: h(t(msg)))
+            self._restore.append(lambda n=name, h=handler: setattr(shell, n, h))
         refresh = shell.refresh_from_pdb
         shell.refresh_from_pdb = lambda state: refresh(self._local_pdb_state(state))
         self._restore.append(lambda: setattr(shell, "refresh_from_pdb", refresh))
@@ -208,6 +222,39 @@ class ConsoleProjectSync(QObject):
         return TRACEBACK_PATH.sub(
             lambda m: m.group(0).replace(m.group(1), self._local(m.group(1))), text
         )
+
+    def local_text(self, text: str) -> str:
+        """``text`` with every path under the host's folder made the local file's path."""
+        remote = self.project.remote_dir
+        if remote not in text:
+            return text
+        if self._remote_pattern is None or self._remote_pattern[0] != remote:
+            # The folder, or a path under it; not a longer name ("/srv/proj2" for /srv/proj).
+            found = re.compile(re.escape(remote) + r"(?:/[^\s\"'\x1b:,()\[\]]*)?(?![\w.-])")
+            self._remote_pattern = (remote, found)
+        return self._remote_pattern[1].sub(lambda m: self._local(m.group(0)), text)
+
+    def _local_error(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if not isinstance(content, dict) or self.project.remote_dir.startswith("~"):
+            return msg
+        content = dict(content)
+        if isinstance(content.get("traceback"), list):
+            content["traceback"] = [
+                self.local_text(line) if isinstance(line, str) else line
+                for line in content["traceback"]
+            ]
+        if isinstance(content.get("evalue"), str):
+            content["evalue"] = self.local_text(content["evalue"])
+        return {**msg, "content": content}
+
+    def _local_stream(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if not isinstance(content, dict) or content.get("name") != "stderr":
+            return msg
+        if not isinstance(content.get("text"), str) or self.project.remote_dir.startswith("~"):
+            return msg
+        return {**msg, "content": {**content, "text": self.local_text(content["text"])}}
 
     # -- the gate ------------------------------------------------------------------------
 
@@ -361,8 +408,9 @@ class ProjectSyncs(QObject):
         super().__init__(parent)
         self.by_shell: dict = {}
 
-    def open(self, console, shell, connection) -> ConsoleProjectSync | None:
-        """Start syncing ``connection.sync_folders`` for a new console, at its first prompt."""
+    def open(self, console, shell, connection, now: bool = False) -> ConsoleProjectSync | None:
+        """Start syncing ``connection.sync_folders`` for a console: at its first prompt (a new
+        console), or ``now`` (a mapping set from the tab's menu)."""
         local, remote = connection.sync_folders
         try:
             project = ProjectSync(connection.tunnel.session, local, remote)
@@ -374,6 +422,9 @@ class ProjectSyncs(QObject):
         widget = console.get_widget()
         sync = ConsoleProjectSync(shell, project, go_to_error=widget.go_to_error, parent=self)
         self.by_shell[shell] = sync
+        if now:
+            sync.start(widget)
+            return sync
 
         def begin() -> None:
             shell.sig_prompt_ready.disconnect(begin)
@@ -382,6 +433,55 @@ class ProjectSyncs(QObject):
 
         shell.sig_prompt_ready.connect(begin)
         return sync
+
+    def edit(self, console, container) -> ProjectFoldersDialog | None:
+        """ "Project folder sync…" on a remote console's tab: ask for the folders (non-modal);
+        OK applies them (``apply``). None if the current console is not a remote one."""
+        connection = self.connection_of_current(console, container)
+        if connection is None:
+            return None
+        shell = console.get_current_client().shellwidget
+        dialog = ProjectFoldersDialog(
+            connection.label, connection.sync_folders, connection.preset, console.get_widget()
+        )
+        dialog.accepted.connect(
+            lambda: self.apply(console, shell, connection, dialog.folders(), container.presets)
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    @staticmethod
+    def connection_of_current(console, container):
+        """The tunnelled connection of the console whose tab is current, if it has one."""
+        client = console.get_current_client() if console is not None else None
+        handler = getattr(getattr(client, "shellwidget", None), "kernel_handler", None)
+        return container.connection_for(getattr(handler, "connection_file", None))
+
+    def apply(self, console, shell, connection, folders, presets) -> None:
+        """Use ``folders`` (or no sync: None) for this console from now on, and for the saved
+        connection it came from. A new mapping is pushed at once; the old one stops."""
+        if folders == connection.sync_folders and (shell in self.by_shell) == bool(folders):
+            return  # unchanged
+        self.drop(shell)
+        connection.sync_folders = folders
+        if connection.preset:
+            local, remote = folders or ("", "")
+            try:
+                presets.update_fields(
+                    connection.preset, sync_local_dir=local, sync_remote_dir=remote
+                )
+            except KernelConnectError as err:  # the preset was deleted meanwhile
+                self._say(shell, _("Saved connection not updated: {error}").format(error=err))
+        if folders:
+            self.open(console, shell, connection, now=True)
+        else:
+            self._say(shell, _("Project sync turned off: saves are no longer copied."))
+
+    @staticmethod
+    def _say(shell, text: str) -> None:
+        with contextlib.suppress(Exception):
+            shell._append_plain_text(f"\n{text}\n", before_prompt=True)
 
     @Slot(object)
     def drop(self, shell) -> None:

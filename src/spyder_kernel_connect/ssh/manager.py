@@ -101,6 +101,7 @@ class TunnelManager:
         latency: LatencyOptions | None = None,
         prompt_handler: PromptHandler | None = None,
         idle_timeout: float = 30.0,
+        share_connections: bool = False,
     ) -> None:
         """``latency``: the TCP and sshd Nagle switches of every connection (see
         LatencyOptions; all on by default). ``prompt_handler``: answers login questions
@@ -108,7 +109,11 @@ class TunnelManager:
         reconnect; called on a worker or supervisor thread, answers are never kept.
 
         ``idle_timeout``: a session used only through ``lease`` (listing kernels, a failed
-        attempt) closes this many seconds after its last use unless a tunnel uses it."""
+        attempt) closes this many seconds after its last use unless a tunnel uses it.
+
+        ``share_connections``: use the connection another process of this user already
+        has to the same destination (its control socket), and share ours once logged in
+        (ssh/control.py; the CLI's default, off with --no-control)."""
         self.host_key_decider = host_key_decider
         self.prompt_handler = prompt_handler
         self.on_state = on_state
@@ -123,6 +128,8 @@ class TunnelManager:
         self._lock = threading.Lock()
         self._connect_locks: dict[tuple, threading.Lock] = {}
         self._closing_all = False
+        self.share_connections = share_connections
+        self._masters: list = []  # control.ControlMaster serving our sessions to others
         # Process exit closes everything, even if the owner forgot to.
         ref = weakref.ref(self)
         self._atexit = lambda: (m := ref()) is not None and m.close_all()
@@ -215,6 +222,23 @@ class TunnelManager:
         with self._lock:
             return list(self._sessions.values())
 
+    def retry(self, session: SSHSession) -> bool:
+        """The user asks a session that gave up (DOWN) to reconnect; jump hosts that gave
+        up are retried too, since the session goes through one of them. False: nothing was
+        down."""
+        jumps = [s for s in self.sessions if s.pinned and s is not session]
+        retried = [s.retry() for s in jumps]  # oldest first: a hop before the hosts behind it
+        return session.retry() or any(retried)
+
+    def sessions_asking(self, asker: str) -> list[SSHSession]:
+        """The reconnecting sessions a login question comes from (``LoginRequest.host``)."""
+        return [
+            s
+            for s in self.sessions
+            if s.state is TunnelState.RECONNECTING
+            and (asker == s.label or asker.endswith(f"({s.label})"))
+        ]
+
     def close_all(self) -> None:
         """Close every tunnel and session; no thread, socket or file is left behind."""
         with self._lock:
@@ -223,6 +247,10 @@ class TunnelManager:
             self._idle_timers.clear()
         for timer in timers:
             timer.cancel()
+        with self._lock:
+            masters, self._masters = self._masters, []
+        for master in masters:  # clients see it at once and log in themselves
+            master.close()
         try:
             for tunnel in self.tunnels:
                 tunnel.close()
@@ -246,7 +274,9 @@ class TunnelManager:
 
     # -- internals ------------------------------------------------------------------
 
-    def _session_for(self, resolved: ResolvedTarget, cancel: threading.Event | None) -> SSHSession:
+    def _session_for(
+        self, resolved: ResolvedTarget, cancel: threading.Event | None, share: bool = True
+    ) -> SSHSession:
         # A host reached through a jump host is another connection than the same host direct.
         key = (*resolved.key, resolved.proxy_jump, resolved.proxy_command)
         with self._lock:
@@ -262,31 +292,73 @@ class TunnelManager:
                 session = self._sessions.get(key)
                 if session is not None and not session.closed:
                     return session
-            # "Accept once" trusts a host key for this connection (and its reconnects) only:
-            # the next session asks again, or reads known_hosts afresh.
-            accepted_once: dict[tuple[str, int], str] = {}
-            session = SSHSession(
-                resolved,
-                lambda resolved, cancel: self._connect(resolved, cancel, accepted_once),
-                self._emit,
-                self.keepalive_interval,
-                self.keepalive_timeout,
-                self.reconnect_timeout,
-            )
-            session.connect(cancel)
+            session = None
+            if share and self.share_connections:
+                session = self._shared_session(resolved, key)
+            if session is None:
+                session = self._login(resolved, cancel, share)
             with self._lock:
                 self._sessions[key] = session
             return session
+
+    def _shared_session(self, resolved: ResolvedTarget, key: tuple):
+        """Another process's connection to the destination, if one serves it (a
+        ControlSession standing in for an SSHSession), else None."""
+        from spyder_kernel_connect.ssh import control, control_client
+
+        return control_client.attach(
+            control.socket_path(key),
+            resolved,
+            key,
+            self._emit,
+            lambda cancel: self._login(resolved, cancel, share=True),
+        )
+
+    def _login(
+        self, resolved: ResolvedTarget, cancel: threading.Event | None, share: bool
+    ) -> SSHSession:
+        """A new SSH connection of our own; shared with our other processes if asked."""
+        key = (*resolved.key, resolved.proxy_jump, resolved.proxy_command)
+        # "Accept once" trusts a host key for this connection (and its reconnects) only:
+        # the next session asks again, or reads known_hosts afresh.
+        accepted_once: dict[tuple[str, int], str] = {}
+        session = SSHSession(
+            resolved,
+            lambda resolved, cancel: self._connect(resolved, cancel, accepted_once, session),
+            self._emit,
+            self.keepalive_interval,
+            self.keepalive_timeout,
+            self.reconnect_timeout,
+        )
+        session.connect(cancel)
+        if share and self.share_connections:
+            self._serve(session, key)
+        return session
+
+    def _serve(self, session: SSHSession, key: tuple) -> None:
+        from spyder_kernel_connect.ssh import control
+
+        master = control.ControlMaster(session, control.socket_path(key), key)
+        if master.start():
+            with self._lock:
+                self._masters.append(master)
 
     def _connect(
         self,
         resolved: ResolvedTarget,
         cancel: threading.Event | None,
         accepted_once: dict[tuple[str, int], str],
+        session: SSHSession | None = None,
     ):
         # Jump hosts are sessions of their own (shared, logged into once), a ProxyCommand
         # is a process per attempt; hops.py makes the stream and names the failing hop.
-        factory = hops.socket_factory(resolved, lambda hop: self._jump_session(hop, cancel))
+        def through(hop: SSHTarget) -> SSHSession:
+            jump = self._jump_session(hop, cancel)
+            if session is not None:
+                session.via = jump  # who must log in again for this one to come back
+            return jump
+
+        factory = hops.socket_factory(resolved, through)
         with factory.explained() if factory else contextlib.nullcontext():
             return open_transport(
                 resolved,
@@ -299,7 +371,7 @@ class TunnelManager:
             )
 
     def _jump_session(self, target: SSHTarget, cancel: threading.Event | None) -> SSHSession:
-        jump = self._session_for(target.resolve(), cancel)
+        jump = self._session_for(target.resolve(), cancel, share=False)
         jump.pinned = True  # lives as long as the manager: the hosts behind it depend on it
         return jump
 

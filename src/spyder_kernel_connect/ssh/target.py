@@ -83,8 +83,12 @@ class SSHTarget:
     def for_hop(self, text: str, jump: str | None = None) -> SSHTarget:
         """A jump host ``[user@]host[:port]`` on the way to this target.
 
-        It keeps the key file, known_hosts, SSH config and timeout, but never the
-        password: that is the target's, and must not be sent to another machine.
+        It keeps known_hosts, the SSH config, agent/default-key use and the timeout. It
+        never takes the target's password, nor its key file (``-i``) and passphrase: as
+        with OpenSSH, whose ``-J`` runs ``ssh -W`` for the jump host with ``-l``, ``-p``,
+        ``-J`` and ``-F`` but not ``-i``, a jump host logs in with its own config entry's
+        IdentityFile, the agent or the default keys, and the target's key is never
+        offered to another machine.
         """
         hop = SSHTarget.parse(text)
         return replace(
@@ -93,6 +97,8 @@ class SSHTarget:
             user=hop.user,
             port=hop.port,
             password=None,
+            identity_file=None,
+            passphrase=None,
             jump=jump,
             behind=(self.host, *self.behind),
         )

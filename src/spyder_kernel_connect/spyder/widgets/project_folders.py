@@ -9,12 +9,15 @@ import posixpath
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 from spyder.api.translations import _
@@ -137,3 +140,66 @@ class ProjectFoldersSection(QWidget):
         ):
             widget.setEnabled(on)
             widget.setVisible(on)
+
+
+class ProjectFoldersDialog(QDialog):
+    """ "Project folder sync…" from a remote console's tab: set, change or turn off the
+    mapping of that console (and of the saved connection it came from)."""
+
+    def __init__(
+        self, host: str, folders: tuple[str, str] | None, preset: str, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Project folder sync"))
+        where = (
+            _("For this console ({host}) and the saved connection {preset!r}.")
+            if preset
+            else _("For this console ({host}); it was not opened from a saved connection.")
+        )
+        self.intro = QLabel(where.format(preset=preset, host=host), self)
+        self.intro.setWordWrap(True)
+        self.section = ProjectFoldersSection(self)
+        local, remote = folders or ("", "")
+        self.section.enabled_box.setChecked(bool(local))
+        self.section.local_dir.setText(local)
+        self.section.remote_dir.setText(remote)
+        self.section._update_enabled(bool(local))
+        self.problem = QLabel(self)
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c0392b")
+        self.problem.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addWidget(self.section)
+        layout.addWidget(self.problem)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(520)
+
+    def folders(self) -> tuple[str, str] | None:
+        """The chosen (local, host) folders, or None: sync turned off."""
+        values = self.section.values()
+        local, remote = str(values["sync_local_dir"]), str(values["sync_remote_dir"])
+        return (local, remote) if local else None
+
+    def accept(self) -> None:
+        """Close only with folders that can be used (or none); else say what is wrong."""
+        from spyder_kernel_connect.settings.model import (
+            ConnectionSettings,
+            validate_project_folders,
+        )
+
+        local, remote = self.folders() or ("", "")
+        settings = ConnectionSettings(sync_local_dir=local, sync_remote_dir=remote)
+        problems = validate_project_folders(settings)
+        if problems:
+            self.problem.setText("\n".join(p.gui_text() for p in problems))
+            self.problem.show()
+            widget = self.section.field_widget(problems[0].field)
+            if widget is not None:
+                widget.setFocus()
+            return
+        super().accept()

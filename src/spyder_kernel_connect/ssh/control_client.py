@@ -1,0 +1,546 @@
+"""The client side of connection sharing (see control.py): another process's login, used.
+
+``ControlSession`` stands in for an ``SSHSession`` where the connect service uses one
+(``run``, ``sftp``, ``open_forward(s)``, ``label``, ``state``), so resolving, fetching the
+connection file and writing the local 0600 file work unchanged. Its forwards listen on
+127.0.0.1 in this process; each local connection gets a channel through the master
+(a Unix connection spliced to a direct-tcpip channel there).
+
+When the master ends (Ctrl+C in its terminal, or killed), this process notices at once
+on its lifeline connection and logs in itself, as the first one did (it may ask for a
+2FA code in its own terminal), then shares that login in turn. Its local ports stay the
+same, so open consoles reconnect by themselves, as after a network cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import paramiko
+
+from spyder_kernel_connect.ssh import control, errors
+from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
+from spyder_kernel_connect.ssh.target import ResolvedTarget
+
+log = logging.getLogger(__name__)
+
+LOCALHOST = "127.0.0.1"
+PARKED_MAX_AGE = 20.0  # as in forward.py: ZMQ drops a connection idle that long
+OPEN_TIMEOUT = 15.0
+
+Login = Callable[[threading.Event], SSHSession]
+
+
+def attach(
+    path: str,
+    resolved: ResolvedTarget,
+    key: tuple,
+    on_state: Callable[[StateEvent], None],
+    login: Login,
+) -> ControlSession | None:
+    """A session through the master on ``path``, or None if no master serves there."""
+    lifeline = _hello(path, key)
+    if lifeline is None:
+        return None
+    log.info("using the shared connection to %s (control socket %s)", resolved.label, path)
+    return ControlSession(path, resolved, key, lifeline, on_state, login)
+
+
+def _hello(path: str, key: tuple) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(5.0)
+    try:
+        conn.connect(path)
+        if control.peer_uid(conn) != os.getuid():
+            raise OSError("control socket of another user")
+        control.send_line(
+            conn,
+            {"op": "hello", "v": control.PROTOCOL_VERSION, "key": control.destination_key(key)},
+        )
+        reply = control.read_line(conn)
+    except (OSError, ValueError) as err:
+        log.debug("no control master on %s: %s", path, err)
+        conn.close()
+        return None
+    if not reply or not reply.get("ok"):
+        conn.close()
+        return None
+    conn.settimeout(None)
+    return conn
+
+
+class ControlSession:
+    """An SSH connection of another process of this user, used through its control socket."""
+
+    def __init__(
+        self,
+        path: str,
+        resolved: ResolvedTarget,
+        key: tuple,
+        lifeline: socket.socket,
+        on_state: Callable[[StateEvent], None],
+        login: Login,
+    ) -> None:
+        self.path = path
+        self.resolved = resolved
+        self.key = resolved.key
+        self.label = resolved.label
+        self.users = 0
+        self.pinned = False
+        self._destination = key
+        self._on_state = on_state
+        self._login = login
+        self._lock = threading.Lock()
+        self._fallback_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._own: SSHSession | None = None
+        self._down: errors.SSHError | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+        self._generation = 0  # bumped when the master changes: parked channels are stale
+        self._lifeline = lifeline
+        self._state = TunnelState.UP
+        self._forwards = ControlForwards(self)
+        self._watch()
+
+    # -- what the connect service uses --------------------------------------------------
+
+    @property
+    def state(self) -> TunnelState:
+        own = self._own
+        return own.state if own is not None else self._state
+
+    @property
+    def closed(self) -> bool:
+        return self._closing.is_set()
+
+    @property
+    def shared(self) -> bool:
+        """Still using another process's connection (False once logged in ourselves)."""
+        return self._own is None and not self.closed
+
+    @property
+    def transport(self) -> paramiko.Transport:
+        return self._session_or_raise().transport
+
+    def run(
+        self, command: str, timeout: float = 30.0, cancel: threading.Event | None = None
+    ) -> tuple[int, str, str]:
+        if self._own is None:
+            conn = self._request({"op": "run", "command": command, "timeout": timeout})
+            if conn is not None:
+                reply = self._reply(conn, timeout + 5.0, cancel, command)
+                conn.close()
+                return reply["status"], reply["stdout"], reply["stderr"]
+        return self._session_or_raise().run(command, timeout, cancel)
+
+    def sftp(self) -> paramiko.SFTPClient:
+        with self._lock:
+            if self._own is None:
+                sftp = self._sftp
+                if sftp is not None and sftp.sock.fileno() != -1:
+                    return sftp
+                conn = self._request({"op": "sftp"})
+                if conn is not None:
+                    self._reply(conn, OPEN_TIMEOUT, None, "sftp")
+                    self._sftp = paramiko.SFTPClient(_SFTPStream(fileno=conn.detach()))
+                    return self._sftp
+        return self._session_or_raise().sftp()
+
+    def open_forward(self, remote_host: str, remote_port: int) -> ControlForward:
+        if self.closed:
+            raise errors.SessionNotConnected(f"The SSH session to {self.label} is closed.")
+        return self._forwards.add(remote_host, remote_port)
+
+    def open_forwards(
+        self, remote_host: str, remote_ports: list[int], timeout: float = 10.0
+    ) -> list[ControlForward]:
+        """One forward per port; their channels opened at once, checking the kernel is
+        reachable, and kept for each port's first local connection."""
+        forwards = [self.open_forward(remote_host, port) for port in remote_ports]
+        try:
+            self._forwards.preopen(forwards)
+        except BaseException:
+            for forward in forwards:
+                forward.close()
+            raise
+        return forwards
+
+    def close(self) -> None:
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._forwards.stop()
+        control.abort(self._lifeline)
+        with self._lock:
+            sftp, self._sftp = self._sftp, None
+        if sftp is not None:
+            with contextlib.suppress(OSError, EOFError):
+                sftp.close()
+        with self._fallback_lock:
+            own = self._own
+        if own is not None:
+            own.close()
+        self._set_state(TunnelState.CLOSED, f"Closed connection to {self.label}")
+
+    # -- channels -----------------------------------------------------------------------
+
+    def open_channel(self, host: str, port: int):
+        """A stream to host:port on the far side: a spliced Unix connection, or (after
+        falling back) a channel of our own connection."""
+        if self._own is None:
+            conn = self._request({"op": "channel", "host": host, "port": port})
+            if conn is not None:
+                self._reply(conn, OPEN_TIMEOUT, self._closing, f"{host}:{port}")
+                return conn
+        transport = self._session_or_raise().transport
+        try:
+            return transport.open_channel(
+                "direct-tcpip", (host, port), (LOCALHOST, 0), timeout=OPEN_TIMEOUT
+            )
+        except paramiko.ChannelException as err:
+            raise _unreachable(self.label, host, port, err.text) from None
+        except (paramiko.SSHException, OSError, EOFError) as err:
+            raise errors.SSHError(f"Cannot open a forward on {self.label}: {err}.") from None
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # -- the master, and falling back -----------------------------------------------------
+
+    def _request(self, message: dict) -> socket.socket | None:
+        """A Unix connection with ``message`` sent; None (after falling back) if the
+        master is gone."""
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(5.0)
+            conn.connect(self.path)
+            control.send_line(conn, message)
+        except OSError as err:
+            conn.close()
+            self._fall_back(f"its control socket refused a request ({err})")
+            return None
+        return conn
+
+    def _reply(self, conn, timeout: float, cancel: threading.Event | None, what: str) -> dict:
+        deadline = time.monotonic() + timeout
+        conn.settimeout(0.1)
+
+        def give_up() -> bool:
+            return time.monotonic() > deadline or (cancel is not None and cancel.is_set())
+
+        try:
+            reply = control.read_line(conn, give_up)
+        except (OSError, ValueError):
+            reply = None
+        if reply is None:
+            conn.close()
+            if cancel is not None and cancel.is_set():
+                raise errors.Cancelled(f"Cancelled while {self.label} ran {what[:60]!r}.")
+            if time.monotonic() > deadline:
+                raise errors.ConnectTimeout(
+                    f"The connection shared by another tunnel to {self.label} did not answer "
+                    f"within {timeout:g} s ({what[:60]!r}).",
+                    "Try again, or use --no-control to log in separately.",
+                    host=self.label,
+                )
+            raise errors.SessionNotConnected(
+                f"The tunnel process sharing its connection to {self.label} ended.",
+                "Run the command again: it then logs in itself.",
+                host=self.label,
+            )
+        conn.settimeout(None)
+        if reply.get("ok"):
+            return reply
+        conn.close()
+        if reply.get("refused"):
+            host, _, port = what.rpartition(":")
+            raise _unreachable(self.label, host, int(port), reply.get("message"))
+        cls = getattr(errors, str(reply.get("type")), errors.SSHError)
+        if not (isinstance(cls, type) and issubclass(cls, errors.SSHError)):
+            cls = errors.SSHError
+        raise cls(str(reply.get("message", "")), str(reply.get("hint", "")), host=self.label)
+
+    def _session_or_raise(self) -> SSHSession:
+        own = self._own
+        if own is not None:
+            return own
+        raise self._down or errors.SessionNotConnected(
+            f"The SSH connection to {self.label} is closed.", host=self.label
+        )
+
+    def _watch(self) -> None:
+        lifeline = self._lifeline
+
+        def watch() -> None:
+            with contextlib.suppress(OSError):
+                while lifeline.recv(control.CHUNK):
+                    pass
+            if not self._closing.is_set() and lifeline is self._lifeline:
+                self._fall_back("it ended")
+
+        threading.Thread(target=watch, name="ssh-control-lifeline", daemon=True).start()
+
+    def _fall_back(self, why: str) -> None:
+        """The master is gone: use a new master if another process just became one,
+        else log in ourselves (and share that login)."""
+        with self._fallback_lock:
+            if self._closing.is_set() or self._own is not None or self._down is not None:
+                return
+            if self._lifeline is not None and not _lifeline_dead(self._lifeline):
+                return  # a request failed for another reason; the master is still there
+            self._generation += 1
+            self._forwards.drop_parked()
+            with self._lock:
+                self._sftp = None
+            self._set_state(
+                TunnelState.RECONNECTING,
+                f"The tunnel sharing its connection to {self.label} ended ({why}); "
+                "connecting on our own",
+            )
+            lifeline = _hello(self.path, self._destination)
+            if lifeline is not None:
+                self._lifeline = lifeline
+                self._watch()
+                log.info("now using the connection shared by another process on %s", self.path)
+                self._set_state(TunnelState.UP, f"Using another shared connection to {self.label}")
+                return
+            try:
+                self._own = self._login(self._closing)
+            except errors.SSHError as err:
+                self._down = err
+                self._set_state(TunnelState.DOWN, f"Logging in to {self.label} failed: {err}")
+                return
+            log.info("logged in to %s ourselves after the shared connection ended", self.label)
+
+    def _set_state(self, state: TunnelState, message: str) -> None:
+        if self._state is TunnelState.CLOSED:
+            return
+        self._state = state
+        try:
+            self._on_state(StateEvent(self.label, self.key, state, message))
+        except Exception:
+            log.exception("state callback failed")
+
+    def __repr__(self) -> str:
+        return f"<ControlSession {self.label} via {self.path}>"
+
+
+class _SFTPStream(socket.socket):
+    """The spliced Unix connection as paramiko's SFTP client wants it (it logs a name)."""
+
+    def get_name(self) -> str:
+        return "control"
+
+
+def _lifeline_dead(conn: socket.socket, wait: float = 1.0) -> bool:
+    """Has the master ended? (It removes its socket file just before it cuts its clients,
+    so a refused request waits a moment for the lifeline to say so.)"""
+    try:
+        ready, _, _ = select.select([conn], [], [], wait)
+        return bool(ready) and not conn.recv(1, socket.MSG_PEEK)
+    except (OSError, ValueError):
+        return True
+
+
+def _unreachable(label: str, host: str, port: int, text: str | None) -> errors.KernelUnreachable:
+    return errors.KernelUnreachable(
+        f"{label} cannot connect to {host}:{port} ({text or 'connect failed'}).",
+        "Is the kernel still running there, and is its connection file current?",
+        host=label,
+    )
+
+
+class ControlForward:
+    """A listener on 127.0.0.1 whose connections get channels from a ``ControlSession``."""
+
+    def __init__(self, owner: ControlForwards, sock: socket.socket, host: str, port: int):
+        self._owner = owner
+        self.sock = sock
+        self.local_port: int = sock.getsockname()[1]
+        self.remote_host, self.remote_port = host, port
+        self.parked: list[tuple[object, float, int]] = []  # (stream, opened at, generation)
+        self.live: set = set()  # streams and local sockets of spliced connections
+        self.closed = False
+
+    def close(self) -> None:
+        self._owner.remove(self)
+
+    def __repr__(self) -> str:
+        remote = f"{self.remote_host}:{self.remote_port}"
+        return f"<ControlForward {LOCALHOST}:{self.local_port} -> {remote}>"
+
+
+class ControlForwards:
+    """The listeners of one ControlSession: one accept thread; per connection, a thread
+    that opens its channel and splices (two threads while it is open)."""
+
+    def __init__(self, session: ControlSession) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        self._forwards: set[ControlForward] = set()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._stopping = False
+        self._openers = ThreadPoolExecutor(8, thread_name_prefix="ssh-control-open")
+        self._thread = threading.Thread(target=self._run, name="ssh-control-accept", daemon=True)
+        self._thread.start()
+
+    def add(self, host: str, port: int) -> ControlForward:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((LOCALHOST, 0))  # loopback only
+            sock.listen(64)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        forward = ControlForward(self, sock, host, port)
+        with self._lock:
+            self._forwards.add(forward)
+        self._wake()
+        return forward
+
+    def preopen(self, forwards: list[ControlForward]) -> None:
+        generation = self._session.generation
+        futures = [
+            self._openers.submit(self._session.open_channel, f.remote_host, f.remote_port)
+            for f in forwards
+        ]
+        failure = None
+        for forward, future in zip(forwards, futures, strict=True):
+            try:
+                stream = future.result()
+            except errors.SSHError as err:
+                failure = failure or err
+                continue
+            with self._lock:
+                forward.parked.append((stream, time.monotonic(), generation))
+        if failure is not None:
+            raise failure
+
+    def remove(self, forward: ControlForward) -> None:
+        with self._lock:
+            if forward.closed:
+                return
+            forward.closed = True
+            self._forwards.discard(forward)
+            parked, forward.parked = forward.parked, []
+            live = list(forward.live)
+        self._wake()  # the accept thread unregisters and closes the listener
+        for stream, _at, _gen in parked:
+            control.abort(stream)
+        for stream in live:
+            control.abort(stream)
+
+    def drop_parked(self) -> None:
+        with self._lock:
+            parked = [p for f in self._forwards for p in f.parked]
+            for forward in self._forwards:
+                forward.parked = []
+        for stream, _at, _gen in parked:
+            control.abort(stream)
+
+    def stop(self) -> None:
+        for forward in list(self._forwards):
+            forward.close()
+        with self._lock:
+            self._stopping = True
+        self._wake()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        self._openers.shutdown(wait=False, cancel_futures=True)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _run(self) -> None:
+        registered: dict[ControlForward, socket.socket] = {}
+        while True:
+            with self._lock:
+                stopping = self._stopping
+                wanted = set() if stopping else set(self._forwards)
+            for forward in set(registered) - wanted:
+                self._selector.unregister(registered.pop(forward))
+                forward.sock.close()
+            for forward in wanted - set(registered):
+                self._selector.register(forward.sock, selectors.EVENT_READ, forward)
+                registered[forward] = forward.sock
+            if stopping:
+                break
+            for key, _mask in self._selector.select():
+                if key.fileobj is self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        self._wake_r.recv(4096)
+                else:
+                    self._accept(key.data)
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _accept(self, forward: ControlForward) -> None:
+        try:
+            sock, _ = forward.sock.accept()
+        except OSError:
+            return
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = self._take_parked(forward)
+        try:
+            self._openers.submit(self._serve, forward, sock, stream)
+        except RuntimeError:  # stopping
+            sock.close()
+
+    def _take_parked(self, forward: ControlForward):
+        with self._lock:
+            while forward.parked:
+                stream, opened_at, generation = forward.parked.pop(0)
+                fresh = time.monotonic() - opened_at < PARKED_MAX_AGE
+                if fresh and generation == self._session.generation:
+                    return stream
+                control.abort(stream)
+        return None
+
+    def _serve(self, forward: ControlForward, sock: socket.socket, stream) -> None:
+        if stream is None:
+            try:
+                stream = self._session.open_channel(forward.remote_host, forward.remote_port)
+            except errors.SSHError as err:
+                log.info("cannot open a channel for %r: %s", forward, err)
+                sock.close()  # ZMQ retries on its own
+                return
+        if isinstance(stream, socket.socket):
+            stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        with self._lock:
+            if forward.closed:
+                control.abort(stream)
+                sock.close()
+                return
+            forward.live.update((sock, stream))
+        # The splice runs outside the opener pool, so long-lived connections never use up
+        # the threads that open channels for new ones.
+        threading.Thread(
+            target=self._splice,
+            args=(forward, sock, stream),
+            name="ssh-control-splice",
+            daemon=True,
+        ).start()
+
+    def _splice(self, forward: ControlForward, sock: socket.socket, stream) -> None:
+        try:
+            control.splice(sock, stream, "ssh-control-splice")
+        finally:
+            with self._lock:
+                forward.live.discard(sock)
+                forward.live.discard(stream)

@@ -1,0 +1,240 @@
+"""Connection sharing between CLI tunnels (control socket), with real processes and sshd."""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from spyder_kernel_connect.ssh import control
+from tests.ssh.conftest import execute
+from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
+
+pytestmark = pytest.mark.sshd
+
+
+def start_debug_tunnel(ssh_home, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "spyder_kernel_connect", "--debug", "tunnel", *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, HOME=str(ssh_home)),
+    )
+
+
+def control_sockets() -> list[str]:
+    return glob.glob(os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc", "*.sock"))
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def read_stderr_until(process, text: str, timeout: float = 60.0) -> str:
+    """stderr lines of a running process until one contains ``text``."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    os.set_blocking(process.stderr.fileno(), False)
+    while text not in seen:
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise AssertionError(f"{text!r} not in stderr: {seen!r}")
+        chunk = process.stderr.read()
+        if chunk:
+            seen += chunk
+        else:
+            time.sleep(0.05)
+    os.set_blocking(process.stderr.fileno(), True)
+    return seen
+
+
+@pytest.fixture
+def args(sshd, remote_kernel, tmp_path):
+    return [
+        sshd.address,
+        remote_kernel.connection_file,
+        "-i",
+        sshd.user_key,
+        "--known-hosts",
+        sshd.known_hosts,
+        "--local-dir",
+        tmp_path,
+    ]
+
+
+def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_kernel):
+    first = start_tunnel(ssh_home, *args)
+    second = None
+    try:
+        path1 = first_line(first)
+        logins = sshd.auth_count()
+        [sock] = control_sockets()
+        assert stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        # --remote: the file is looked up (commands) and read (SFTP) through the first one.
+        name = os.path.basename(remote_kernel.connection_file)
+        second = start_tunnel(
+            ssh_home, *args[:1], name, "--remote", "--remote-runtime-dir",
+            os.path.dirname(remote_kernel.connection_file), *args[2:],
+        )  # fmt: skip
+        path2 = first_line(second)
+        assert path2 != path1 and os.stat(path2).st_mode & 0o777 == 0o600
+        assert execute(path2, "print('through the second')") == "through the second\n"
+        assert execute(path1, "print('through the first')") == "through the first\n"
+        assert sshd.auth_count() == logins  # no second login
+        listing = subprocess.run(
+            [sys.executable, "-m", "spyder_kernel_connect", "remote-list", *args[:1],
+             *args[2:6], "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file),
+             "--json"],
+            capture_output=True, text=True, timeout=60, env=dict(os.environ, HOME=str(ssh_home)),
+        )  # fmt: skip
+        assert listing.returncode == 0, listing.stderr
+        assert name in listing.stdout and '"alive": true' in listing.stdout
+        assert sshd.auth_count() == logins
+    finally:
+        code2, _out2, err2 = stop(second) if second else (0, "", "")
+        code1, _out1, err1 = stop(first)
+    assert code1 == code2 == 0, (err1, err2)
+    assert "Sharing the SSH connection of another tunnel" in err2
+    assert "Traceback" not in err1 + err2
+    assert not os.path.exists(path2) and control_sockets() == []
+
+
+def test_no_control_logs_in_anew(sshd, ssh_home, args):
+    first = start_tunnel(ssh_home, *args)
+    second = None
+    try:
+        first_line(first)
+        logins = sshd.auth_count()
+        second = start_debug_tunnel(ssh_home, *args, "--no-control")
+        path2 = first_line(second)
+        assert sshd.auth_count() == logins + 1
+        assert execute(path2, "print('own login')") == "own login\n"
+    finally:
+        _code, _out, err2 = stop(second) if second else (0, "", "")
+        stop(first)
+    assert "Sharing" not in err2 and "shared connection" not in err2
+    assert "sharing the connection" not in err2  # nor offers its own
+
+
+def test_debug_says_which_path(sshd, ssh_home, args):
+    first = start_debug_tunnel(ssh_home, *args)
+    try:
+        first_line(first)
+        second = start_debug_tunnel(ssh_home, *args)
+        first_line(second)
+        _code, _out, err2 = stop(second)
+    finally:
+        _code, _out, err1 = stop(first)
+    assert "sharing the connection to" in err1
+    assert "using the shared connection to" in err2
+
+
+def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, args):
+    first = start_tunnel(ssh_home, *args)
+    second = third = None
+    try:
+        first_line(first)
+        second = start_tunnel(ssh_home, *args)
+        path2 = first_line(second)
+        assert execute(path2, "print(1)") == "1\n"
+        logins = sshd.auth_count()
+        code1, _out, err1 = stop(first, signal.SIGINT)
+        assert code1 == 0 and "Traceback" not in err1
+        seen = read_stderr_until(second, "Connected to")
+        assert "connecting on our own" in seen
+        assert second.poll() is None
+        # Same file, same ports: a new client (as a console reconnecting) gets through.
+        assert execute(path2, "print(2)") == "2\n"
+        assert sshd.auth_count() == logins + 1
+        # The survivor shares its own login in turn.
+        wait_for(lambda: len(control_sockets()) == 1)
+        third = start_tunnel(ssh_home, *args)
+        assert execute(first_line(third), "print(3)") == "3\n"
+        assert sshd.auth_count() == logins + 1
+    finally:
+        results = [stop(p) for p in (third, second) if p is not None]
+        if first.poll() is None:
+            stop(first)
+    for code, _out, err in results:
+        assert code == 0 and "Traceback" not in err, err
+
+
+def test_killed_master_leaves_a_stale_socket_that_is_replaced(sshd, ssh_home, args):
+    first = start_tunnel(ssh_home, *args)
+    first_line(first)
+    [sock] = control_sockets()
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=20)
+    assert os.path.exists(sock)  # nobody removed it
+    logins = sshd.auth_count()
+    second = start_tunnel(ssh_home, *args)
+    try:
+        path = first_line(second)
+        assert sshd.auth_count() == logins + 1  # the stale socket was not mistaken for a master
+        assert execute(path, "print('fresh')") == "fresh\n"
+        assert control_sockets() == [sock]
+        probe = socket.socket(socket.AF_UNIX)
+        probe.connect(sock)  # a live master answers there again
+        probe.close()
+    finally:
+        code, _out, err = stop(second)
+    assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user")
+def test_another_user_is_refused(sshd, manager):
+    """Even where the directory would let another uid in, the master checks SO_PEERCRED."""
+    session = manager.session(sshd.target(identity_file=str(sshd.user_key)))
+    directory = tempfile.mkdtemp(dir="/tmp")  # /tmp/pytest-of-root is closed to nobody
+    os.chmod(directory, 0o777)
+    key = ("someone", "host", 22, None, None)
+    path = os.path.join(directory, "m.sock")
+    master = control.ControlMaster(session, path, key)
+    assert master.start()
+    os.chmod(path, 0o777)  # only the uid check stands between nobody and the connection
+    try:
+        pid = os.fork()
+        if pid == 0:  # child: become nobody, say hello, report whether it was answered
+            code = 3
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                conn = socket.socket(socket.AF_UNIX)
+                conn.settimeout(10)
+                conn.connect(path)
+                code = 0  # reached the socket; refused unless a reply comes
+                control.send_line(
+                    conn, {"op": "hello", "v": 1, "key": control.destination_key(key)}
+                )
+                code = 1 if control.read_line(conn) else 0
+            except OSError:
+                pass  # reset by the master: refused (code stays 0), or connect failed (3)
+            except BaseException:
+                code = 2
+            os._exit(code)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0  # connected, but no answer
+        # The same request from our own uid is answered.
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(path)
+        control.send_line(conn, {"op": "hello", "v": 1, "key": control.destination_key(key)})
+        assert control.read_line(conn)["ok"]
+        conn.close()
+    finally:
+        master.close()
+        assert not os.path.exists(path)
+        os.rmdir(directory)
