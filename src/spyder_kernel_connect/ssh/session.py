@@ -378,6 +378,7 @@ def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> No
 def _close_transport(transport: paramiko.Transport) -> None:
     nodelay = getattr(transport, "nodelay", None)
     if nodelay is not None and transport.is_active():
+        nodelay.start()
         # Let the no-op command (and the rc files its shell reads) finish, not cut it off.
         nodelay.wait(CLOSE_GRACE)
     transport.close()
