@@ -16,14 +16,7 @@ import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.cli_checks import (
-    OneLineParser,
-    check_key_file,
-    check_known_hosts,
-    check_local_dir,
-    seconds,
-    secret_line,
-)
+from spyder_kernel_connect.cli_checks import OneLineParser, check_local_dir, seconds
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
     add_slurm_tunnel_options,
@@ -31,6 +24,13 @@ from spyder_kernel_connect.cli_slurm import (
     run_slurm_list,
     run_slurm_tunnel,
 )
+from spyder_kernel_connect.cli_ssh import (
+    add_control_option,
+    add_remote_options,
+    add_ssh_options,
+    ssh_target,
+)
+from spyder_kernel_connect.cli_sync import add_sync_command
 from spyder_kernel_connect.connection import KernelEntry, list_kernels, load_connection_spec
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.logs import library_logging
@@ -139,103 +139,6 @@ def run_resolve(args: argparse.Namespace) -> int:
     # Read and validate too: a path is only worth printing if the file is usable.
     print(load_connection_spec(args.spec).path)
     return 0
-
-
-def add_ssh_options(parser: argparse.ArgumentParser) -> None:
-    """Host and authentication options shared by every command that logs in to a host."""
-    parser.add_argument(
-        "host", metavar="[USER@]HOST[:PORT]", help="SSH host (or ~/.ssh/config alias)"
-    )
-    parser.add_argument("-i", "--identity", metavar="KEYFILE", help="private key file")
-    parser.add_argument(
-        "-J",
-        "--jump",
-        metavar="HOST[,HOST...]",
-        help="jump hosts to go through, in order, like ssh -J (each one's user, port and "
-        "key come from the SSH config; 'none' ignores the config's ProxyJump)",
-    )
-    parser.add_argument(
-        "-F",
-        "--ssh-config",
-        metavar="FILE",
-        help="SSH config file to read instead of ~/.ssh/config",
-    )
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first stdin line"
-    )
-    parser.add_argument(
-        "--passphrase-stdin",
-        action="store_true",
-        help="read the key's passphrase from the next stdin line",
-    )
-    parser.add_argument(
-        "--known-hosts",
-        metavar="FILE",
-        help="extra known_hosts file (also where new keys are saved)",
-    )
-    parser.add_argument(
-        "--accept-new-host-key", action="store_true", help="trust and save an unknown host key"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="connect timeout (default: 10)",
-    )
-
-
-def add_control_option(parser: argparse.ArgumentParser) -> None:
-    """Connection sharing between this user's processes (ssh/control.py)."""
-    parser.add_argument(
-        "--no-control",
-        action="store_true",
-        help="log in anew: neither use nor offer a connection shared with your other "
-        "tunnels to the same destination (shared by default; control socket 0600 in a "
-        "0700 dir under $XDG_RUNTIME_DIR)",
-    )
-
-
-def add_remote_options(parser: argparse.ArgumentParser) -> None:
-    """Where the host keeps its kernels: asked from its Python unless given."""
-    parser.add_argument(
-        "--remote-python",
-        metavar="PATH",
-        default="python3",
-        help="Python on the host, used to find its runtime dir and to start kernels "
-        "(default: python3)",
-    )
-    parser.add_argument(
-        "--remote-runtime-dir",
-        metavar="DIR",
-        help="Jupyter runtime dir on the host (default: ask the host's Jupyter)",
-    )
-
-
-def ssh_target(args: argparse.Namespace):
-    from spyder_kernel_connect.ssh import SSHTarget  # paramiko loads only for SSH commands
-
-    if args.known_hosts:
-        check_known_hosts(args.known_hosts)
-    if args.identity:
-        check_key_file(args.identity)
-    if args.ssh_config and not os.path.isfile(os.path.expanduser(args.ssh_config)):
-        raise KernelConnectError(
-            f"SSH config file {args.ssh_config} does not exist or is not a file.",
-            "Give the file `ssh -F` would take, or leave -F out to use ~/.ssh/config.",
-        )
-    password = secret_line("password") if args.password_stdin else None
-    passphrase = secret_line("passphrase") if args.passphrase_stdin else None
-    return SSHTarget.parse(
-        args.host,
-        identity_file=args.identity,
-        jump=args.jump,
-        ssh_config=args.ssh_config,
-        password=password,
-        passphrase=passphrase,
-        known_hosts=args.known_hosts,
-        connect_timeout=args.timeout,
-    )
 
 
 def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
@@ -348,50 +251,6 @@ def run_remote_list(args: argparse.Namespace) -> int:
         service.close()
     print_kernels(listing.entries, args.json, where=f" in {listing.runtime_dir} on {args.host}")
     return 0
-
-
-def add_sync_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "sync",
-        help="push a local project folder to a folder on an SSH host (once, or on every change)",
-        description="Copy what differs from LOCAL_DIR to REMOTE_DIR on HOST over one SSH "
-        "connection (version-control and cache folders, virtual environments, large files "
-        "and .gitignore'd paths are left out). A file changed on the host since our last push "
-        "is never overwritten silently: it is reported, or with --overwrite kept aside as "
-        "NAME.remote-<time> first. A file deleted locally is deleted on the host only if the "
-        "host's copy is still the one pushed. With --watch, keep pushing changes until Ctrl+C.",
-    )
-    add_ssh_options(parser)
-    parser.add_argument("local_dir", metavar="LOCAL_DIR", help="the project folder here")
-    parser.add_argument(
-        "remote_dir", metavar="REMOTE_DIR", help="the folder on the host (absolute or ~/…)"
-    )
-    parser.add_argument("--watch", action="store_true", help="keep pushing changes until Ctrl+C")
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="push over files changed on the host (their copy is kept aside first)",
-    )
-    parser.add_argument("--no-delete", action="store_true", help="never delete files on the host")
-    parser.add_argument(
-        "--interval", type=seconds, default=0.5, metavar="SECONDS", help="--watch poll interval"
-    )
-    parser.set_defaults(func=run_sync)
-
-
-def run_sync(args: argparse.Namespace) -> int:
-    from spyder_kernel_connect.sync.command import sync_project
-
-    return sync_project(
-        ssh_target(args),
-        args.local_dir,
-        args.remote_dir,
-        watch=args.watch,
-        overwrite=args.overwrite,
-        delete=not args.no_delete,
-        interval=args.interval,
-        accept_new_host_key=args.accept_new_host_key,
-    )
 
 
 COMMANDS = (

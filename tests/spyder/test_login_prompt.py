@@ -154,3 +154,35 @@ def test_engine_cancel_closes_an_open_prompt(qtbot, otp, ssh_home, answer_prompt
         assert "cancelled" in str(attempt.get("error"))
     [dialog] = [d for d in seen if isinstance(d, LoginPromptDialog)]
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+
+
+@pytest.mark.sshd
+def test_console_prompt_is_not_modal_and_closing_its_console_abandons_the_login(
+    qtbot, otp, ssh_home
+):
+    """A reconnect's prompt belongs to a console: not modal, with our context line; the
+    console closing (its widget deleted) abandons the login instead of hanging it."""
+    from qtpy.QtWidgets import QWidget
+
+    from spyder_kernel_connect.spyder.login_prompts import PromptPlace
+
+    console = QWidget()
+    answered: list[bool] = []
+    prompter = LoginPrompter(lambda: None)
+    prompter.place = lambda request: PromptPlace(
+        console, "To reconnect the console \u201clab 1/A\u201d", False, answered.append
+    )
+
+    def shown() -> list:
+        return [w for w in console.findChildren(LoginPromptDialog) if w.isVisible()]
+
+    with TunnelManager(prompt_handler=prompter) as manager:
+        attempt = in_thread(lambda: manager.session(otp.server.target()))
+        qtbot.waitUntil(lambda: len(shown()) == 1, timeout=60_000)
+        [dialog] = shown()
+        assert not dialog.isModal() and QApplication.activeModalWidget() is None
+        assert dialog.context.text() == "To reconnect the console \u201clab 1/A\u201d"
+        console.deleteLater()  # the console's tab was closed while its prompt was open
+        qtbot.waitUntil(lambda: not attempt["thread"].is_alive(), timeout=60_000)
+        assert isinstance(attempt.get("error"), AuthenticationCancelled)
+    assert answered == []  # nobody answered, nothing to tell a console that is gone

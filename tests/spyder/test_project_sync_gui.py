@@ -255,3 +255,61 @@ def test_tab_menu_entry_only_on_remote_consoles(qtbot, console, mapped_console):
     menu = open_tab_menu(qtbot, console, local)
     assert not menu_entry(menu).isVisible()
     menu.hide()
+
+
+def click_line(qtbot, shell, needle: str) -> None:
+    """Click, with the mouse, the console's last line containing ``needle``."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtGui import QTextCursor
+
+    control = shell._control
+    document = control.document()
+    block = document.lastBlock()
+    while block.isValid() and needle not in block.text():
+        block = block.previous()
+    assert block.isValid(), f"no line with {needle!r}"
+    cursor = QTextCursor(block)
+    cursor.movePosition(QTextCursor.EndOfBlock)
+    control.setTextCursor(cursor)
+    control.ensureCursorVisible()
+    qtbot.wait(50)
+    cursor.setPosition(block.position() + block.text().index(needle) + 2)
+    point = control.cursorRect(cursor).center()
+    qtbot.mouseClick(control.viewport(), Qt.LeftButton, pos=point)
+
+
+def test_errors_show_local_paths_and_click_to_the_local_file(
+    qtbot, main_window, console, mapped_console
+):
+    from spyder.api.plugins import Plugins
+
+    shell, project, host = mapped_console
+    write(
+        project / "bad.py",
+        """\
+        import sys
+
+        import mod
+
+        def g():
+            raise ValueError(f"bad value in {mod.__file__}")
+
+        print("ran", __file__)
+        sys.stderr.write(f"warning from {mod.__file__}\\n")
+        g()
+        """,
+    )
+    run_file(qtbot, console, shell, project / "bad.py")
+    wait_text(qtbot, shell, "ValueError")
+    qtbot.waitUntil(lambda: not shell._executing, timeout=30000)
+    output = text_of(shell).split("ran ", 1)[1]
+    assert output.startswith(str(host / "bad.py"))  # stdout: the program's own data, as is
+    assert f"warning from {project / 'mod.py'}" in output  # stderr: local
+    assert f"bad value in {project / 'mod.py'}" in output  # the error's message: local
+    assert str(project / "bad.py") in output  # the traceback's frames: local
+    assert str(host) not in output.split("\n", 1)[1]  # nothing after the stdout line
+
+    # Clicking the traceback's frame opens the local file in the editor, at its line.
+    editor = main_window.get_plugin(Plugins.Editor)
+    click_line(qtbot, shell, str(project / "bad.py"))
+    qtbot.waitUntil(lambda: editor.get_current_filename() == str(project / "bad.py"), timeout=10000)

@@ -120,6 +120,29 @@ def test_asked_once_per_host_then_again_on_reconnect(otp, remote_kernel, tmp_pat
     assert all(r.prompts[0].text.startswith(OTP_PROMPT) for r in handler.prompted)
 
 
+def test_cancelled_reconnect_stays_down_until_retried(otp, remote_kernel, tmp_path):
+    """Cancel at a reconnect's prompt: the session is DOWN (no retry loop asking again and
+    again), the local ports stay; retry() (the console's Reconnect) asks again and is UP."""
+    handler = Answers(lambda: [otp.code()], None, lambda: [otp.code(1)])
+    states = []
+    with otp_manager(handler, on_state=states.append) as manager:
+        tunnel = manager.open_tunnel(
+            otp.server.target(), remote_kernel.connection_file, local_dir=tmp_path
+        )
+        ports = dict(tunnel.local_ports)
+        otp.server.kill_connections()
+        wait_for(lambda: tunnel.state is TunnelState.DOWN)
+        assert len(handler.prompted) == 2
+        assert "cancel" in states[-1].message.lower()
+        time.sleep(1.0)  # given the time to, a retry loop would have asked again
+        assert len(handler.prompted) == 2
+        assert manager.retry(tunnel.session)
+        wait_for(lambda: tunnel.state is TunnelState.UP)
+        assert len(handler.prompted) == 3 and tunnel.local_ports == ports
+        assert execute(tunnel.local_connection_file, "print('back')") == "back\n"
+        assert not manager.retry(tunnel.session)  # UP: nothing to retry
+
+
 def test_server_that_waits_on_the_user(tmp_path):
     """Duo-style: the server says nothing for longer than the connect timeout (a push being
     approved), then asks; the user is told it is waiting, and the login goes through."""

@@ -5,12 +5,18 @@ reconnect that needs a new code); it is carried to the GUI thread as a queued si
 the calling thread waits for the user's answer, or gives up when its ``cancel`` event is
 set (the dialog's Cancel), closing the prompt. Waiting messages ("push sent") are shown
 without blocking and replaced by the next question or closed when the login ends.
+
+Where a prompt goes is asked per request (``place``): a connect attempt's prompt is modal
+over the connect dialog; a reconnecting console's prompt belongs to that console, says
+which console it is for, and does not block the rest of Spyder meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from qtpy.QtCore import QObject, Qt, Signal
@@ -19,6 +25,16 @@ from qtpy.QtWidgets import QWidget
 from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
 
 _POLL = 0.1
+
+
+@dataclass
+class PromptPlace:
+    """Where and how one login question is shown."""
+
+    parent: QWidget | None
+    context: str = ""  # above the server's words, e.g. which console is reconnecting
+    modal: bool = True  # False: the user may go on working elsewhere while it is open
+    on_answered: Callable[[bool], None] | None = None  # True: answered; False: cancelled
 
 
 class _Pending:
@@ -47,7 +63,8 @@ class LoginPrompter(QObject):
         super().__init__()
         self._parent = parent
         self.cancel: threading.Event | None = None
-        self.on_prompt: Callable[[Any], None] | None = None  # told on the GUI thread
+        # Where each request's prompt goes (GUI thread); None: modal over ``parent()``.
+        self.place: Callable[[Any], PromptPlace | None] | None = None
         self._waiting: LoginPromptDialog | None = None
         self.sig_show.connect(self._show, Qt.QueuedConnection)
         self.sig_abandon.connect(self._abandon, Qt.QueuedConnection)
@@ -76,9 +93,8 @@ class LoginPrompter(QObject):
 
     def _show(self, pending: _Pending) -> None:
         self._close_waiting()
-        dialog = LoginPromptDialog(self._parent(), pending.request)
-        if self.on_prompt is not None:
-            self.on_prompt(pending.request)
+        place = (self.place(pending.request) if self.place else None) or PromptPlace(self._parent())
+        dialog = LoginPromptDialog(place.parent, pending.request, place.context)
         if dialog.waiting:
             cancel = self.cancel
             dialog.rejected.connect(lambda: cancel is not None and cancel.set())
@@ -86,14 +102,34 @@ class LoginPrompter(QObject):
             dialog.show()
             return
         pending.dialog = dialog
-        accepted = dialog.exec_() == LoginPromptDialog.Accepted
+        if place.modal:
+            accepted = dialog.exec_() == LoginPromptDialog.Accepted
+            self._answered(pending, dialog, accepted, place)
+            return
+        # A console's prompt: the rest of Spyder stays usable while it waits for the user.
+        dialog.setModal(False)
+        dialog.finished.connect(
+            lambda result: self._answered(pending, dialog, result == dialog.Accepted, place)
+        )
+        # Gone with its console (the tab was closed): the login is abandoned, not hung.
+        dialog.destroyed.connect(lambda *_: pending.done.set())
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _answered(self, pending: _Pending, dialog, accepted: bool, place: PromptPlace) -> None:
+        if pending.done.is_set():
+            return
         pending.answers = dialog.answers() if accepted else None
         pending.done.set()
         dialog.deleteLater()
+        if place.on_answered is not None:
+            place.on_answered(accepted)
 
     def _abandon(self, pending: _Pending) -> None:
-        if pending.dialog is not None and pending.dialog.isVisible():
-            pending.dialog.reject()
+        with contextlib.suppress(RuntimeError):  # already deleted with its console
+            if pending.dialog is not None and pending.dialog.isVisible():
+                pending.dialog.reject()
 
     def _close_waiting(self) -> None:
         dialog, self._waiting = self._waiting, None

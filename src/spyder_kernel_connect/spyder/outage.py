@@ -13,13 +13,17 @@ and resets the prompt, which eats what the user was typing. For our consoles onl
 - a command entered meanwhile stays at the prompt and runs once the kernel's output
   reaches the console again (iopub re-subscribed), so its result is not lost;
 - a run that ended during the outage lost its reply with the link: once the kernel has
-  answered a later request (so that run is over), the console gets its prompt back.
+  answered a later request (so that run is over), the console gets its prompt back;
+- a reconnect that needs the user (a 2FA code, a password) is shown as such: the console
+  and its tab say it waits for the user's code, not that something failed; a cancelled
+  login leaves it plainly disconnected, with the way back (the tab menu's Reconnect).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -45,8 +49,58 @@ def outage_notice(label: str) -> str:
 def gave_up_notice(label: str) -> str:
     return _(
         "Connection to {} lost, and reconnecting failed. Your kernel may still be running "
-        "there: close this console and connect to it again."
+        "there: right-click this console's tab and choose “Reconnect”, or close "
+        "this console and connect to it again."
     ).format(label)
+
+
+def asked_for(request: Any) -> str:
+    """What a login question wants from the user: "code", "password" or "approval"."""
+    from spyder_kernel_connect.ssh.prompts import is_password_prompt
+
+    if not request.prompts:
+        return "approval"
+    if all(is_password_prompt(prompt) for prompt in request.prompts):
+        return "password"
+    return "code"
+
+
+def waiting_suffix(request: Any) -> str:
+    """The tab's " (waiting for your code...)" while a reconnect's login waits for the user."""
+    return (
+        " "
+        + {
+            "code": _("(waiting for your code...)"),
+            "password": _("(waiting for your password...)"),
+            "approval": _("(waiting for your approval...)"),
+        }[asked_for(request)]
+    )
+
+
+def login_wait_notice(request: Any) -> str:
+    what = {
+        "code": _("your one-time code"),
+        "password": _("your password"),
+        "approval": _("your approval on your device"),
+    }[asked_for(request)]
+    return _(
+        "Waiting for you: {host} asks for {what} to reconnect this console (see the "
+        "“SSH login” window). Your kernel is still running."
+    ).format(host=request.host, what=what)
+
+
+CANCELLED_SUFFIX = " " + _("(disconnected: login cancelled)")
+
+
+def login_cancelled_notice(label: str) -> str:
+    return _(
+        "Disconnected from {}: login cancelled. Your kernel is still running there; to "
+        "log in again, right-click this console's tab and choose “Reconnect”."
+    ).format(label)
+
+
+def retry_notice(label: str) -> str:
+    return _("Reconnecting to {}...").format(label)
 
 
 def restored_notice(label: str) -> str:
@@ -67,12 +121,23 @@ def held_notice() -> str:
 class ConsoleOutageGuard(QObject):
     """Keeps one tunnelled console calm and its input safe while the SSH link is down."""
 
-    def __init__(self, shellwidget: Any, tunnel: Any, label: str, parent: QObject | None = None):
+    def __init__(
+        self,
+        shellwidget: Any,
+        tunnel: Any,
+        label: str,
+        parent: QObject | None = None,
+        show_tab_suffix: Callable[[str], None] | None = None,
+    ):
         super().__init__(parent)
         self.shellwidget = shellwidget
         self.tunnel = tunnel
         self.label = label
         self.outage = False
+        self.login_cancelled = False  # the user cancelled this reconnect's login
+        self.waiting_for_login = False  # a login question for this console is open
+        self._show_tab_suffix = show_tab_suffix or (lambda suffix: None)
+        self._waiting_suffix = ""
         self.pending = False  # a command is held at the prompt
         self.notices: list[str] = []  # what was shown, in order (for tests and logs)
         self._hooked_channel: Any = None
@@ -147,12 +212,46 @@ class ConsoleOutageGuard(QObject):
                 self._iopub_timer.stop()
                 self._notify(outage_notice(self.label))
             if state is TunnelState.DOWN:
-                self._notify(gave_up_notice(self.label))
+                self.waiting_for_login = False
+                if not self.login_cancelled:  # a cancelled login said so already
+                    self._notify(gave_up_notice(self.label))
+            # Over the tab's generic "(reconnecting...)"/"(connection lost)": the user's turn.
+            if self.login_cancelled:
+                self._show_tab_suffix(CANCELLED_SUFFIX)
+            elif self.waiting_for_login and self._waiting_suffix:
+                self._show_tab_suffix(self._waiting_suffix)
         elif state is TunnelState.UP and self.outage:
             self.outage = False
+            self.login_cancelled = self.waiting_for_login = False
             self._pause_heartbeat(False)
             self._ask_for_iopub()
             self._iopub_timer.start()
+
+    # ---- A reconnect that needs the user (GUI thread, from the login prompter)
+    def login_asked(self, request: Any) -> None:
+        """The reconnect's server asks the user something: say so, in the console and tab."""
+        if not self.outage:  # a jump host asked before this console's link was seen to drop
+            self.on_state(TunnelState.RECONNECTING)
+        self.login_cancelled = False
+        self.waiting_for_login = True
+        self._waiting_suffix = waiting_suffix(request)
+        self._notify(login_wait_notice(request))
+        self._show_tab_suffix(self._waiting_suffix)
+
+    def login_answered(self, answered: bool) -> None:
+        self.waiting_for_login = False
+        if answered:
+            self._show_tab_suffix(" " + _("(reconnecting...)"))  # the answer is being checked
+        else:
+            self.login_cancelled = True
+            self._notify(login_cancelled_notice(self.label))
+            self._show_tab_suffix(CANCELLED_SUFFIX)
+
+    def retrying(self) -> None:
+        """The user asked to reconnect (after a cancelled or failed login)."""
+        self.login_cancelled = False
+        self._notify(retry_notice(self.label))
+        self._show_tab_suffix(" " + _("(reconnecting...)"))
 
     def _ask_for_iopub(self) -> None:
         """Ask for kernel info until its status message shows up on iopub (ZMQ re-subscribes

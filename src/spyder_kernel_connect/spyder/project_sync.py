@@ -10,7 +10,11 @@ console's own SSH session):
 - paths are mapped: ``%runfile``/``%debugfile``/``%runcell``/``%debugcell`` and ``--wdir``
   name the host's copy; the kernel's requests for a file's code or a cell, its debugger
   steps and the tracebacks a user clicks name the local file; breakpoints set in the local
-  editor are sent for the host's files.
+  editor are sent for the host's files;
+- errors are shown with local paths: the kernel's error messages (tracebacks) and its
+  stderr are rewritten as they arrive, before the console prints them, so what a user reads
+  and clicks names the file in the editor. Standard output is left alone: it is the
+  program's data (``print(__file__)`` says where the code really runs).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class ConsoleProjectSync(QObject):
         self._watcher: threading.Thread | None = None
         self._restore: list[Callable[[], None]] = []
         self._progress: QProgressDialog | None = None
+        self._remote_pattern: tuple[str, re.Pattern] | None = None
         self._sig_release.connect(self._release, Qt.QueuedConnection)
         self._sig_progress.connect(self._show_progress, Qt.QueuedConnection)
         self._sig_pushed.connect(self._initial_push_done, Qt.QueuedConnection)
@@ -181,6 +186,14 @@ class ConsoleProjectSync(QObject):
             shell.kernel_comm_handlers[handler_id] = wrapped
             comm.register_call_handler(handler_id, wrapped)
             self._restore.append(self._unwrap(handler_id, original))
+        # qtconsole looks handlers up by name per message (``_handle_<msg_type>``).
+        for name, translate in (
+            ("_handle_error", self._local_error),
+            ("_handle_stream", self._local_stream),
+        ):
+            handler = getattr(shell, name)
+            setattr(shell, name, lambda msg, h=handler, t=translate: h(t(msg)))
+            self._restore.append(lambda n=name, h=handler: setattr(shell, n, h))
         refresh = shell.refresh_from_pdb
         shell.refresh_from_pdb = lambda state: refresh(self._local_pdb_state(state))
         self._restore.append(lambda: setattr(shell, "refresh_from_pdb", refresh))
@@ -209,6 +222,39 @@ class ConsoleProjectSync(QObject):
         return TRACEBACK_PATH.sub(
             lambda m: m.group(0).replace(m.group(1), self._local(m.group(1))), text
         )
+
+    def local_text(self, text: str) -> str:
+        """``text`` with every path under the host's folder made the local file's path."""
+        remote = self.project.remote_dir
+        if remote not in text:
+            return text
+        if self._remote_pattern is None or self._remote_pattern[0] != remote:
+            # The folder, or a path under it; not a longer name ("/srv/proj2" for /srv/proj).
+            found = re.compile(re.escape(remote) + r"(?:/[^\s\"'\x1b:,()\[\]]*)?(?![\w.-])")
+            self._remote_pattern = (remote, found)
+        return self._remote_pattern[1].sub(lambda m: self._local(m.group(0)), text)
+
+    def _local_error(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if not isinstance(content, dict) or self.project.remote_dir.startswith("~"):
+            return msg
+        content = dict(content)
+        if isinstance(content.get("traceback"), list):
+            content["traceback"] = [
+                self.local_text(line) if isinstance(line, str) else line
+                for line in content["traceback"]
+            ]
+        if isinstance(content.get("evalue"), str):
+            content["evalue"] = self.local_text(content["evalue"])
+        return {**msg, "content": content}
+
+    def _local_stream(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if not isinstance(content, dict) or content.get("name") != "stderr":
+            return msg
+        if not isinstance(content.get("text"), str) or self.project.remote_dir.startswith("~"):
+            return msg
+        return {**msg, "content": {**content, "text": self.local_text(content["text"])}}
 
     # -- the gate ------------------------------------------------------------------------
 

@@ -225,6 +225,23 @@ class TunnelManager:
         with self._lock:
             return list(self._sessions.values())
 
+    def retry(self, session: SSHSession) -> bool:
+        """The user asks a session that gave up (DOWN) to reconnect; jump hosts that gave
+        up are retried too, since the session goes through one of them. False: nothing was
+        down."""
+        jumps = [s for s in self.sessions if s.pinned and s is not session]
+        retried = [s.retry() for s in jumps]  # oldest first: a hop before the hosts behind it
+        return session.retry() or any(retried)
+
+    def sessions_asking(self, asker: str) -> list[SSHSession]:
+        """The reconnecting sessions a login question comes from (``LoginRequest.host``)."""
+        return [
+            s
+            for s in self.sessions
+            if s.state is TunnelState.RECONNECTING
+            and (asker == s.label or asker.endswith(f"({s.label})"))
+        ]
+
     def close_all(self) -> None:
         """Close every tunnel and session; no thread, socket or file is left behind."""
         with self._lock:
@@ -310,7 +327,7 @@ class TunnelManager:
         accepted_once: dict[tuple[str, int], str] = {}
         session = SSHSession(
             resolved,
-            lambda resolved, cancel: self._connect(resolved, cancel, accepted_once),
+            lambda resolved, cancel: self._connect(resolved, cancel, accepted_once, session),
             self._emit,
             self.keepalive_interval,
             self.keepalive_timeout,
@@ -334,10 +351,17 @@ class TunnelManager:
         resolved: ResolvedTarget,
         cancel: threading.Event | None,
         accepted_once: dict[tuple[str, int], str],
+        session: SSHSession | None = None,
     ):
         # Jump hosts are sessions of their own (shared, logged into once), a ProxyCommand
         # is a process per attempt; hops.py makes the stream and names the failing hop.
-        factory = hops.socket_factory(resolved, lambda hop: self._jump_session(hop, cancel))
+        def through(hop: SSHTarget) -> SSHSession:
+            jump = self._jump_session(hop, cancel)
+            if session is not None:
+                session.via = jump  # who must log in again for this one to come back
+            return jump
+
+        factory = hops.socket_factory(resolved, through)
         with factory.explained() if factory else contextlib.nullcontext():
             return open_transport(
                 resolved,

@@ -81,10 +81,12 @@ class SSHSession:
         self._lock = threading.RLock()
         self._closing = threading.Event()
         self._wake = threading.Event()  # the transport died, or close() was called
+        self._retry = threading.Event()  # the user asks to try again after giving up (DOWN)
         self._loop: ForwardLoop | None = None
         self._supervisor: threading.Thread | None = None
         self.users = 0  # open KernelTunnels on this session
         self.pinned = False  # obtained through TunnelManager.session(): kept until closed
+        self.via: SSHSession | None = None  # the jump host's session it goes through, if any
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -258,6 +260,15 @@ class SSHSession:
             raise _open_error(self.label, remote_host, remote_port, err) from None
         chan.close()
 
+    def retry(self) -> bool:
+        """After a permanent failure (DOWN: a cancelled login, refused credentials, the
+        reconnect timeout), reconnect again, as the user asked. False if not DOWN."""
+        if self.closed or self.state is not TunnelState.DOWN or self._supervisor is None:
+            return False
+        self._retry.set()
+        self._wake.set()
+        return True
+
     def kill_connection(self) -> None:
         """Drop the TCP connection as a network failure would (for tests and diagnostics)."""
         transport = self._live_transport()
@@ -316,6 +327,17 @@ class SSHSession:
         chan.close()
         return True
 
+    def _wait_for_retry(self) -> bool:
+        """Stay DOWN until retry() (True) or close() (False)."""
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closing.is_set():
+                return False
+            if self._retry.is_set():
+                self._retry.clear()
+                return True
+
     def _reconnect(self) -> None:
         with self._lock:
             old, self._transport = self._transport, None
@@ -336,8 +358,10 @@ class SSHSession:
                 transport = self._connector(self.resolved, self._closing)
             except PERMANENT_FAILURES as err:
                 self._set_state(TunnelState.DOWN, f"Reconnecting to {self.label} failed: {err}")
-                self._closing.wait()  # permanent failure: stay down until closed
-                return
+                if not self._wait_for_retry():  # the user must act: retry() or close()
+                    return
+                started, attempt = time.monotonic(), 0
+                continue
             except errors.SSHError as err:
                 log.info("reconnect to %s failed: %s", self.label, err)
                 elapsed = time.monotonic() - started
@@ -346,8 +370,10 @@ class SSHSession:
                         TunnelState.DOWN,
                         f"Gave up reconnecting to {self.label} after {elapsed:.0f} s: {err}",
                     )
-                    self._closing.wait()
-                    return
+                    if not self._wait_for_retry():
+                        return
+                    started, attempt = time.monotonic(), 0
+                    continue
                 delay = RECONNECT_DELAYS[min(attempt - 1, len(RECONNECT_DELAYS) - 1)]
                 self._closing.wait(delay)
                 continue

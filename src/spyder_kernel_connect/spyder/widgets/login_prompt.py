@@ -17,31 +17,33 @@ from qtpy.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 from spyder.api.translations import _
 from spyder.api.widgets.dialogs import SpyderDialogButtonBox
-from spyder.utils.icon_manager import ima
+
+from spyder_kernel_connect.spyder.widgets.prompt_layout import lay_out_prompt
 
 
 class LoginPromptDialog(QDialog):
     """Shows one ``ssh.prompts.LoginRequest``; ``answers()`` after it was accepted."""
 
-    def __init__(self, parent: QWidget | None, request: Any) -> None:
+    def __init__(self, parent: QWidget | None, request: Any, context: str = "") -> None:
         super().__init__(parent)
         self.request = request
         self.setObjectName("login_prompt_dialog")
         self.setWindowTitle(_("SSH login: {host}").format(host=request.host))
+        # Ours, not the server's: what this login is for (the console reconnecting).
+        self.context = QLabel(context)
+        self.context.setObjectName("login_context")
+        self.context.setTextFormat(Qt.PlainText)
+        self.context.setWordWrap(True)
+        self.context.setVisible(bool(context))
         self.setModal(True)
         self.setMinimumWidth(460)
 
-        icon = QLabel()
-        icon.setPixmap(ima.icon("lock" if request.prompts else "wait").pixmap(40, 40))
-        icon.setAlignment(Qt.AlignTop)
         heading = QLabel(
             _("<b>{host}</b> asks:").format(host=_escape(request.host))
             if request.prompts
@@ -83,19 +85,9 @@ class LoginPromptDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
-        body = QVBoxLayout()
-        body.addWidget(heading)
-        body.addWidget(self.title)
-        body.addWidget(self.instructions)
-        body.addLayout(form)
-        top = QHBoxLayout()
-        top.addWidget(icon)
-        top.addSpacing(8)
-        top.addLayout(body, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addSpacing(8)
-        layout.addWidget(self.buttons)
+        icon = "lock" if request.prompts else "wait"
+        parts = [self.context, heading, self.title, self.instructions, form]
+        lay_out_prompt(self, icon, 40, parts, self.buttons)
         if self.fields:
             self.fields[0].setFocus()
 

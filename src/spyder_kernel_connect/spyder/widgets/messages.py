@@ -1,7 +1,5 @@
 """The message area of the connect dialog (an error, a notice) and its progress row.
 
-Also what an error says in the GUI (``gui_text``) and which field it asks to fix.
-
 Messages get room of their own: the labels wrap, the area grows with them up to a few
 lines and scrolls beyond, so a long message never squeezes the form above it.
 """
@@ -22,7 +20,6 @@ from qtpy.QtWidgets import (
 )
 from spyder.utils.palette import SpyderPalette
 
-from spyder_kernel_connect.connection import ConnectionFileError
 from spyder_kernel_connect.spyder.widgets.colors import style
 
 # Beyond this many lines of text the messages scroll instead of growing the dialog.
@@ -40,41 +37,26 @@ def keep_paths_whole(text: str) -> str:
     return _LEADING_SLASH.sub(lambda m: f"{m.group(1)}/{WORD_JOINER}", text)
 
 
-def field_for_error(error: BaseException, remote: bool, password: bool = False) -> str | None:
-    """
-    The form field a failed attempt asks the user to fix, or None if there is none.
+class VerticalScrollArea(QScrollArea):
+    """A frameless scroll area that fits its content's width and scrolls only vertically."""
 
-    Parameters
-    ----------
-    error: BaseException
-        The error of the attempt.
-    remote: bool
-        Whether the attempt went through SSH.
-    password: bool, optional
-        Whether the user logs in with a password (else with a key).
-    """
-    from spyder_kernel_connect import ssh
-    from spyder_kernel_connect.ssh import remote as remote_commands
+    def __init__(self, object_name: str, content: QWidget) -> None:
+        """
+        Create the area showing ``content``.
 
-    by_type: list[tuple[type, str]] = [
-        (ConnectionFileError, "connection_file"),
-        (ssh.KeyPassphraseRequired, "passphrase"),
-        (ssh.KeyPassphraseWrong, "passphrase"),
-        (ssh.KeyFileError, "key_file"),
-        (ssh.AuthenticationFailed, "password" if password else "key_file"),
-        (ssh.ConnectionRefused, "port"),
-        (ssh.HostNotFound, "hostname"),
-        (ssh.HostUnreachable, "hostname"),
-        (ssh.ConnectTimeout, "hostname"),
-        (ssh.HostKeyRejected, "hostname"),
-        (ssh.HostKeyChanged, "hostname"),
-        (remote_commands.RemotePythonMissing, "remote_python"),
-        (remote_commands.RemoteSpyderKernelsMissing, "remote_python"),
-    ]
-    for error_type, field in by_type:
-        if isinstance(error, error_type):
-            return field
-    return "hostname" if remote else "connection_file"
+        Parameters
+        ----------
+        object_name: str
+            Qt object name.
+        content: QWidget
+            The widget to scroll; it takes the area's width.
+        """
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setWidget(content)
 
 
 class MessageLabel(QLabel):
@@ -170,12 +152,7 @@ class MessageArea(QWidget):
         texts_layout.setContentsMargins(0, 0, 0, 0)
         texts_layout.addWidget(self.error_label)
         texts_layout.addWidget(self.notice_label)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("messages_scroll")
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setWidget(texts)
+        self.scroll = VerticalScrollArea("messages_scroll", texts)
         self.scroll.hide()
 
         layout = QVBoxLayout(self)
