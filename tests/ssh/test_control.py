@@ -157,7 +157,7 @@ def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, arg
         code1, _out, err1 = stop(first, signal.SIGINT)
         assert code1 == 0 and "Traceback" not in err1
         seen = read_stderr_until(second, "Connected to")
-        assert "connecting on our own" in seen
+        assert "has ended; logging in ourselves" in seen
         assert second.poll() is None
         # Same file, same ports: a new client (as a console reconnecting) gets through.
         assert execute(path2, "print(2)") == "2\n"
