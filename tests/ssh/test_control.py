@@ -6,6 +6,7 @@ import contextlib
 import glob
 import os
 import select
+import shutil
 import signal
 import socket
 import stat
@@ -17,7 +18,7 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh import control
-from tests.ssh.conftest import execute
+from tests.ssh.conftest import execute, thread_names
 from tests.ssh.test_cli_login import finish, otp_args, spawn
 from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
 from tests.sshd_otp import OTP_PROMPT
@@ -290,31 +291,45 @@ def test_two_factor_host_asks_once_per_machine(otp, remote_kernel, ssh_home, tmp
             assert finish(client) == 0
 
 
-def test_commands_files_and_errors_through_the_master(sshd, tmp_path):
+def test_commands_files_and_errors_through_the_master(sshd, sshd_password_user):
     """In one process, two managers: the second uses the first one's connection for
-    commands, SFTP and channels, and gets the same typed errors as on its own."""
+    commands, SFTP and channels, and gets the same typed errors as on its own. (The
+    account with /bin/sh keeps the commands clear of root's shell start-up files.)"""
     from spyder_kernel_connect.ssh import KernelUnreachable, TunnelManager
     from spyder_kernel_connect.ssh.control_client import ControlSession
 
-    target = sshd.target(identity_file=str(sshd.user_key))
-    with (
-        TunnelManager(share_connections=True) as first,
-        TunnelManager(share_connections=True) as second,
-    ):
-        first.session(target)
-        logins = sshd.auth_count()
-        session = second.session(target)
-        assert isinstance(session, ControlSession) and session.shared
-        assert session.run("echo shared; echo err >&2; exit 3") == (3, "shared\n", "err\n")
-        (tmp_path / "f.txt").write_text("over sftp")
-        with session.sftp().open(str(tmp_path / "f.txt"), "rb") as handle:
-            assert handle.read(100) == b"over sftp"
-        with pytest.raises(FileNotFoundError):
-            session.sftp().stat(str(tmp_path / "missing"))
-        closed = socket.socket()
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        closed.close()
-        with pytest.raises(KernelUnreachable, match=f"127.0.0.1:{port}"):
-            session.open_forwards("127.0.0.1", [port])
-        assert sshd.auth_count() == logins
+    name, password = sshd_password_user
+    target = sshd.target(user=name, password=password, identity_file=None)
+    directory = tempfile.mkdtemp(dir="/tmp")
+    os.chmod(directory, 0o755)  # readable by that account
+    path = os.path.join(directory, "f.txt")
+    with open(path, "w") as file:
+        file.write("over sftp")
+    os.chmod(path, 0o644)
+    try:
+        with (
+            TunnelManager(share_connections=True) as first,
+            TunnelManager(share_connections=True) as second,
+        ):
+            first.session(target)
+            logins = sshd.auth_count()
+            session = second.session(target)
+            assert isinstance(session, ControlSession) and session.shared
+            status, out, err = session.run("echo shared; echo err >&2; exit 3")
+            # (sshd may first say it cannot chdir to the account's missing home)
+            assert (status, out) == (3, "shared\n") and err.endswith("err\n")
+            with session.sftp().open(path, "rb") as handle:
+                assert handle.read(100) == b"over sftp"
+            with pytest.raises(FileNotFoundError):
+                session.sftp().stat(path + ".missing")
+            closed = socket.socket()
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+            closed.close()
+            with pytest.raises(KernelUnreachable, match=f"127.0.0.1:{port}"):
+                session.open_forwards("127.0.0.1", [port])
+            assert sshd.auth_count() == logins
+        # No thread of either side outlives the managers.
+        wait_for(lambda: not [n for n in thread_names() if n.startswith("ssh-control")])
+    finally:
+        shutil.rmtree(directory)
