@@ -244,12 +244,14 @@ class Shooter:
         dialog = container.dialog
         wait_until(lambda: dialog.local_kernels.refresh_button.isEnabled(), what="kernel list")
         dialog.cf.setText("48213")
-        wait_until(lambda: "Resolves to" in dialog.cf_status.plain_text(), what="resolution")
+        wait_until(
+            lambda: "Resolves to" in dialog.kernel_group.status.plain_text(), what="resolution"
+        )
         self.save(dialog, "dialog-local")
 
         # 1b. A partial ID that fits two kernels: the dialog names both instead of guessing.
         dialog.cf.setText("4821")
-        wait_until(lambda: "matches" in dialog.cf_status.plain_text(), what="ambiguity")
+        wait_until(lambda: "matches" in dialog.kernel_group.status.plain_text(), what="ambiguity")
         dialog._fit_height()
         dialog.local_kernels.list.scrollToBottom()  # both candidates in view
         self.save(dialog, "dialog-error")

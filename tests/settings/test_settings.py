@@ -14,7 +14,6 @@ from spyder_kernel_connect.settings import (
     InvalidPresetName,
     PresetStore,
     SecretStore,
-    clean_module_names,
     validate,
 )
 from tests.conftest import DictBacking
@@ -173,11 +172,6 @@ def test_no_keyring_saves_no_secret_and_says_so():
         assert store.names() == []
         # Nothing secret to store: no complaint.
         assert store.save("local", ConnectionSettings(connection_file="1")).secrets_saved
-
-
-def test_clean_module_names():
-    names = ["numpy", " pandas ", "", "numpy", "a.b, c", "1bad", "ok.", "x y"]
-    assert clean_module_names(names) == ["numpy", "pandas", "a.b", "c", "ok", "x", "y"]
 
 
 def test_ssh_target_is_built_by_the_engine():

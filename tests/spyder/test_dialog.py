@@ -15,13 +15,15 @@ from spyder_kernel_connect.settings import AUTH_PASSWORD, ConnectionSettings
 def test_typing_a_bare_id_resolves_live(dialog, qtbot, runtime_dir, dead_kernel_file):
     path = dead_kernel_file(runtime_dir, "4321")
     qtbot.keyClicks(dialog.cf, "4321")
-    qtbot.waitUntil(lambda: str(path) in dialog.cf_status.plain_text())
-    assert dialog.cf_status.plain_text() == f"Resolves to {path}"
+    qtbot.waitUntil(lambda: str(path) in dialog.kernel_group.status.plain_text())
+    assert dialog.kernel_group.status.plain_text() == f"Resolves to {path}"
 
     dialog.cf.clear()
     qtbot.keyClicks(dialog.cf, "98765")
-    qtbot.waitUntil(lambda: "No connection file matches '98765'" in dialog.cf_status.plain_text())
-    assert str(runtime_dir) in dialog.cf_status.plain_text()  # says where it looked
+    qtbot.waitUntil(
+        lambda: "No connection file matches '98765'" in dialog.kernel_group.status.plain_text()
+    )
+    assert str(runtime_dir) in dialog.kernel_group.status.plain_text()  # says where it looked
 
 
 def test_browse_starts_in_runtime_dir_with_kernel_filter(
@@ -151,7 +153,7 @@ def test_valid_form_requests_connection_with_save_name(
 
 def test_busy_state_shows_progress_and_cancel_cancels(dialog, qtbot):
     dialog.set_busy("Connecting to h through SSH...")
-    assert dialog.progress_widget.isVisible()
+    assert dialog.footer.progress.isVisible()
     assert not dialog.ok_button.isEnabled()
     assert not dialog.cf.isEnabled()
     with qtbot.waitSignal(dialog.sig_cancel_requested):
@@ -159,7 +161,7 @@ def test_busy_state_shows_progress_and_cancel_cancels(dialog, qtbot):
     assert dialog.isVisible()  # cancelling the attempt keeps the dialog and the form
     dialog.set_idle()
     assert dialog.cf.isEnabled() and dialog.ok_button.isEnabled()
-    assert not dialog.progress_widget.isVisible()
+    assert not dialog.footer.progress.isVisible()
 
 
 def test_presets_pick_rename_delete(dialog, presets):
@@ -219,7 +221,7 @@ def test_no_keyring_backend_no_crash_user_told(qtbot, runtime_dir, without_keyri
     dialog.show()
     assert dialog.remote_group.hostname.text() == "h"
     assert dialog.remote_group.password.text() == ""
-    assert "Secrets are not saved" in dialog.notice_label.plain_text()
+    assert "The password will not be saved" in dialog.notice_label.plain_text()
     assert "pw" not in json.dumps(backing.data)
 
 
@@ -341,7 +343,7 @@ def test_remote_list_rows_reasons_and_one_click_pick(dialog, qtbot):
     qtbot.mouseClick(dialog.remote_kernels.list.viewport(), Qt.LeftButton, pos=rect.center())
     assert dialog.cf.text() == path
     assert dialog.remote_group.isChecked()  # still a remote kernel
-    assert dialog.cf_status.plain_text() == f"On the remote host: {path}"
+    assert dialog.kernel_group.status.plain_text() == f"On the remote host: {path}"
 
     dialog.remote_group.hostname.setText("another-host")  # what was listed no longer applies
     assert dialog.remote_kernels.list.count() == 1

@@ -130,8 +130,8 @@ def test_a_broken_file_never_resolves_green(dialog, qtbot, runtime_dir, content,
     else:
         path.write_text(content)
     qtbot.keyClicks(dialog.cf, str(path) if content is None else "666")
-    qtbot.waitUntil(lambda: str(path) in dialog.cf_status.plain_text())
-    status = dialog.cf_status
+    qtbot.waitUntil(lambda: str(path) in dialog.kernel_group.status.plain_text())
+    status = dialog.kernel_group.status
     assert not status.plain_text().startswith("Resolves to")
     assert reason in status.plain_text().lower() or reason in status.plain_text()
     assert status.kind == "warning" and not status.ok

@@ -16,6 +16,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from spyder_kernel_connect.spyder.texts import no_keyring_text
+
 LEAVES = (QLineEdit, QAbstractButton, QLabel, QComboBox, QAbstractScrollArea, QProgressBar)
 HOST_KEY_CHANGED = (
     "The host key of ada@lab.example.org:2222 has CHANGED since it was saved in "
@@ -68,7 +70,7 @@ def settle(qtbot, dialog) -> None:
 def assert_usable(dialog) -> None:
     """No overlaps, nothing squeezed under its minimum, no wrapped text cut off, <= 700 px."""
     assert dialog.height() <= 700
-    assert not dialog.form_scroll.verticalScrollBar().isVisible()  # the whole form shows
+    assert not dialog.form.remote_form.verticalScrollBar().isVisible()  # the whole form shows
     widgets = leaves(dialog)
     assert len(widgets) > 10
     for widget in widgets:
@@ -117,7 +119,7 @@ def test_remote_form_fully_unfolded_with_a_long_error_fits_1366x768(dialog, qtbo
     dialog.show_advanced(True)
     dialog.remote_group.hostname.setText("lab.example.org")
     dialog.show_error(message)
-    dialog.show_notice("Secrets are not saved on this computer: no system keyring is available.")
+    dialog.show_notice(no_keyring_text(("password",), "no system keyring is available."))
     settle(qtbot, dialog)
     assert_usable(dialog)
 
@@ -150,6 +152,6 @@ def test_every_section_unfolded_still_fits_and_scrolls_only_the_settings(dialog,
     assert dialog.height() <= 700
     for button in (dialog.ok_button, dialog.cancel_button, dialog.save_check):
         assert dialog.rect().contains(rect_in(dialog, button))
-    bar = dialog.form_scroll.verticalScrollBar()
+    bar = dialog.form.remote_form.verticalScrollBar()
     assert bar.maximum() == 0 or bar.isVisible()  # all of it reachable
     assert dialog.error_label.isVisible() and dialog.messages.scroll.height() > 0

@@ -103,7 +103,7 @@ def test_the_dialog_uses_those_colours(dialog, qtbot, runtime_dir, dead_kernel_f
     dialog.kernel_group.update_resolution()
     dialog.show_error("Something failed.")
     dialog.show_notice("Something to know.")
-    labels = [dialog.cf_status, dialog.error_label, dialog.notice_label]
+    labels = [dialog.kernel_group.status, dialog.error_label, dialog.notice_label]
     for label in labels:
         found = re.search(r"color:\s*(#[0-9A-Fa-f]{6})", label.styleSheet())
         assert found, label.objectName()
@@ -111,7 +111,7 @@ def test_the_dialog_uses_those_colours(dialog, qtbot, runtime_dir, dead_kernel_f
         assert found.group(1) == message_color(label.kind, SpyderPalette)
     dialog.cf.setText("no-such-kernel")
     dialog.kernel_group.update_resolution()
-    assert dialog.cf_status.kind == "warning"
+    assert dialog.kernel_group.status.kind == "warning"
 
 
 def test_no_cli_flags_commands_or_markup_in_the_dialog(dialog, qtbot, runtime_dir, tmp_path):

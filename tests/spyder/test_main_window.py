@@ -130,7 +130,7 @@ def test_connect_local_kernel_by_bare_id_runs_code_and_reloads(
     dialog.remote_group.setChecked(False)
     dialog.cf.clear()
     qtbot.keyClicks(dialog.cf, "31337")
-    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.cf_status.plain_text())
+    qtbot.waitUntil(lambda: "kernel-31337.json" in dialog.kernel_group.status.plain_text())
     client = connect_and_wait(qtbot, plugin, console, dialog)
     assert plugin.get_container().dialog is None  # closed on success
     shell = wait_ready(qtbot, client)
@@ -288,7 +288,7 @@ def test_connect_through_real_sshd_with_host_key_prompt(
     before = len(console.get_clients())
     settings = dialog.settings()
     qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-    assert dialog.progress_widget.isVisible()
+    assert dialog.footer.progress.isVisible()
 
     qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=30000)
     prompt = container.host_key_dialog
@@ -643,7 +643,7 @@ def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):
     container = plugin.get_container()
     before = len(console.get_clients())
     qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
-    assert dialog.busy and dialog.progress_widget.isVisible()
+    assert dialog.busy and dialog.footer.progress.isVisible()
     qtbot.waitUntil(
         lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
         timeout=90000,

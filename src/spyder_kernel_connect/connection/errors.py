@@ -45,6 +45,15 @@ class ConnectionFileUnreadable(ConnectionFileError):
     """The file exists but cannot be read (permissions, a directory, I/O error, too large)."""
 
 
+def dangling_link(path: str) -> ConnectionFileUnreadable:
+    """The error for ``path``, a symbolic link to a file that does not exist."""
+    return ConnectionFileUnreadable(
+        f"{path} is a symbolic link to a file that does not exist.",
+        "Remove the link, or give the file it should point to.",
+        path=path,
+    )
+
+
 class ConnectionFileInvalid(ConnectionFileError):
     """The file was read but is not a valid connection file (not JSON, wrong fields)."""
 

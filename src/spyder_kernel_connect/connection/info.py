@@ -13,6 +13,7 @@ from spyder_kernel_connect.connection.errors import (
     ConnectionFileInvalid,
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
+    dangling_link,
 )
 from spyder_kernel_connect.files import NotARegularFile, read_regular_file
 
@@ -256,11 +257,7 @@ def _read_bytes(path: str) -> bytes:
         ) from None
     except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
         if os.path.islink(path):
-            raise ConnectionFileUnreadable(
-                f"{path} is a symbolic link to a file that does not exist.",
-                "Remove the link, or give the file it should point to.",
-                path=path,
-            ) from None
+            raise dangling_link(path) from None
         raise ConnectionFileNotFound(path, [os.path.dirname(path)]) from None
     except PermissionError:
         raise ConnectionFileUnreadable(

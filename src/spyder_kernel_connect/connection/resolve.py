@@ -21,6 +21,7 @@ from spyder_kernel_connect.connection.errors import (
     AmbiguousConnectionSpec,
     ConnectionFileNotFound,
     ConnectionFileUnreadable,
+    dangling_link,
 )
 from spyder_kernel_connect.connection.info import ConnectionInfo, read_connection_file
 from spyder_kernel_connect.files import file_kind
@@ -153,11 +154,7 @@ def _refuse_non_regular(path: str) -> None:
                 path=path,
             ) from None
         if os.path.islink(path):
-            raise ConnectionFileUnreadable(
-                f"{path} is a symbolic link to a file that does not exist.",
-                "Remove the link, or give the file it should point to.",
-                path=path,
-            ) from None
+            raise dangling_link(path) from None
         return  # absent: the name may still be a bare ID or a glob
     raise ConnectionFileUnreadable(
         f"{os.path.abspath(path)} is {file_kind(mode)}, not a connection file.",

@@ -9,7 +9,6 @@ from spyder_kernel_connect.settings.model import (
     DEFAULT_REMOTE_PYTHON,
     SECRET_FIELDS,
     ConnectionSettings,
-    clean_module_names,
     parse_port,
     validate,
 )
@@ -28,7 +27,6 @@ __all__ = [
     "PresetStore",
     "SaveOutcome",
     "SecretStore",
-    "clean_module_names",
     "insecure_reason",
     "parse_port",
     "validate",

@@ -58,6 +58,11 @@ class ConnectionSettings:
     sync_remote_dir: str = ""
 
     @property
+    def secret_field(self) -> str:
+        """The field holding this login's secret: "password" or "passphrase"."""
+        return "password" if self.auth == AUTH_PASSWORD else "passphrase"
+
+    @property
     def effective_remote_python(self) -> str:
         return self.remote_python.strip() or DEFAULT_REMOTE_PYTHON
 
@@ -233,15 +238,3 @@ def validate_project_folders(settings: ConnectionSettings) -> list[InvalidSettin
             )
         )
     return problems
-
-
-def clean_module_names(names: list[str]) -> list[str]:
-    """Excluded-module entries as the UMR wants them: dotted names, no blanks or repeats."""
-    cleaned: list[str] = []
-    for raw in names:
-        for name in str(raw).replace(",", " ").split():
-            name = name.strip(".")
-            valid = name and all(part.isidentifier() for part in name.split("."))
-            if valid and name not in cleaned:
-                cleaned.append(name)
-    return cleaned

@@ -11,39 +11,28 @@ Answers pass straight from the handler to paramiko and are never kept or logged.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import paramiko
 
 from spyder_kernel_connect.ssh import errors
-from spyder_kernel_connect.ssh.dial import POLL, Deadline
-from spyder_kernel_connect.ssh.keys import DEFAULT_KEY_FILES, load_key, try_load_key
-from spyder_kernel_connect.ssh.prompts import (
-    LoginPrompt,
-    LoginRequest,
-    PromptHandler,
-    is_password_prompt,
+from spyder_kernel_connect.ssh.dial import Deadline
+from spyder_kernel_connect.ssh.interactive import (
+    LoginRound,
+    RoundWatchdog,
+    ask,
+    interactive_login_required,
 )
+from spyder_kernel_connect.ssh.keys import DEFAULT_KEY_FILES, load_key, try_load_key
+from spyder_kernel_connect.ssh.prompts import LoginPrompt, LoginRequest, PromptHandler
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 # Rounds of keyboard-interactive / asked passwords before giving up (OpenSSH: 3 prompts).
 MAX_ROUNDS = 3
 # Once a person is in the loop, the server may wait on them (a Duo push to approve).
 HUMAN_WAIT = 120.0
-# Silence this long inside a keyboard-interactive round: tell the user we are waiting.
-WAIT_NOTICE_AFTER = 1.5
-
-
-class _Stop(EOFError):
-    """Raised inside paramiko's thread to abort a login round without a logged traceback.
-
-    paramiko logs any other exception from a handler at ERROR level with a traceback;
-    an EOFError only at DEBUG. The reason is kept on the round, not in the exception.
-    """
 
 
 def authenticate(
@@ -57,6 +46,8 @@ def authenticate(
 
 
 class _Login:
+    """One login to one host: the methods in OpenSSH's order, as far as the server allows."""
+
     def __init__(self, transport, resolved, deadline, handler) -> None:
         self.transport: paramiko.Transport = transport
         self.resolved: ResolvedTarget = resolved
@@ -141,9 +132,9 @@ class _Login:
                 self._no_one_to_answer()  # only questions can get us in: say so plainly
             return False
         if self.handler is not None:
-            self._waited_for_person()  # someone is there: the server may wait on them
+            self.waited_for_person()  # someone is there: the server may wait on them
         for _ in range(MAX_ROUNDS):
-            login_round = _Round(self)
+            login_round = LoginRound(self)
             done = self._attempt(
                 "keyboard-interactive",
                 lambda r=login_round: self.transport.auth_interactive(self.user, r.answer),
@@ -174,8 +165,8 @@ class _Login:
                 (LoginPrompt(f"Password for {self.label}:", False),),
                 cancel=self.deadline.cancel,
             )
-            answers = _ask(self.handler, request, self.label)
-            self._waited_for_person()
+            answers = ask(self.handler, request, self.label)
+            self.waited_for_person()
             if not self._attempt(
                 "password (asked)",
                 lambda a=answers[0]: self.transport.auth_password(self.user, a),
@@ -193,7 +184,7 @@ class _Login:
         description: str,
         call: Callable[[], object],
         on_closed: Callable[[], None] | None = None,
-        watch: _Round | None = None,
+        watch: LoginRound | None = None,
     ) -> bool:
         transport = self.transport
         self.deadline.check("authenticating to")
@@ -203,7 +194,7 @@ class _Login:
         self.tried.append(description)
         try:
             if watch:
-                with _Watchdog(watch):
+                with RoundWatchdog(watch):
                     remaining = call()
             else:
                 remaining = call()
@@ -238,169 +229,9 @@ class _Login:
             return False
         return transport.is_authenticated()
 
-    def _waited_for_person(self) -> None:
+    def waited_for_person(self) -> None:
         """A person just answered: the connect timeout restarts from now."""
         self.deadline.end = max(self.deadline.end, time.monotonic() + HUMAN_WAIT)
 
     def _no_one_to_answer(self) -> None:
-        raise errors.InteractiveLoginRequired(
-            f"{self.label} needs an interactive login (a one-time code or other questions) "
-            "and nothing here can answer it.",
-            "Connect from Spyder's dialog or run the command in a terminal, where you can "
-            "type the answer.",
-            host=self.label,
-        )
-
-
-class _Round:
-    """One keyboard-interactive exchange; ``answer`` runs in paramiko's transport thread."""
-
-    def __init__(self, login: _Login) -> None:
-        self.login = login
-        self.asked = False
-        self.busy = threading.Event()  # a person is answering: the watchdog waits
-        self.answered = threading.Event()  # the server asked something since the last look
-        self.timed_out = False
-        self.reason: BaseException | None = None
-
-    def answer(self, title: str, instructions: str, prompt_list) -> list[str]:
-        login = self.login
-        self.answered.set()
-        prompts = tuple(LoginPrompt(str(text), bool(echo)) for text, echo in prompt_list)
-        self.asked = self.asked or bool(prompts)
-        request = LoginRequest(
-            login.asker, title or "", instructions or "", prompts, cancel=login.deadline.cancel
-        )
-        password = login.resolved.target.password
-        if (
-            prompts
-            and password is not None
-            and not login.password_used
-            and all(is_password_prompt(p) for p in prompts)
-        ):
-            login.password_used = True
-            return [password] * len(prompts)
-        if not prompts and not request.text:
-            return []  # OpenSSH ends a PAM conversation with an empty round: nothing to show
-        if login.handler is None:
-            if not prompts:
-                return []
-            self.reason = _reason_no_handler(login)
-            raise _Stop()
-        self.busy.set()
-        try:
-            answers = _ask(login.handler, request, login.label)
-        except errors.SSHError as err:
-            self.reason = err
-            raise _Stop() from None
-        finally:
-            self.busy.clear()
-        if prompts:
-            login._waited_for_person()
-        return list(answers)
-
-    def notify_waiting(self) -> None:
-        """The server is silent mid-login: it waits on the user (a push to approve)."""
-        login = self.login
-        request = LoginRequest(
-            login.asker,
-            "",
-            f"Waiting for {login.label} to complete the login - approve the request on "
-            "your device if you received one.",
-            (),
-            waiting=True,
-        )
-        # A notice that cannot be shown changes nothing in the login.
-        with contextlib.suppress(Exception):
-            login.handler(request)
-
-    def raise_reason(self) -> None:
-        if self.reason is not None:
-            raise self.reason
-        if self.timed_out:
-            raise errors.ConnectTimeout(
-                f"{self.login.label} did not finish the login within "
-                f"{self.login.deadline.seconds:g} s of the last answer.",
-                "Try again; with a push notification, approve it on your device.",
-                host=self.login.label,
-            )
-
-
-def _reason_no_handler(login: _Login) -> errors.SSHError:
-    if login.password_used:
-        return errors.AuthenticationFailed(
-            f"{login.label} refused the password.",
-            "Check the password.",
-            host=login.label,
-        )
-    try:
-        login._no_one_to_answer()
-    except errors.SSHError as err:
-        return err
-    raise AssertionError("unreachable")
-
-
-def _ask(handler: PromptHandler, request: LoginRequest, label: str) -> Sequence[str]:
-    """Call the handler; a cancel or a broken handler becomes an SSHError."""
-    try:
-        answers = handler(request)
-    except errors.SSHError:
-        raise
-    except Exception as err:  # a broken prompt window must not look like an answer
-        raise errors.AuthenticationFailed(
-            f"Could not ask the login questions of {label}: {err}.", host=label
-        ) from err
-    if answers is None:
-        raise errors.AuthenticationCancelled(f"Login to {label} cancelled.", host=label)
-    answers = [str(a) for a in answers]
-    if len(answers) != len(request.prompts):
-        raise errors.AuthenticationFailed(
-            f"The login questions of {label} got {len(answers)} answers for "
-            f"{len(request.prompts)} prompts.",
-            host=label,
-        )
-    return answers
-
-
-class _Watchdog:
-    """Closes the transport when the deadline passes while no person is answering.
-
-    paramiko's auth wait has one fixed timeout, which would run out while the user reads
-    a one-time code off a phone; this bound pauses while the handler runs instead.
-    """
-
-    def __init__(self, login_round: _Round) -> None:
-        self.round = login_round
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="ssh-login-watch", daemon=True)
-
-    def __enter__(self) -> _Watchdog:
-        self.thread.start()
-        return self
-
-    def _watch(self) -> None:
-        login = self.round.login
-        notice_at = time.monotonic() + WAIT_NOTICE_AFTER
-        while not self.done.wait(POLL):
-            if self.round.busy.is_set() or self.round.answered.is_set():
-                self.round.answered.clear()
-                notice_at = time.monotonic() + WAIT_NOTICE_AFTER
-            elif notice_at and time.monotonic() >= notice_at and login.handler is not None:
-                notice_at = 0.0  # once per silence
-                self.round.notify_waiting()
-            cancel = login.deadline.cancel
-            if cancel is not None and cancel.is_set():
-                login.transport.close()
-                return
-            if self.round.busy.is_set():
-                # The clock of the deadline stops while a person answers.
-                login.deadline.end = max(login.deadline.end, time.monotonic() + POLL * 2)
-                continue
-            if login.deadline.remaining() <= 0:
-                self.round.timed_out = True
-                login.transport.close()
-                return
-
-    def __exit__(self, *exc) -> None:
-        self.done.set()
-        self.thread.join()
+        raise interactive_login_required(self.label)

@@ -24,8 +24,8 @@ from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.service import LocalResolution, resolve_local
 from spyder_kernel_connect.spyder.texts import describe_resolution
+from spyder_kernel_connect.spyder.widgets.fields import fit_placeholder
 from spyder_kernel_connect.spyder.widgets.messages import MessageLabel
-from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
 
 CONNECTION_FILE_FILTERS = ";;".join(
     [

@@ -20,14 +20,17 @@ from spyder_kernel_connect.spyder.widgets.remote_form import RemoteForm
 class ConnectionForm(QWidget):
     """The connection-file group and kernel lists beside the SSH and SLURM settings."""
 
-    sig_remote_toggled = Signal(bool)
+    sig_layout_changed = Signal()
+    """The lists were swapped or a section was (un)folded: the dialog fits its height again."""
+
+    sig_field_edited = Signal(str)
     """
-    The SSH group was ticked or unticked; the lists were swapped already.
+    The user edited a field.
 
     Parameters
     ----------
-    remote: bool
-        True when the kernel is on the SSH host.
+    field: str
+        The ``ConnectionSettings`` field name, e.g. "connection_file" or "hostname".
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -58,6 +61,10 @@ class ConnectionForm(QWidget):
         layout.addLayout(kernel, 1)
         layout.addWidget(self.remote_form, 1)
         self.remote_group.toggled.connect(self._on_remote_toggled)
+        self.remote_form.sig_layout_changed.connect(self.sig_layout_changed)
+        self.kernel_group.sig_edited.connect(lambda: self.sig_field_edited.emit("connection_file"))
+        self.remote_group.sig_field_edited.connect(self.sig_field_edited)
+        self.slurm.sig_field_edited.connect(self.sig_field_edited)
         self.remote_group.sig_host_changed.connect(self.reset_remote_kernels)
         self.local_kernels.sig_kernel_picked.connect(self.pick_local)
         self.reset_remote_kernels()
@@ -171,4 +178,4 @@ class ConnectionForm(QWidget):
         self.kernel_group.set_remote(remote)
         self.local_kernels.setVisible(not remote)
         self.remote_kernels.setVisible(remote)
-        self.sig_remote_toggled.emit(remote)
+        self.sig_layout_changed.emit()

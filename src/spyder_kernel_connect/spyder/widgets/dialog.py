@@ -1,12 +1,9 @@
 """The "Connect to an existing kernel" dialog: a form, no engine calls of its own.
 
-It composes the presets bar, the connection-file group and the two kernel lists (left),
-the SSH and SLURM form (right, ``RemoteForm``), the message area with its field errors
-(``FieldErrors``) and the footer. It asks the container for everything that takes time
-(``sig_local_list_requested``, ``sig_remote_list_requested``, ``sig_connect_requested``,
-``sig_start_requested``, ``sig_job_requested``); the container answers with
-``show_local_kernels``, ``show_remote_kernels``, ``set_busy``/``set_idle``,
-``show_failure`` and ``accept``. The widgets' own work lives in their modules.
+It composes the presets bar, the ``ConnectionForm`` (connection file and kernel lists beside
+the SSH and SLURM settings), the message area with its ``FieldErrors`` and the footer. It
+asks the container for all that takes time (the ``sig_*_requested`` signals); the container
+answers through the public methods (``show_local_kernels``, ``set_busy``, ``show_failure``...).
 """
 
 from __future__ import annotations
@@ -18,9 +15,8 @@ from qtpy.QtWidgets import QDialog, QLineEdit, QVBoxLayout, QWidget
 from spyder.api.translations import _
 
 from spyder_kernel_connect.connection import KernelEntry
-from spyder_kernel_connect.errors import KernelConnectError
-from spyder_kernel_connect.service import LocalResolution
 from spyder_kernel_connect.settings import ConnectionSettings, PresetStore
+from spyder_kernel_connect.spyder.texts import no_keyring_text
 from spyder_kernel_connect.spyder.widgets.connection_form import ConnectionForm
 from spyder_kernel_connect.spyder.widgets.field_errors import FieldErrors
 from spyder_kernel_connect.spyder.widgets.footer import DialogFooter
@@ -118,8 +114,6 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.form = ConnectionForm(self)
         self.kernel_group = self.form.kernel_group
         self.cf = self.form.cf
-        self.cf_status = self.kernel_group.status
-        self.form_scroll = self.form.remote_form
         self.remote_group = self.form.remote_group
         self.slurm = self.form.slurm
         self.local_kernels = self.form.local_kernels
@@ -127,15 +121,14 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.start_button = self.remote_kernels.start_button
         self.slurm_button = self.slurm.start_button
         self.messages = MessageArea(self)
-        self.errors = FieldErrors(self.messages, self._reveal_field)
+        self.errors = FieldErrors(self.messages, self.form.reveal)
         self.error_label = self.messages.error_label
         self.notice_label = self.messages.notice_label
         self.footer = DialogFooter()
         self.save_row = self.footer.save_row
         self.save_check = self.save_row.check
         self.save_name = self.save_row.name_edit
-        self.progress_widget = self.footer.progress
-        self.progress_label = self.progress_widget.label
+        self.progress_label = self.footer.progress.label
         self.ok_button = self.footer.ok_button
         self.cancel_button = self.footer.cancel_button
 
@@ -155,10 +148,9 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
     def _connect_signals(self) -> None:
         self.footer.buttons.accepted.connect(self.request_connect)
         self.footer.buttons.rejected.connect(self.reject)
-        self.kernel_group.sig_edited.connect(lambda: self.errors.on_field_edited("connection_file"))
-        self.form.sig_remote_toggled.connect(self._schedule_fit)
-        self.remote_group.sig_field_edited.connect(self.errors.on_field_edited)
-        self.presets_bar.sig_preset_chosen.connect(self._on_preset_chosen)
+        self.form.sig_field_edited.connect(self.errors.on_field_edited)
+        self.form.sig_layout_changed.connect(self._schedule_fit)
+        self.presets_bar.sig_preset_loaded.connect(self._on_preset_loaded)
         self.presets_bar.sig_preset_renamed.connect(self.save_row.on_renamed)
         self.presets_bar.sig_preset_deleted.connect(self.save_row.on_deleted)
         self.presets_bar.sig_error.connect(self.show_error)
@@ -170,8 +162,6 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.slurm_button.clicked.connect(lambda: self.request_job())
         self.slurm.sig_job_picked.connect(self.request_job)
         self.slurm.sig_jobs_list_requested.connect(self.request_jobs_list)
-        self.slurm.sig_field_edited.connect(self.errors.on_field_edited)
-        self.slurm.sig_layout_changed.connect(self._schedule_fit)
         self.messages.sig_height_changed.connect(self._schedule_fit)
 
     # ---- Form values
@@ -201,15 +191,9 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         """
         return self.form.field_widget(field)
 
-    def _reveal_field(self, field: str) -> QLineEdit:
-        """Unfold what holds ``field`` (see ``FieldErrors``) and return its line edit."""
-        self._schedule_fit()
-        return self.form.reveal(field)
-
     def show_advanced(self, show: bool = True) -> None:
         """Unfold (or fold) the remote Python and runtime directory fields."""
         self.remote_group.show_advanced(show)
-        self._schedule_fit()
 
     # ---- Kernels on this computer (listed by the container, on a worker thread)
     def refresh_kernels(self) -> None:
@@ -256,26 +240,19 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
 
     def request_start(self) -> None:
         """Ask to start a new kernel on the SSH host, if the form is enough to log in."""
-        request = self._start_request()
+        request = self._request(start=True)
         if request is not None:
             self.sig_start_requested.emit(*request)
 
     def request_job(self, job_id: str = "") -> None:
-        """
-        Ask to start a kernel in a SLURM job, if the form is enough to log in.
-
-        Parameters
-        ----------
-        job_id: str, optional
-            A kept job to attach to again; "" (the default) for a new job.
-        """
-        request = self._start_request()
+        """Ask to start a kernel in a SLURM job (or attach to the kept job ``job_id``)."""
+        request = self._request(start=True)
         if request is not None:
             self.sig_job_requested.emit(*request, job_id)
 
-    def _start_request(self) -> tuple[ConnectionSettings, str] | None:
-        """The settings to log in with and the name to save them under, else show why not."""
-        settings = self._valid_settings(start=True)
+    def _request(self, start: bool = False) -> tuple[ConnectionSettings, str] | None:
+        """The valid settings and the name to save them under (see ``_valid_settings``)."""
+        settings = self._valid_settings(start)
         if settings is None:
             return None
         save_as = self._save_as()
@@ -290,7 +267,7 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.sig_jobs_list_requested.emit(settings)
 
     def _valid_settings(self, start: bool = False) -> ConnectionSettings | None:
-        """The form's settings if it is valid (see ``ConnectionForm.problem``), else say why."""
+        """The form's settings if valid (see ``ConnectionForm.problem``), else say why."""
         if self._busy:
             return None
         self.clear_messages()
@@ -318,39 +295,24 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         name: str
             The preset's name.
         """
-        try:
-            settings = self.presets.load(name)
-        except KernelConnectError as err:
-            self.show_error(str(err))
-            return
+        self.presets_bar.load(name)
+
+    def _on_preset_loaded(self, name: str, settings: ConnectionSettings) -> None:
         self.set_settings(settings)
         self.save_row.set_name(name)
         self.clear_messages()
-        if self.presets.secrets.problem and settings.remote:
-            self.show_notice(
-                _("Secrets are not saved on this computer: {}").format(self.presets.secrets.problem)
-            )
-
-    def _on_preset_chosen(self, name: str) -> None:
-        if name:
-            self.load_preset(name)
-            return
-        # "(new connection)": nothing of the previous preset stays.
-        self.set_settings(ConnectionSettings())
-        self.save_row.set_name("")
-        self.clear_messages()
-        self.reset_remote_kernels()
+        if not name:  # "(new connection)": nothing of the previous preset stays
+            self.reset_remote_kernels()
+        problem = self.presets.secrets.problem
+        if problem and settings.remote:
+            self.show_notice(no_keyring_text((settings.secret_field,), problem))
 
     # ---- Connecting
     def request_connect(self) -> None:
         """Check the form; if it is valid, ask the container to connect."""
-        settings = self._valid_settings()
-        if settings is None:
-            return
-        save_as = self._save_as()
-        if save_as is None:
-            return
-        self.sig_connect_requested.emit(settings, save_as)
+        request = self._request()
+        if request is not None:
+            self.sig_connect_requested.emit(*request)
 
     def set_busy(self, message: str) -> None:
         """
@@ -369,7 +331,7 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
 
     def set_progress(self, message: str) -> None:
         """Show the current step of the running attempt."""
-        self.progress_widget.show_step(message)
+        self.footer.progress.show_step(message)
 
     def set_idle(self) -> None:
         """Unlock the form after an attempt; focus goes back where it was."""
@@ -379,11 +341,6 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.presets_bar.update_buttons()
         self.form.set_locked(False)
         self.errors.unlock()
-
-    @property
-    def resolution(self) -> LocalResolution | None:
-        """The last lookup of the connection-file field (the connection reuses it)."""
-        return self.kernel_group.resolution
 
     @property
     def busy(self) -> bool:
@@ -417,14 +374,7 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.errors.show_error(message, field)
 
     def show_notice(self, message: str) -> None:
-        """
-        Show ``message`` as information that is not an error.
-
-        Parameters
-        ----------
-        message: str
-            The notice, e.g. "Cancelled.".
-        """
+        """Show ``message`` (e.g. "Cancelled.") as information that is not an error."""
         self.messages.show_notice(message)
 
     def clear_messages(self) -> None:
@@ -434,7 +384,7 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
     # ---- Layout
     def scrolled_form(self) -> RemoteForm:
         """The SSH and SLURM form: it scrolls rather than make the dialog too tall."""
-        return self.form_scroll
+        return self.form.remote_form
 
     # ---- Qt overrides
     def reject(self) -> None:

@@ -8,15 +8,14 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 from spyder.api.translations import _
 from spyder.api.widgets.dialogs import SpyderDialogButtonBox
-from spyder.utils.icon_manager import ima
+
+from spyder_kernel_connect.spyder.widgets.prompt_layout import lay_out_prompt
 
 
 class HostKeyDialog(QDialog):
@@ -32,9 +31,6 @@ class HostKeyDialog(QDialog):
         self.setMinimumWidth(520)
 
         host = info.hostname if info.port == 22 else f"{info.hostname}:{info.port}"
-        icon = QLabel()
-        icon.setPixmap(ima.icon("MessageBoxWarning").pixmap(48, 48))
-        icon.setAlignment(Qt.AlignTop)
         text = QLabel(
             _(
                 "<p>This computer has never connected to <b>{host}</b> before, so it "
@@ -76,18 +72,9 @@ class HostKeyDialog(QDialog):
         self.once_button.clicked.connect(lambda: self._decide(decisions.ACCEPT_ONCE))
         self.refuse_button.clicked.connect(lambda: self._decide(decisions.REJECT))
 
-        body = QVBoxLayout()
-        body.addWidget(text)
-        body.addWidget(self.fingerprint)
-        body.addWidget(advice)
-        top = QHBoxLayout()
-        top.addWidget(icon)
-        top.addSpacing(8)
-        top.addLayout(body, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addSpacing(8)
-        layout.addWidget(self.buttons)
+        lay_out_prompt(
+            self, "MessageBoxWarning", 48, [text, self.fingerprint, advice], self.buttons
+        )
 
     def _decide(self, decision: Any) -> None:
         self.decision = decision

@@ -17,15 +17,14 @@ from qtpy.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 from spyder.api.translations import _
 from spyder.api.widgets.dialogs import SpyderDialogButtonBox
-from spyder.utils.icon_manager import ima
+
+from spyder_kernel_connect.spyder.widgets.prompt_layout import lay_out_prompt
 
 
 class LoginPromptDialog(QDialog):
@@ -45,9 +44,6 @@ class LoginPromptDialog(QDialog):
         self.setModal(True)
         self.setMinimumWidth(460)
 
-        icon = QLabel()
-        icon.setPixmap(ima.icon("lock" if request.prompts else "wait").pixmap(40, 40))
-        icon.setAlignment(Qt.AlignTop)
         heading = QLabel(
             _("<b>{host}</b> asks:").format(host=_escape(request.host))
             if request.prompts
@@ -89,20 +85,9 @@ class LoginPromptDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
-        body = QVBoxLayout()
-        body.addWidget(self.context)
-        body.addWidget(heading)
-        body.addWidget(self.title)
-        body.addWidget(self.instructions)
-        body.addLayout(form)
-        top = QHBoxLayout()
-        top.addWidget(icon)
-        top.addSpacing(8)
-        top.addLayout(body, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addSpacing(8)
-        layout.addWidget(self.buttons)
+        icon = "lock" if request.prompts else "wait"
+        parts = [self.context, heading, self.title, self.instructions, form]
+        lay_out_prompt(self, icon, 40, parts, self.buttons)
         if self.fields:
             self.fields[0].setFocus()
 

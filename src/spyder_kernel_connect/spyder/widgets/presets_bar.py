@@ -18,8 +18,9 @@ from qtpy.QtWidgets import (
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
-from spyder_kernel_connect.settings import InvalidPresetName, PresetStore
-from spyder_kernel_connect.spyder.widgets.ssh_settings import fit_placeholder
+from spyder_kernel_connect.errors import KernelConnectError
+from spyder_kernel_connect.settings import ConnectionSettings, InvalidPresetName, PresetStore
+from spyder_kernel_connect.spyder.widgets.fields import fit_placeholder
 
 NO_PRESET = ""
 
@@ -27,14 +28,16 @@ NO_PRESET = ""
 class PresetsBar(QWidget):
     """A combo box of the saved connections with rename and delete buttons."""
 
-    sig_preset_chosen = Signal(str)
+    sig_preset_loaded = Signal(str, object)
     """
-    The user picked an entry.
+    A preset was read to be shown in the form (the user picked it, or ``load`` was called).
 
     Parameters
     ----------
     name: str
         The preset's name, or ``NO_PRESET`` ("") for "(new connection)".
+    settings: ConnectionSettings
+        Its settings with the secrets from the keyring; empty for "(new connection)".
     """
 
     sig_preset_renamed = Signal(str, str)
@@ -61,7 +64,7 @@ class PresetsBar(QWidget):
 
     sig_error = Signal(str)
     """
-    Something the user asked for was refused.
+    Something the user asked for was refused, or a preset could not be read.
 
     Parameters
     ----------
@@ -125,6 +128,25 @@ class PresetsBar(QWidget):
             self.combo.addItem(name, name)
         self.combo.setCurrentIndex(max(0, self.combo.findData(select)))
         self.update_buttons()
+
+    def load(self, name: str) -> None:
+        """
+        Read preset ``name`` with its secrets: ``sig_preset_loaded``, or ``sig_error``.
+
+        Parameters
+        ----------
+        name: str
+            The preset's name; ``NO_PRESET`` gives empty settings.
+        """
+        if name == NO_PRESET:
+            self.sig_preset_loaded.emit(NO_PRESET, ConnectionSettings())
+            return
+        try:
+            settings = self.presets.load(name)
+        except KernelConnectError as err:
+            self.sig_error.emit(str(err))
+            return
+        self.sig_preset_loaded.emit(name, settings)
 
     def current(self) -> str:
         """The name of the preset shown, or ``NO_PRESET``."""
@@ -211,7 +233,7 @@ class PresetsBar(QWidget):
     # ---- Private
     def _on_activated(self, _index: int) -> None:
         self.update_buttons()
-        self.sig_preset_chosen.emit(self.current())
+        self.load(self.current())
 
 
 class SaveAsRow(QWidget):

@@ -6,6 +6,7 @@ all the height they need, so the dialog scrolls them only when a small screen le
 
 from __future__ import annotations
 
+from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from spyder_kernel_connect.settings import ConnectionSettings
@@ -20,6 +21,9 @@ MIN_FORM_HEIGHT = 120
 class RemoteForm(VerticalScrollArea):
     """The SSH settings group with its SLURM section, scrolling vertically if it must."""
 
+    sig_layout_changed = Signal()
+    """A part was folded or unfolded: the dialog fits its height again."""
+
     def __init__(self) -> None:
         """Create the form: SSH unticked, SLURM folded."""
         self.remote_group = SSHSettingsGroup()
@@ -31,6 +35,8 @@ class RemoteForm(VerticalScrollArea):
         layout.addWidget(self.remote_group)
         layout.addStretch(1)
         super().__init__("form_scroll", content)
+        self.remote_group.sig_layout_changed.connect(self.sig_layout_changed)
+        self.slurm.sig_layout_changed.connect(self.sig_layout_changed)
 
     # ---- Form values
     def values(self) -> dict[str, object]:

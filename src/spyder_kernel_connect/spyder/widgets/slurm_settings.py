@@ -18,7 +18,6 @@ from qtpy.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +25,8 @@ from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
 from spyder_kernel_connect.settings import ConnectionSettings
+from spyder_kernel_connect.spyder.widgets.fields import line_edit
+from spyder_kernel_connect.spyder.widgets.fold_button import FoldButton
 
 # ConnectionSettings field -> (label, placeholder, tooltip)
 JOB_FIELDS = {
@@ -77,17 +78,6 @@ class SlurmSettingsSection(QWidget):
         """Create the section, folded."""
         super().__init__(parent)
         self.setObjectName("slurm_settings")
-        self.toggle_button = QToolButton()
-        self.toggle_button.setObjectName("slurm_toggle_button")
-        self.toggle_button.setText(_("Compute node (SLURM) job"))
-        # Not checkable: a checked tool button is drawn as a grey box in Spyder's style.
-        self.toggle_button.setAutoRaise(True)
-        self.toggle_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.toggle_button.setArrowType(Qt.RightArrow)
-        self.toggle_button.clicked.connect(lambda: self.show_fields(not self.unfolded))
-        self.unfolded = False
-        self.template_unfolded = False
-
         self.start_button = QPushButton(_("Start a kernel on a compute node (SLURM)"))
         self.start_button.setObjectName("start_slurm_kernel_button")
         self.start_button.setIcon(ima.icon("remote_server"))
@@ -103,10 +93,7 @@ class SlurmSettingsSection(QWidget):
         grid.setContentsMargins(18, 0, 0, 0)
         self.edits: dict[str, QLineEdit] = {}
         for index, (name, (label, placeholder, tooltip)) in enumerate(JOB_FIELDS.items()):
-            edit = QLineEdit()
-            edit.setObjectName(name)
-            edit.setPlaceholderText(placeholder)
-            edit.setToolTip(tooltip)
+            edit = line_edit(placeholder, tooltip, name)
             edit.textEdited.connect(lambda _text, field=name: self.sig_field_edited.emit(field))
             self.edits[name] = edit
             if name == "slurm_extra":  # a long label: above its field, not widening column 0
@@ -119,12 +106,6 @@ class SlurmSettingsSection(QWidget):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
-        self.template_button = QToolButton()
-        self.template_button.setObjectName("slurm_template_button")
-        self.template_button.setText(_("Job script (module loads, conda activate)"))
-        self.template_button.setAutoRaise(True)
-        self.template_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.template_button.setArrowType(Qt.RightArrow)
         self.template = QPlainTextEdit()
         self.template.setObjectName("slurm_template")
         self.template.setPlaceholderText(
@@ -142,9 +123,8 @@ class SlurmSettingsSection(QWidget):
         )
         self.template.setFixedHeight(90)
         self.template.textChanged.connect(lambda: self.sig_field_edited.emit("slurm_template"))
-        self.template.hide()
-        self.template_button.clicked.connect(
-            lambda: self._show_template(not self.template_unfolded)
+        self.template_button = FoldButton(
+            _("Job script (module loads, conda activate)"), "slurm_template_button", self.template
         )
         grid.addWidget(self.template_button, 5, 0, 1, 4, Qt.AlignLeft)
         grid.addWidget(self.template, 6, 0, 1, 4)
@@ -166,7 +146,11 @@ class SlurmSettingsSection(QWidget):
         jobs_row.addStretch(1)
         grid.addLayout(jobs_row, 7, 0, 1, 4)
         grid.addWidget(self.jobs_list, 8, 0, 1, 4)
-        self.fields_widget.hide()
+        self.toggle_button = FoldButton(
+            _("Compute node (SLURM) job"), "slurm_toggle_button", self.fields_widget
+        )
+        for button in (self.toggle_button, self.template_button):
+            button.sig_toggled.connect(lambda _shown: self.sig_layout_changed.emit())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -176,10 +160,7 @@ class SlurmSettingsSection(QWidget):
     # ---- Public API
     def show_fields(self, show: bool = True) -> None:
         """Unfold (or fold) the job's fields."""
-        self.unfolded = show
-        self.toggle_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
-        self.fields_widget.setVisible(show)
-        self.sig_layout_changed.emit()
+        self.toggle_button.set_unfolded(show)
 
     def values(self) -> dict[str, str]:
         """The section's part of ``ConnectionSettings``, as keyword arguments."""
@@ -192,7 +173,7 @@ class SlurmSettingsSection(QWidget):
         for name, edit in self.edits.items():
             edit.setText(getattr(settings, name, ""))
         self.template.setPlainText(settings.slurm_template)
-        self._show_template(bool(settings.slurm_template.strip()))
+        self.template_button.set_unfolded(bool(settings.slurm_template.strip()))
         self.show_fields(any(self.values().values()))
 
     def field_widget(self, field: str) -> QLineEdit | None:
@@ -236,12 +217,6 @@ class SlurmSettingsSection(QWidget):
         return [self.jobs_list.item(i).text() for i in range(self.jobs_list.count())]
 
     # ---- Private
-    def _show_template(self, show: bool) -> None:
-        self.template_unfolded = show
-        self.template_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
-        self.template.setVisible(show)
-        self.sig_layout_changed.emit()
-
     def _on_job_picked(self, item: QListWidgetItem) -> None:
         job_id = item.data(Qt.UserRole)
         if job_id:

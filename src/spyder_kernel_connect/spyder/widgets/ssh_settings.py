@@ -20,7 +20,6 @@ from qtpy.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +32,8 @@ from spyder_kernel_connect.settings import (
     DEFAULT_REMOTE_PYTHON,
     ConnectionSettings,
 )
+from spyder_kernel_connect.spyder.widgets.fields import fit_placeholder, line_edit
+from spyder_kernel_connect.spyder.widgets.fold_button import FoldButton
 from spyder_kernel_connect.spyder.widgets.project_folders import ProjectFoldersSection
 
 # ConnectionSettings fields this group edits.
@@ -49,32 +50,14 @@ SSH_FIELDS = (
 )
 
 
-def fit_placeholder(edit: QLineEdit, extra: int = 0, text: str | None = None) -> None:
-    """Make ``edit`` at least wide enough to show its whole placeholder text.
-
-    Parameters
-    ----------
-    edit: QLineEdit
-        The field.
-    extra: int, optional
-        Further pixels needed, e.g. for a clear button.
-    text: str, optional
-        Fit this text instead, if it is wider than the placeholder.
-    """
-    text_width = max(
-        edit.fontMetrics().horizontalAdvance(edit.placeholderText()),
-        edit.fontMetrics().horizontalAdvance(text or ""),
-    )
-    margins = edit.textMargins().left() + edit.textMargins().right()
-    # Qt's QLineEdit: 2 px frame + 2 px horizontal margin each side, and a cursor.
-    edit.setMinimumWidth(text_width + margins + 12 + extra)
-
-
 class SSHSettingsGroup(QGroupBox):
     """Checkable group with the SSH login fields; unticked, the kernel is local."""
 
     sig_host_changed = Signal()
     """Hostname, port or username changed: kernels listed for the old host no longer apply."""
+
+    sig_layout_changed = Signal()
+    """The remote Python fields were folded or unfolded: the dialog fits its height again."""
 
     sig_field_edited = Signal(str)
     """
@@ -101,32 +84,26 @@ class SSHSettingsGroup(QGroupBox):
         self.setChecked(False)
         self._file_dialog: QFileDialog | None = None
 
-        self.hostname = QLineEdit()
-        self.hostname.setPlaceholderText(_("Host name or ~/.ssh/config alias"))
-        self.hostname.setToolTip(
-            _("For example server.example.org, or an alias from ~/.ssh/config")
+        self.hostname = line_edit(
+            _("Host name or ~/.ssh/config alias"),
+            _("For example server.example.org, or an alias from ~/.ssh/config"),
         )
-        self.port = QLineEdit()
-        self.port.setPlaceholderText("22")
-        self.port.setToolTip(_("Empty: the Port of this host in ~/.ssh/config, else 22"))
+        self.port = line_edit("22", _("Empty: the Port of this host in ~/.ssh/config, else 22"))
         fit_placeholder(self.port, text="65535")  # room for any port number
         self.port.setMaximumWidth(self.port.minimumWidth())
-        self.username = QLineEdit()
-        self.username.setPlaceholderText(_("Default: your login name"))
-        self.username.setToolTip(
-            _("Empty: the User of this host in ~/.ssh/config, else your login name")
+        self.username = line_edit(
+            _("Default: your login name"),
+            _("Empty: the User of this host in ~/.ssh/config, else your login name"),
         )
-
-        self.jump = QLineEdit()
-        self.jump.setObjectName("jump_hosts")
-        self.jump.setPlaceholderText(_("Empty: ProxyJump from ~/.ssh/config"))
-        self.jump.setToolTip(
+        self.jump = line_edit(
+            _("Empty: ProxyJump from ~/.ssh/config"),
             _(
                 "Hosts to go through first, in order, comma-separated like ssh -J "
                 "(bastion,login). Each uses its own user, port and key from ~/.ssh/config "
                 "and asks for its own code if it has two-factor login. Empty: the "
                 "ProxyJump or ProxyCommand of ~/.ssh/config; none: connect directly."
-            )
+            ),
+            "jump_hosts",
         )
 
         self.password_radio = QRadioButton(_("Password:"))
@@ -138,18 +115,16 @@ class SSHSettingsGroup(QGroupBox):
         self.password_radio.toggled.connect(self.update_auth_fields)
         self.toggled.connect(self.update_auth_fields)
 
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.Password)
-        self.key_file = QLineEdit()
-        self.key_file.setPlaceholderText(_("Empty: agent, ~/.ssh/config"))
-        self.key_file.setToolTip(_("Empty: use your SSH agent and the keys named in ~/.ssh/config"))
+        self.password = line_edit(secret=True)
+        self.key_file = line_edit(
+            _("Empty: agent, ~/.ssh/config"),
+            _("Empty: use your SSH agent and the keys named in ~/.ssh/config"),
+        )
         self.key_browse_button = QPushButton(_("Browse..."))
         self.key_browse_button.setIcon(ima.icon("fileopen"))
         self.key_browse_button.clicked.connect(self.browse_key_file)
         self.passphrase_label = QLabel(_("Passphrase:"))
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.Password)
-        self.passphrase.setPlaceholderText(_("Only if the key is encrypted"))
+        self.passphrase = line_edit(_("Only if the key is encrypted"), secret=True)
 
         self.grid = QGridLayout()
         self.grid.addWidget(QLabel(_("Hostname:")), 0, 0)
@@ -194,30 +169,20 @@ class SSHSettingsGroup(QGroupBox):
 
     def _build_advanced(self) -> QWidget:
         """Remote interpreter and runtime dir: rarely changed, so folded away by default."""
-        self.advanced_button = QToolButton()
-        self.advanced_button.setObjectName("remote_advanced_button")
-        self.advanced_button.setText(_("Remote Python and runtime directory"))
-        self.advanced_button.setCheckable(True)
-        self.advanced_button.setAutoRaise(True)
-        self.advanced_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.advanced_button.setArrowType(Qt.RightArrow)
-        self.advanced_button.toggled.connect(self.show_advanced)
-
-        self.remote_python = QLineEdit(DEFAULT_REMOTE_PYTHON)
-        self.remote_python.setPlaceholderText(DEFAULT_REMOTE_PYTHON)
-        self.remote_python.setToolTip(
+        self.remote_python = line_edit(
+            DEFAULT_REMOTE_PYTHON,
             _(
                 "The Python on the remote host that starts new kernels (it needs "
                 "spyder-kernels) and is asked for the Jupyter runtime directory."
-            )
+            ),
         )
-        self.remote_runtime_dir = QLineEdit()
-        self.remote_runtime_dir.setPlaceholderText(_("Empty: ask the remote host"))
-        self.remote_runtime_dir.setToolTip(
+        self.remote_python.setText(DEFAULT_REMOTE_PYTHON)
+        self.remote_runtime_dir = line_edit(
+            _("Empty: ask the remote host"),
             _(
                 "Where the kernels' connection files are on the remote host. Empty: "
                 "ask the host's Jupyter."
-            )
+            ),
         )
         self.advanced_widget = QWidget()
         grid = QGridLayout(self.advanced_widget)
@@ -227,7 +192,10 @@ class SSHSettingsGroup(QGroupBox):
         grid.addWidget(QLabel(_("Runtime directory:")), 1, 0)
         grid.addWidget(self.remote_runtime_dir, 1, 1)
         grid.setColumnStretch(1, 1)
-        self.advanced_widget.hide()
+        self.advanced_button = FoldButton(
+            _("Remote Python and runtime directory"), "remote_advanced_button", self.advanced_widget
+        )
+        self.advanced_button.sig_toggled.connect(lambda _shown: self.sig_layout_changed.emit())
 
         box = QWidget()
         layout = QVBoxLayout(box)
@@ -257,11 +225,7 @@ class SSHSettingsGroup(QGroupBox):
         show: bool, optional
             True to show the fields, False to hide them.
         """
-        if self.advanced_button.isChecked() != show:
-            self.advanced_button.setChecked(show)  # comes back here through toggled
-            return
-        self.advanced_button.setArrowType(Qt.DownArrow if show else Qt.RightArrow)
-        self.advanced_widget.setVisible(show)
+        self.advanced_button.set_unfolded(show)
 
     def update_auth_fields(self) -> None:
         """Grey out the way of logging in that is not chosen (and all of it when unticked)."""
