@@ -99,6 +99,9 @@ class LoginPrompter(QObject):
             cancel = self.cancel
             dialog.rejected.connect(lambda: cancel is not None and cancel.set())
             self._waiting = dialog
+            if not place.modal:
+                dialog.setModal(False)
+                _center_over(dialog, place.parent)
             dialog.show()
             return
         pending.dialog = dialog
