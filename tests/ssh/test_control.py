@@ -16,7 +16,9 @@ import pytest
 
 from spyder_kernel_connect.ssh import control
 from tests.ssh.conftest import execute
+from tests.ssh.test_cli_login import finish, otp_args, spawn
 from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
+from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
 
@@ -155,7 +157,7 @@ def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, arg
         code1, _out, err1 = stop(first, signal.SIGINT)
         assert code1 == 0 and "Traceback" not in err1
         seen = read_stderr_until(second, "Connected to")
-        assert "connecting on our own" in seen
+        assert "has ended; logging in ourselves" in seen
         assert second.poll() is None
         # Same file, same ports: a new client (as a console reconnecting) gets through.
         assert execute(path2, "print(2)") == "2\n"
@@ -238,3 +240,29 @@ def test_another_user_is_refused(sshd, manager):
         master.close()
         assert not os.path.exists(path)
         os.rmdir(directory)
+
+
+def test_two_factor_host_asks_once_per_machine(otp, remote_kernel, ssh_home, tmp_path):
+    """The second terminal is not asked for a code; after the first one ends, the second
+    asks in its own terminal (its own login) and carries on on the same file."""
+    master = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+    client = None
+    try:
+        master.expect_exact(OTP_PROMPT)
+        master.sendline(otp.code())
+        master.expect("Forwarding 127.0.0.1 ports")
+        client = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+        assert client.expect([r"(/\S+kernel-\S+\.json)\r\n", OTP_PROMPT]) == 0
+        path = client.match.group(1)
+        assert "Sharing the SSH connection of another tunnel" in client.before
+        assert execute(path, "print('no second code')") == "no second code\n"
+        assert finish(master) == 0
+        client.expect_exact(OTP_PROMPT)  # the first login ended: ours now
+        client.sendline(otp.code(1))  # a code pam_oath has not seen used
+        client.expect("up: Connected to")
+        assert execute(path, "print('own login')") == "own login\n"
+    finally:
+        if master.isalive():
+            finish(master)
+        if client is not None:
+            assert finish(client) == 0
