@@ -333,3 +333,24 @@ def test_commands_files_and_errors_through_the_master(sshd, sshd_password_user):
         wait_for(lambda: not [n for n in thread_names() if n.startswith("ssh-control")])
     finally:
         shutil.rmtree(directory)
+
+
+def test_a_socket_directory_others_can_enter_is_refused(ssh_home, args):
+    """A control directory open to others is one clear line, not a socket anyone can use."""
+    directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc")
+    os.mkdir(directory)
+    os.chmod(directory, 0o755)
+    process = start_tunnel(ssh_home, *args)
+    out, err = process.communicate(timeout=60)
+    code = process.returncode
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert directory in err and "not a private directory" in err and "--no-control" in err
+    assert os.listdir(directory) == []
+    # --no-control neither uses nor offers a socket there: it works as before.
+    own = start_tunnel(ssh_home, *args, "--no-control")
+    try:
+        assert execute(first_line(own), "print('fine')") == "fine\n"
+    finally:
+        assert stop(own)[0] == 0
+    assert os.listdir(directory) == []
