@@ -148,25 +148,35 @@ class SSHSession:
     # -- services for callers ------------------------------------------------------------
 
     def run(
-        self, command: str, timeout: float = 30.0, cancel: threading.Event | None = None
+        self,
+        command: str,
+        timeout: float = 30.0,
+        cancel: threading.Event | None = None,
+        stdin: str | None = None,
     ) -> tuple[int, str, str]:
-        """Run ``command`` on the host (no pty, no stdin); return (exit status, stdout, stderr).
+        """Run ``command`` on the host (no pty); return (exit status, stdout, stderr).
 
+        ``stdin`` is sent to the command, then end of file (None: no input at all).
         ``cancel`` (Cancel in the dialog, Ctrl+C/SIGTERM in the CLI) ends the wait at once.
+        SessionNotConnected or CommandNotStarted: the command did not run (the connection
+        is down, or dropped while its channel opened).
         """
         transport = self.transport
         try:
             chan = transport.open_session(timeout=timeout)
         except (paramiko.SSHException, OSError, EOFError) as err:
-            raise errors.SSHError(
+            raise errors.CommandNotStarted(
                 f"Cannot run a command on {self.label}: {err}.", host=self.label
             ) from None
         deadline = time.monotonic() + timeout
         out, err_out = bytearray(), bytearray()
         try:
-            chan.settimeout(0.0)
+            chan.settimeout(timeout)  # for stdin; reads below never block
             chan.exec_command(command)
+            if stdin is not None:
+                chan.sendall(stdin.encode())
             chan.shutdown_write()
+            chan.settimeout(0.0)
             while True:
                 drained = _drain(chan, out, err_out)
                 if chan.exit_status_ready() and not drained and chan.eof_received:
