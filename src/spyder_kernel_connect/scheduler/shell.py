@@ -43,7 +43,7 @@ def session_runner(
     def run(command: str, stdin: str | None = None) -> tuple[int, str, str]:
         return through_reconnects(
             session,
-            lambda: session.run(command, timeout=timeout, stdin=stdin),
+            lambda: session.run(command, timeout, stdin=None if stdin is None else stdin.encode()),
             cancel,
             rerun=stdin is None,
         )

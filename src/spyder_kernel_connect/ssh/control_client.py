@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import paramiko
 
+from spyder_kernel_connect import predial
 from spyder_kernel_connect.ssh import control, errors
 from spyder_kernel_connect.ssh.control_forward import ControlForward, ControlForwards
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
@@ -50,6 +51,11 @@ def attach(
     if lifeline is None:
         return None
     log.info("using the shared connection to %s (control socket %s)", resolved.label, path)
+    # The CLI dialed the host before its imports; not needed: hang up now rather than
+    # leave sshd an unauthenticated connection until its LoginGraceTime.
+    early = predial.take(resolved.hostname, resolved.port, 0)
+    if early is not None:
+        early.close()
     return ControlSession(path, resolved, key, lifeline, on_state, login)
 
 
@@ -141,16 +147,19 @@ class ControlSession:
         return self._session_or_raise().run(command, timeout, cancel)
 
     def sftp(self) -> paramiko.SFTPClient:
-        with self._lock:
-            if self._own is None:
+        """An SFTP client on a spliced SFTP channel of the master (cached)."""
+        if self._own is None:
+            with self._lock:  # never held across a request: falling back takes it too
                 sftp = self._sftp
-                if sftp is not None and sftp.sock.fileno() != -1:
-                    return sftp
-                conn = self._request({"op": "sftp"})
-                if conn is not None:
-                    self._reply(conn, OPEN_TIMEOUT, None, "sftp")
-                    self._sftp = paramiko.SFTPClient(_SFTPStream(fileno=conn.detach()))
-                    return self._sftp
+            if sftp is not None and sftp.sock.fileno() != -1:
+                return sftp
+            conn = self._request({"op": "sftp"})
+            if conn is not None:
+                self._reply(conn, OPEN_TIMEOUT, None, "sftp")
+                sftp = paramiko.SFTPClient(_SFTPStream(fileno=conn.detach()))
+                with self._lock:
+                    self._sftp = sftp
+                return sftp
         return self._session_or_raise().sftp()
 
     def open_forward(self, remote_host: str, remote_port: int) -> ControlForward:
