@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from qtpy.QtCore import SignalInstance
 from spyder.api.plugin_registration.decorators import on_plugin_available, on_plugin_teardown
 from spyder.api.plugins import Plugins, SpyderPluginV2
 from spyder.api.translations import _
@@ -75,10 +77,8 @@ class KernelConnect(SpyderPluginV2):
     def on_ipython_console_available(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
         container = self.get_container()
-        console.sig_shellwidget_created.connect(container.umr.attach)
-        console.sig_shellwidget_deleted.connect(container.on_shellwidget_deleted)
-        console.sig_shellwidget_deleted.connect(self._drop_outage_guard)
-        console.sig_shellwidget_deleted.connect(self.project_syncs.drop)
+        for signal, slot in self._console_connections(console):
+            signal.connect(slot)
         for client in console.get_clients():  # consoles opened before this plugin
             if getattr(client, "shellwidget", None) is not None:
                 container.umr.attach(client.shellwidget)
@@ -112,6 +112,16 @@ class KernelConnect(SpyderPluginV2):
         )
         tabs_menu.aboutToShow.connect(self.console_logins.update_action)
 
+    def _console_connections(self, console) -> list[tuple[SignalInstance, Callable]]:
+        """The console's signals this plugin listens to: connected, then disconnected."""
+        container = self.get_container()
+        return [
+            (console.sig_shellwidget_created, container.umr.attach),
+            (console.sig_shellwidget_deleted, container.on_shellwidget_deleted),
+            (console.sig_shellwidget_deleted, self._drop_outage_guard),
+            (console.sig_shellwidget_deleted, self.project_syncs.drop),
+        ]
+
     def _update_project_sync_action(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
         remote = self.project_syncs.connection_of_current(console, self.get_container())
@@ -120,11 +130,8 @@ class KernelConnect(SpyderPluginV2):
     @on_plugin_teardown(plugin=Plugins.IPythonConsole)
     def on_ipython_console_teardown(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
-        container = self.get_container()
-        console.sig_shellwidget_created.disconnect(container.umr.attach)
-        console.sig_shellwidget_deleted.disconnect(container.on_shellwidget_deleted)
-        console.sig_shellwidget_deleted.disconnect(self._drop_outage_guard)
-        console.sig_shellwidget_deleted.disconnect(self.project_syncs.drop)
+        for signal, slot in self._console_connections(console):
+            signal.disconnect(slot)
         widget = console.get_widget()
         widget.connect_to_kernel_action.setVisible(True)
         menu = widget.get_menu(IPythonConsoleWidgetMenus.TabsContextMenu)
