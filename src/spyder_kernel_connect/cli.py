@@ -16,7 +16,13 @@ import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.cli_checks import OneLineParser, check_local_dir, seconds
+from spyder_kernel_connect.cli_checks import (
+    OneLineParser,
+    add_command,
+    add_flags,
+    check_local_dir,
+    seconds,
+)
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
     add_slurm_tunnel_options,
@@ -36,6 +42,7 @@ from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.logs import library_logging
 
 PROG = "spyder-kernel-connect"
+JSON_HELP = "print JSON instead of a table"
 EXIT_USER_ERROR = 2
 
 EPILOG = """\
@@ -60,13 +67,15 @@ examples:
 
 
 def add_list_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "list",
+        run_list,
         help="list the kernels in the Jupyter runtime directory",
         description="List kernel connection files, newest first, and whether each "
         "kernel answers a heartbeat. Dead kernels are shown, marked dead.",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_flags(parser, {"--json": JSON_HELP})
     parser.add_argument(
         "--runtime-dir", metavar="DIR", help="directory to list (default: Jupyter's runtime dir)"
     )
@@ -77,7 +86,6 @@ def add_list_command(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="how long to wait for heartbeats, for all kernels together (default: 0.5)",
     )
-    parser.set_defaults(func=run_list)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -125,14 +133,15 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
 
 
 def add_resolve_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "resolve",
+        run_resolve,
         help="print the connection file a spec designates",
         description="Resolve a path, a bare kernel ID (1234), kernel-1234, a file name in "
         "the runtime directory, a unique prefix or a glob to one connection file.",
     )
     parser.add_argument("spec", help="path, kernel ID, file name, prefix or glob")
-    parser.set_defaults(func=run_resolve)
 
 
 def run_resolve(args: argparse.Namespace) -> int:
@@ -142,8 +151,10 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 
 def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "tunnel",
+        run_tunnel,
         help="forward a remote kernel's ports over SSH and write a local connection file",
         description="Open one SSH connection to HOST, forward the kernel's five ports to "
         "127.0.0.1, print the local connection file's path as the first line, and stay in "
@@ -160,18 +171,15 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         nargs="?",
         help="the kernel's connection file (a local copy, or on the host with --remote)",
     )
-    parser.add_argument(
-        "--remote", action="store_true", help="resolve SPEC on the host and fetch it over SFTP"
-    )
-    parser.add_argument(
-        "--start",
-        action="store_true",
-        help="start a new kernel on the host (python -m spyder_kernels.console), then tunnel",
-    )
-    parser.add_argument(
-        "--shutdown-on-exit",
-        action="store_true",
-        help="with --start: stop the started kernel when this command ends (default: keep it)",
+    add_flags(
+        parser,
+        {
+            "--remote": "resolve SPEC on the host and fetch it over SFTP",
+            "--start": "start a new kernel on the host (python -m spyder_kernels.console), "
+            "then tunnel",
+            "--shutdown-on-exit": "with --start: stop the started kernel when this command "
+            "ends (default: keep it)",
+        },
     )
     add_remote_options(parser)
     parser.add_argument(
@@ -181,7 +189,6 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
     )
     add_control_option(parser)
     add_slurm_tunnel_options(parser)
-    parser.set_defaults(func=run_tunnel, parser=parser)
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
@@ -215,8 +222,10 @@ def run_tunnel(args: argparse.Namespace) -> int:
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "remote-list",
+        run_remote_list,
         help="list the kernels in the runtime directory of an SSH host",
         description="Log in to HOST, find its Jupyter runtime directory and list the kernel "
         "connection files there, newest first, with whether each kernel answers (probed "
@@ -224,10 +233,9 @@ def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
     )
     add_ssh_options(parser)
     add_remote_options(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_flags(parser, {"--json": JSON_HELP})
     add_control_option(parser)
     add_slurm_list_option(parser)
-    parser.set_defaults(func=run_remote_list)
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
@@ -274,8 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    for add_command in COMMANDS:
-        add_command(commands)
+    for register in COMMANDS:
+        register(commands)
     return parser
 
 

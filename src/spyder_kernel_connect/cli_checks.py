@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.files import describe_path
@@ -30,6 +31,25 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    help: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    """Register sub-command ``name``; ``run(args)`` carries it out (``args.parser`` is it)."""
+    parser = commands.add_parser(name, help=help, description=description)
+    parser.set_defaults(func=run, parser=parser)
+    return parser
+
+
+def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, flags: dict) -> None:
+    """Add on/off options: ``flags`` maps each one (``--watch``) to its help."""
+    for flag, help_text in flags.items():
+        parser.add_argument(flag, action="store_true", help=help_text)
 
 
 def seconds(text: str) -> float:
