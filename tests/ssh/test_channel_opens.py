@@ -12,7 +12,7 @@ import socket
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from tests.ssh.test_tunnel import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
 

@@ -6,17 +6,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 
 import pexpect
 import pytest
 
+from tests.cli_helpers import CLI
 from tests.ssh.conftest import execute
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
-
-CLI = [sys.executable, "-m", "spyder_kernel_connect"]
 
 
 def spawn(ssh_home, *args) -> pexpect.spawn:

@@ -7,41 +7,21 @@ import os
 import signal
 import socket
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
 from spyder_kernel_connect.ssh import control
+from tests.cli_helpers import first_line, run_as, start_cli, start_tunnel, stop
+from tests.conftest import wait_for
 from tests.ssh.conftest import execute
-from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
 
 pytestmark = pytest.mark.sshd
 
 
-def start_debug_tunnel(ssh_home, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "spyder_kernel_connect", "--debug", "tunnel", *map(str, args)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
-
-
 def control_sockets() -> list[str]:
     return glob.glob(os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc", "*.sock"))
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def read_stderr_until(process, text: str, timeout: float = 60.0) -> str:
@@ -95,11 +75,9 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
         assert execute(path2, "print('through the second')") == "through the second\n"
         assert execute(path1, "print('through the first')") == "through the first\n"
         assert sshd.auth_count() == logins  # no second login
-        listing = subprocess.run(
-            [sys.executable, "-m", "spyder_kernel_connect", "remote-list", *args[:1],
-             *args[2:6], "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file),
-             "--json"],
-            capture_output=True, text=True, timeout=60, env=dict(os.environ, HOME=str(ssh_home)),
+        listing = run_as(
+            ssh_home, "remote-list", *args[:1], *args[2:6],
+            "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file), "--json",
         )  # fmt: skip
         assert listing.returncode == 0, listing.stderr
         assert name in listing.stdout and '"alive": true' in listing.stdout
@@ -119,7 +97,7 @@ def test_no_control_logs_in_anew(sshd, ssh_home, args):
     try:
         first_line(first)
         logins = sshd.auth_count()
-        second = start_debug_tunnel(ssh_home, *args, "--no-control")
+        second = start_cli("--debug", "tunnel", *args, "--no-control", home=ssh_home)
         path2 = first_line(second)
         assert sshd.auth_count() == logins + 1
         assert execute(path2, "print('own login')") == "own login\n"
@@ -131,10 +109,10 @@ def test_no_control_logs_in_anew(sshd, ssh_home, args):
 
 
 def test_debug_says_which_path(sshd, ssh_home, args):
-    first = start_debug_tunnel(ssh_home, *args)
+    first = start_cli("--debug", "tunnel", *args, home=ssh_home)
     try:
         first_line(first)
-        second = start_debug_tunnel(ssh_home, *args)
+        second = start_cli("--debug", "tunnel", *args, home=ssh_home)
         first_line(second)
         _code, _out, err2 = stop(second)
     finally:
