@@ -10,8 +10,9 @@ One run, one OpenSSH sshd on 127.0.0.1 (tests/sshd.py). A project of 1,000 files
   already-open connection (what the plugin does when a console opens);
 - one 5 KB file changed -> present on the host: rsync (fresh ssh each time) against ours
   (LiveSync.notify_saved + flush on the console's connection);
-- the run-after-save wait the ordering guarantee adds: flush() right after a save (the push
-  itself), and flush() with nothing pending.
+- the run-after-save wait the ordering guarantee adds, as the console's gate pays it: a
+  scan for saves not seen yet (check_now) and the push of what it found; the same with
+  nothing saved; and flush() alone with nothing pending.
 
 Methods are interleaved in rounds; medians are reported with ratios to rsync.
 """
@@ -37,6 +38,9 @@ from spyder_kernel_connect.ssh import HostKeyDecision, TunnelManager  # noqa: E4
 from spyder_kernel_connect.sync import LiveSync, ProjectSync  # noqa: E402
 
 FILES, FOLDERS, SIZE = 1000, 20, 20_000
+# Between a push and the next measured step: a person does not save or run twice within a
+# millisecond, and the worker writes its record right after a push (off the measured path).
+PAUSE = 0.05
 
 
 def make_project(root: Path) -> None:
@@ -134,6 +138,7 @@ def main() -> int:
         sync = ProjectSync(session, str(project), str(target))
         sync.push_all()
         live = LiveSync(sync)
+        live.check_now()  # the console's first look, when the initial push is over
         edited = project / "pkg3" / "mod3.py"
         for index in range(edits):
             edited.write_bytes(os.urandom(5000) + f"{index:08d}".encode())
@@ -141,6 +146,7 @@ def main() -> int:
                 timed(lambda: rsync(rsync_target))
             )
             edited.write_bytes(os.urandom(5000) + f"{index:08d}x".encode())
+            time.sleep(PAUSE)
             saved = time.perf_counter()
             live.notify_saved(str(edited))
             live.flush()
@@ -148,6 +154,18 @@ def main() -> int:
                 time.perf_counter() - saved
             )
             assert (target / "pkg3" / "mod3.py").read_bytes() == edited.read_bytes()
+            # What a run in the console waits for (ConsoleProjectSync's gate): a scan of the
+            # project for saves not seen yet, then the push of what it found.
+            edited.write_bytes(os.urandom(5000) + f"{index:08d}y".encode())
+            time.sleep(PAUSE)
+            results.setdefault("this sync: save -> run may start (scan + push)", []).append(
+                timed(lambda: (live.check_now(), live.flush()))
+            )
+            assert (target / "pkg3" / "mod3.py").read_bytes() == edited.read_bytes()
+            time.sleep(PAUSE)
+            results.setdefault("this sync: run with nothing saved (scan)", []).append(
+                timed(lambda: (live.check_now(), live.flush()))
+            )
             results.setdefault("this sync: flush with nothing pending", []).append(
                 timed(live.flush)
             )
@@ -158,6 +176,7 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     report(results)
+    print(f"\nload average during the run: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs")
     return 0
 
 
@@ -181,6 +200,8 @@ def report(results: dict[str, list[float]]) -> None:
     for label in (
         "rsync, one 5 KB file changed",
         "this sync: save -> on the host (flush)",
+        "this sync: save -> run may start (scan + push)",
+        "this sync: run with nothing saved (scan)",
         "this sync: flush with nothing pending",
     ):
         print(f"| {label} | {med[label] * 1000:.2f} ms | {rsync_one / med[label]:.1f}x |")

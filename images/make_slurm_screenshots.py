@@ -161,8 +161,8 @@ def drive(window, cluster, login, runtime: str, out: str, suffix: str) -> None:
     settle(1.5)
     save(window, out, f"console-slurm{suffix}")
     console.close_client(client=client, ask_recursive=False)
-    wait_until(lambda: container.jobs.close_question is not None, what="close question")
-    question = container.jobs.close_question
+    wait_until(lambda: plugin.job_consoles.close_question is not None, what="close question")
+    question = plugin.job_consoles.close_question
     settle(1)
     save(question, out, f"slurm-close-question{suffix}")
     question.button(question.Yes).click()

@@ -2,7 +2,8 @@
 
 Every CLI test goes through these: the command, its environment (``home`` is the user's
 HOME, where ``~/.ssh`` is), a timeout so a hang fails the test instead of the suite, and
-reading a long-running command's first line or stopping it with a signal.
+reading a long-running command's first line or stopping it with a signal; ``spawn`` runs
+it on a real pseudo-terminal (pexpect) where it asks its login questions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import selectors
 import signal
 import subprocess
 import sys
+
+import pexpect
 
 CLI = [sys.executable, "-m", "spyder_kernel_connect"]
 
@@ -24,9 +27,18 @@ def cli_env(home=None, env: dict | None = None) -> dict | None:
 
 
 def run_cli(
-    *args, home=None, env=None, cwd=None, timeout: float = 120.0, errors: str = "strict"
+    *args,
+    home=None,
+    env=None,
+    cwd=None,
+    timeout: float = 120.0,
+    errors: str = "strict",
+    no_terminal: bool = False,
 ) -> subprocess.CompletedProcess:
-    """Run the command to its end: exit code, stdout and stderr, as the user sees them."""
+    """Run the command to its end: exit code, stdout and stderr, as the user sees them.
+
+    ``no_terminal``: in a session of its own, without a controlling terminal (cron, CI).
+    """
     return subprocess.run(
         [*CLI, *map(str, args)],
         capture_output=True,
@@ -36,6 +48,7 @@ def run_cli(
         cwd=cwd,
         env=cli_env(home, env),
         stdin=subprocess.DEVNULL,
+        start_new_session=no_terminal,
     )
 
 
@@ -87,3 +100,32 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> tuple[int, str, str]:
         process.communicate()
         raise
     return process.returncode, out, err
+
+
+def tunnel_args(server, connection_file, local_dir) -> list:
+    """``tunnel`` to a kernel behind a test sshd, its key and known_hosts given."""
+    return [
+        "tunnel",
+        server.address,
+        connection_file,
+        "-i",
+        server.user_key,
+        "--known-hosts",
+        server.known_hosts,
+        "--local-dir",
+        local_dir,
+    ]
+
+
+def spawn(home, *args) -> pexpect.spawn:
+    """The command on a pseudo-terminal, for the user at ``home``: it can ask questions."""
+    env = dict(os.environ, HOME=str(home))
+    return pexpect.spawn(CLI[0], [*CLI[1:], *map(str, args)], env=env, encoding="utf-8", timeout=90)
+
+
+def finish(child: pexpect.spawn) -> int:
+    """Stop a spawned command with SIGTERM; its exit status."""
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus

@@ -250,6 +250,7 @@ def run_remote_list(args: argparse.Namespace) -> int:
         host_key_decider(args.accept_new_host_key),
         prompt_handler=terminal_prompt_handler(),
         share_connections=not args.no_control,
+        offer_connections=False,  # a tunnel started meanwhile would lose it in a moment
     )
     try:
         host = OnHost("", args.remote_python, args.remote_runtime_dir)

@@ -30,10 +30,10 @@ def cluster(slurm_jobs, slurm_login, ssh_home, remote_dir, plugin):
     container = plugin.get_container()
     container.close_all_tunnels()  # no session left: the next test logs in afresh
     container.job_pending_poll = 0.5
-    container.jobs.watch_interval = 1.0
+    plugin.job_consoles.watch_interval = 1.0
     yield slurm_jobs
     container.job_pending_poll = None
-    container.jobs.watch_interval = None
+    plugin.job_consoles.watch_interval = None
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_pending_then_running_console_shows_job_warns_and_ends(
     tunnel = container.connection_for(client.connection_file).tunnel
     console.close_client(client=client, ask_recursive=False)
     qtbot.waitUntil(lambda: tunnel.closed, timeout=20000)
-    assert container.jobs.close_question is None  # nothing to cancel any more
+    assert plugin.job_consoles.close_question is None  # nothing to cancel any more
     qtbot.waitUntil(lambda: os.listdir(remote_dir) == [], timeout=20000)  # nothing left
 
 
@@ -132,17 +132,16 @@ def test_close_keeps_then_reattach_then_close_cancels(
     remote_dir,
     close_new_consoles,
 ):
-    container = plugin.get_container()
     dialog = open_dialog(qtbot, plugin)
     fill_job_form(dialog, slurm_login, remote_dir, time="30")
     client = start_job_and_wait(qtbot, console, dialog)
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "print(6 * 7)", "42")
-    job_id = container.jobs.consoles[client].connection.job.job_id
+    job_id = plugin.job_consoles.consoles[client].connection.job.job.job_id
 
     console.close_client(client=client, ask_recursive=False)
-    qtbot.waitUntil(lambda: container.jobs.close_question is not None, timeout=20000)
-    question = container.jobs.close_question
+    qtbot.waitUntil(lambda: plugin.job_consoles.close_question is not None, timeout=20000)
+    question = plugin.job_consoles.close_question
     assert question.defaultButton() is question.button(QMessageBox.Yes)  # cancel by default
     qtbot.mouseClick(question.button(QMessageBox.No), Qt.LeftButton)  # keep it running
     qtbot.wait(1000)  # a wrongly sent scancel would land meanwhile
@@ -165,8 +164,8 @@ def test_close_keeps_then_reattach_then_close_cancels(
     run(qtbot, wait_ready(qtbot, again), "import os; print(os.environ['SLURM_JOB_ID'])", job_id)
 
     console.close_client(client=again, ask_recursive=False)
-    qtbot.waitUntil(lambda: container.jobs.close_question is not None, timeout=20000)
-    qtbot.mouseClick(container.jobs.close_question.button(QMessageBox.Yes), Qt.LeftButton)
+    qtbot.waitUntil(lambda: plugin.job_consoles.close_question is not None, timeout=20000)
+    qtbot.mouseClick(plugin.job_consoles.close_question.button(QMessageBox.Yes), Qt.LeftButton)
     qtbot.waitUntil(lambda: job_id not in slurm_active(login), timeout=60000)
     qtbot.waitUntil(lambda: os.listdir(remote_dir) == [], timeout=20000)
 

@@ -13,9 +13,19 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh import control
-from tests.cli_helpers import first_line, run_as, start_cli, start_tunnel, stop
+from tests.cli_helpers import (
+    finish,
+    first_line,
+    run_as,
+    spawn,
+    start_cli,
+    start_tunnel,
+    stop,
+    tunnel_args,
+)
 from tests.conftest import wait_for
 from tests.ssh.conftest import execute
+from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
 
@@ -216,3 +226,29 @@ def test_another_user_is_refused(sshd, manager):
         master.close()
         assert not os.path.exists(path)
         os.rmdir(directory)
+
+
+def test_two_factor_host_asks_once_per_machine(otp, remote_kernel, ssh_home, tmp_path):
+    """The second terminal is not asked for a code; after the first one ends, the second
+    asks in its own terminal (its own login) and carries on on the same file."""
+    master = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
+    client = None
+    try:
+        master.expect_exact(OTP_PROMPT)
+        master.sendline(otp.code())
+        master.expect("Forwarding 127.0.0.1 ports")
+        client = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
+        assert client.expect([r"(/\S+kernel-\S+\.json)\r\n", OTP_PROMPT]) == 0
+        path = client.match.group(1)
+        assert "Sharing the SSH connection of another tunnel" in client.before
+        assert execute(path, "print('no second code')") == "no second code\n"
+        assert finish(master) == 0
+        client.expect_exact(OTP_PROMPT)  # the first login ended: ours now
+        client.sendline(otp.code(1))  # a code pam_oath has not seen used
+        client.expect("up: Connected to")
+        assert execute(path, "print('own login')") == "own login\n"
+    finally:
+        if master.isalive():
+            finish(master)
+        if client is not None:
+            assert finish(client) == 0

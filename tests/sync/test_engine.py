@@ -199,6 +199,24 @@ def test_a_failed_push_says_why_leaves_nothing_half_written_and_is_retried(
     assert (host_dir / "pkg" / "mod.py").read_text() == "X = 1\n"
 
 
+def test_a_write_failing_on_the_host_leaves_its_file_as_it_was(session, project, host_dir):
+    """Disk full: the temporary file the save is written to takes no data (it is /dev/full
+    here, by a symlink). The push fails with that reason and the host keeps its copy."""
+    write(project / "mod.py", "X = 1\n")
+    sync = make(session, project, host_dir)
+    sync.push_all()
+    write(project / "mod.py", "X = 2\n" * 20_000)  # several SFTP writes
+    os.symlink("/dev/full", host_dir / ".mod.py.skc-tmp")
+    with pytest.raises(PushFailed, match=r"mod\.py") as failure:
+        sync.push_paths([str(project / "mod.py")])
+    assert "could not write" in str(failure.value) and "disk full" in str(failure.value)
+    assert (host_dir / "mod.py").read_text() == "X = 1\n"
+    assert not (host_dir / "mod.py").is_symlink()
+    assert not os.path.lexists(host_dir / ".mod.py.skc-tmp")  # nothing left aside either
+    assert sync.push_paths([str(project / "mod.py")]).pushed == ["mod.py"]  # retried: lands
+    assert (host_dir / "mod.py").read_text() == "X = 2\n" * 20_000
+
+
 def test_a_failed_batch_push_leaves_nothing_behind(session, project, host_dir):
     for index in range(12):
         write(project / "pkg" / f"m{index}.py", f"V = {index}\n")

@@ -150,3 +150,29 @@ def test_watch_pushes_changes_and_deletions_until_stopped(session, project, host
         watcher.join(10)
         live.close()
     assert not watcher.is_alive()
+
+
+def test_a_file_caught_half_written_still_ends_whole_on_the_host(session, project, host_dir):
+    """The watcher may read a file the editor is still writing (truncated, then filled).
+    What is recorded as pushed is what was sent, so the finished file is pushed again —
+    never taken for "already there" (its final content hashed after the send)."""
+    write(project / "a.py", "A = 0\n")
+    sync = ProjectSync(session, str(project), str(host_dir))
+    sync.push_all()
+    live = LiveSync(sync)
+    stop = threading.Event()
+    watcher = threading.Thread(target=live.watch, args=(stop, 0.002))  # scans all the time
+    watcher.start()
+    try:
+        for index in range(1, 31):
+            expected = f"A = {index!r}  # {'x' * index}\n"
+            write(project / "a.py", expected)
+            for _ in range(200):  # converges within milliseconds; ten seconds at most
+                if (host_dir / "a.py").read_text() == expected:
+                    break
+                threading.Event().wait(0.05)
+            assert (host_dir / "a.py").read_text() == expected, f"stale after save {index}"
+    finally:
+        stop.set()
+        watcher.join(10)
+        live.close()

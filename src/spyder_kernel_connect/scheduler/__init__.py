@@ -1,12 +1,16 @@
 """Qt-free batch-scheduler engine: kernels on cluster compute nodes (SLURM first).
 
-Typical use (from a worker thread), over a session of the SSH tunnel manager::
+Typical use (from a worker thread): a job is one more kernel source of the connect service
+(``scheduler.source``)::
 
-    session = manager.session(target)
-    scheduler = SlurmScheduler(session_runner(session), session.label)
-    job = submit_kernel_job(session, scheduler, JobResources(partition="gpu", time="2:00:00"))
-    info = wait_for_kernel_job(session, scheduler, job, on_status=print, cancel=cancel)
-    tunnel = manager.open_tunnel(target, info)   # direct-tcpip from the login node
+    source = SlurmJobSource(JobResources(partition="gpu", time="2:00:00"))
+    connection = service.connect(ConnectRequest(source, login_node), cancel, progress)
+    connection.job.job.label                      # "node017 · job 123456"
+    service.stop_started(connection)              # scancel, files removed, tunnel closed
+
+Underneath, over the login node's session: ``submit_kernel_job``, ``wait_for_kernel_job``
+(queue state, then the kernel's heartbeat through a direct-tcpip channel) and
+``cancel_kernel_job``; ``JobWatcher`` follows a connected kernel's job (time left, its end).
 """
 
 from spyder_kernel_connect.scheduler.base import (

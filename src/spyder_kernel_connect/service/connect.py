@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from spyder_kernel_connect.connection import ConnectionInfo, KernelEntry, probe_heartbeats
 from spyder_kernel_connect.service.errors import ConnectionCancelled, KernelNotAnswering
@@ -22,14 +22,18 @@ from spyder_kernel_connect.service.progress import (
     Step,
     no_progress,
 )
-from spyder_kernel_connect.service.sources import KernelSource, OnHost
+from spyder_kernel_connect.service.sources import KernelSource, ObtainedKernel, OnHost
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
 from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent
 from spyder_kernel_connect.ssh.target import SSHTarget
 
+if TYPE_CHECKING:
+    from spyder_kernel_connect.scheduler.source import RunningJob
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOCAL_PROBE_TIMEOUT = 3.0
 TUNNEL_PROBE_TIMEOUT = 10.0
@@ -59,6 +63,7 @@ class Connection:
     # the form; the console keeps them in sync over ``tunnel.session``.
     sync_folders: tuple[str, str] | None = None
     preset: str = ""  # the saved connection it was opened from ("" if none), set by the GUI
+    job: RunningJob | None = None  # the batch job (SLURM) the kernel runs in
 
     @property
     def connection_file(self) -> str:
@@ -136,9 +141,16 @@ class ConnectService:
                     progress(Progress(Step.OPEN_TUNNEL, host=label))
                     tunnel = manager.open_tunnel(resolved, kernel.info, cancel, request.local_dir)
                 except BaseException:
-                    _stop_quietly(session, kernel.started)
+                    _discard_quietly(session, kernel)
                     raise
-        connection = Connection(tunnel.local_info, label, tunnel, kernel.started, kernel.where)
+        connection = Connection(
+            tunnel.local_info,
+            kernel.label or label,
+            tunnel,
+            kernel.started,
+            kernel.where,
+            job=kernel.job,
+        )
         try:
             _check_cancel(cancel)
             if request.probe:
@@ -153,7 +165,7 @@ class ConnectService:
                     )
             _check_cancel(cancel)
         except BaseException:
-            _stop_quietly(tunnel.session, kernel.started)
+            _discard_quietly(tunnel.session, kernel)
             tunnel.close()
             raise
         return connection
@@ -183,31 +195,49 @@ class ConnectService:
         progress: ProgressCallback = no_progress,
         probe_timeout: float = 1.0,
     ) -> HostListing:
-        """The connection files in the host's runtime dir (``host.runtime_dir`` or asked).
+        """The connection files in the host's runtime dir (``host.runtime_dir`` or asked)."""
+
+        def listing(session: SSHSession, cancel: threading.Event) -> HostListing:
+            progress(Progress(Step.LIST_ON_HOST, host=_label(target)))
+            directory = host.host_dir(session, cancel)
+            _check_cancel(cancel)
+            entries = remote.list_remote_kernels(session, directory, timeout=probe_timeout)
+            return HostListing(session.label, directory, entries)
+
+        return self.on_host(target, listing, cancel, progress)
+
+    def on_host(
+        self,
+        target: SSHTarget,
+        work: Callable[[SSHSession, threading.Event], T],
+        cancel: threading.Event | None = None,
+        progress: ProgressCallback = no_progress,
+    ) -> T:
+        """``work(session, cancel)`` over the host's session (logged in, or reused).
 
         The session stays open for a moment after (a connect that follows reuses it: one
         login), then closes unless a tunnel uses it.
         """
         cancel = cancel or threading.Event()
-        label = _label(target)
-        progress(Progress(Step.LOGIN, host=label))
+        progress(Progress(Step.LOGIN, host=_label(target)))
         with self.manager.lease(target.resolve(), cancel) as session:
             _check_cancel(cancel)
-            progress(Progress(Step.LIST_ON_HOST, host=label))
-            directory = host.host_dir(session, cancel)
+            result = work(session, cancel)
             _check_cancel(cancel)
-            entries = remote.list_remote_kernels(session, directory, timeout=probe_timeout)
-            _check_cancel(cancel)
-            return HostListing(session.label, directory, entries)
+            return result
 
     def stop_started(self, connection: Connection) -> None:
-        """Shut down a kernel this service started (through its tunnel's session); close."""
+        """Stop the kernel behind ``connection`` through its tunnel's session (a kernel this
+        service started on the host, or the batch job the kernel runs in: scancel, files
+        removed), then close the tunnel."""
         tunnel = connection.tunnel
         if tunnel is None:
             return
         try:
             if connection.started is not None:
                 remote.stop_remote_kernel(tunnel.session, connection.started)
+            if connection.job is not None:
+                connection.job.cancel(tunnel.session)
         finally:
             tunnel.close()
 
@@ -223,14 +253,15 @@ def _label(target: SSHTarget) -> str:
     return f"{target.user}@{target.host}" if target.user else target.host
 
 
-def _stop_quietly(session: SSHSession | None, started: remote.StartedKernel | None) -> None:
-    """A kernel started for an attempt that then failed or was cancelled: stop it again."""
-    if started is None or session is None:
+def _discard_quietly(session: SSHSession | None, kernel: ObtainedKernel) -> None:
+    """A kernel obtained for an attempt that then failed or was cancelled: stop the kernel
+    started for it, cancel the job submitted for it."""
+    if session is None:
         return
     try:
-        remote.stop_remote_kernel(session, started)
+        kernel.discard(session)
     except Exception:
-        log.warning("Could not stop the kernel started on %s", session.label, exc_info=True)
+        log.warning("Could not stop the kernel obtained on %s", session.label, exc_info=True)
 
 
 def _check_cancel(cancel: threading.Event) -> None:

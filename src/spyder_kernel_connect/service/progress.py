@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spyder_kernel_connect.scheduler.base import JobStatus
 
 
 class Step(enum.Enum):
@@ -18,6 +22,11 @@ class Step(enum.Enum):
     LIST_ON_HOST = "list_on_host"  # listing the host's kernels
     OPEN_TUNNEL = "open_tunnel"  # forwarding the kernel's five ports
     PROBE_TUNNEL = "probe_tunnel"  # waiting for the kernel's heartbeat through the tunnel
+    # A kernel in a batch job (SLURM), between LOGIN and OPEN_TUNNEL:
+    SUBMIT_JOB = "submit_job"  # submitting the kernel's job
+    FIND_JOB = "find_job"  # looking up a kept job to attach to (``spec``: its ID)
+    JOB_QUEUED = "job_queued"  # the job is known to the scheduler (``spec``: its ID)
+    JOB_STATE = "job_state"  # the job's state changed (``job``: its status)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Progress:
     host: str = ""
     spec: str = ""
     python: str = ""
+    job: JobStatus | None = None  # JOB_STATE: the job as the scheduler sees it now
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from spyder_kernel_connect.connection import (
     ConnectionFileError,
@@ -27,6 +27,9 @@ from spyder_kernel_connect.service.errors import ConnectionCancelled, KernelNotF
 from spyder_kernel_connect.service.progress import Progress, ProgressCallback, Step
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.session import SSHSession
+
+if TYPE_CHECKING:
+    from spyder_kernel_connect.scheduler.source import RunningJob
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,16 @@ class ObtainedKernel:
     info: ConnectionInfo
     where: str  # a local path, or the remote path on the host
     started: remote.StartedKernel | None = None
+    job: RunningJob | None = None  # the batch job (SLURM) the kernel runs in
+    label: str = ""  # what its console tab is named; "" for the host's name
+
+    def discard(self, session: SSHSession) -> None:
+        """Undo obtaining it, for an attempt that failed after: stop the kernel started on
+        the host, or cancel the job submitted for it (a kept job attached to stays)."""
+        if self.started is not None:
+            remote.stop_remote_kernel(session, self.started)
+        if self.job is not None and self.job.owned:
+            self.job.cancel(session)
 
 
 class KernelSource(Protocol):

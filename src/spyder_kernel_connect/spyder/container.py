@@ -31,8 +31,8 @@ from spyder_kernel_connect.settings import (
     PresetStore,
     SecretStore,
 )
+from spyder_kernel_connect.spyder import job_attempts
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
-from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
 from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
 from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
@@ -110,9 +110,7 @@ class KernelConnectContainer(PluginMainContainer):
         # closes with its console tab (and a kernel we started may be shut down then).
         self.connections: dict[str, Connection] = {}
         self.started = StartedKernels(self.service, self.parent() or self, self)
-        # Consoles on kernels in SLURM jobs (time left, job end, cancel on close).
-        self.jobs = JobConsoles(self)
-        self.job_pending_poll: float | None = None  # tests shorten the queue polls
+        self.job_pending_poll: float | None = None  # tests shorten SLURM's queue polls
 
     def update_actions(self) -> None:
         pass
@@ -184,22 +182,9 @@ class KernelConnectContainer(PluginMainContainer):
         if self._attempt_cancel is not None:
             return
         self._pending_save = (settings, save_as)
-        from spyder_kernel_connect.scheduler.connect import connect_job_blocking
-
-        def work(cancel: threading.Event):
-            return connect_job_blocking(
-                settings,
-                cancel,
-                self.bridge.report_progress,
-                self.service.manager,
-                job_id,
-                pending_poll=self.job_pending_poll,
-            )
-
-        if job_id:
-            message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
-        else:
-            message = _("Submitting a kernel job on {}...").format(settings.hostname)
+        message, work = job_attempts.connect_job(
+            self.service, settings, job_id, self.bridge.report_progress, self.job_pending_poll
+        )
         self._run_attempt(message, work, self._on_connected)
 
     def list_jobs(self, settings: ConnectionSettings) -> None:
@@ -207,19 +192,14 @@ class KernelConnectContainer(PluginMainContainer):
         if self._attempt_cancel is not None:
             return
         self._pending_save = None
-        from spyder_kernel_connect.scheduler.connect import list_jobs_blocking
-
-        def work(cancel: threading.Event):
-            return list_jobs_blocking(settings, cancel, self.service.manager)
+        message, work = job_attempts.list_jobs(self.service, settings, self.bridge.report_progress)
 
         def listed(jobs: list) -> None:
             cancelled = self._finish_attempt()
             if self.dialog is not None and not cancelled:
                 self.dialog.slurm.show_jobs(jobs)
 
-        self._run_attempt(
-            _("Looking for your kernel jobs on {}...").format(settings.hostname), work, listed
-        )
+        self._run_attempt(message, work, listed)
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
@@ -297,11 +277,9 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.set_progress(_("Cancelling..."))
 
-    def _on_progress(self, progress: Progress | str) -> None:
+    def _on_progress(self, progress: Progress) -> None:
         if self.dialog is not None and self.dialog.busy:
-            # SLURM jobs report their queue state in words already.
-            text = progress if isinstance(progress, str) else progress_text(progress)
-            self.dialog.set_progress(text)
+            self.dialog.set_progress(progress_text(progress))
 
     def _finish_attempt(self) -> bool:
         """Reset the attempt state; True if the attempt was cancelled meanwhile."""
@@ -318,10 +296,8 @@ class KernelConnectContainer(PluginMainContainer):
     def _on_connected(self, connection: Connection) -> None:
         cancelled = self._finish_attempt()
         if cancelled or self.dialog is None:
-            if getattr(connection, "job", None) is not None:
-                self.jobs.end_in_thread(connection, cancel_job=True)
-            elif connection.started is not None:
-                self.started.stop_in_thread(connection)
+            if connection.started is not None or connection.job is not None:
+                self.started.stop_in_thread(connection)  # or cancel the job
             else:
                 close_tunnel(connection)
             if self.dialog is not None:
@@ -394,14 +370,11 @@ class KernelConnectContainer(PluginMainContainer):
         return self.connections.get(connection_file or "")
 
     def on_shellwidget_deleted(self, shellwidget: ShellWidget) -> None:
-        """A console closed: close its tunnel, ask whether to stop a kernel we started, or
-        whether to cancel its SLURM job."""
+        """A console closed: close its tunnel, or ask whether to stop a kernel we started
+        (a SLURM job's console is the plugin's job consoles' to close)."""
         handler = getattr(shellwidget, "kernel_handler", None)
         connection = self.connections.pop(getattr(handler, "connection_file", None) or "", None)
-        job_client = self.jobs.client_of(shellwidget)
-        if job_client is not None:
-            self.jobs.ask_close(job_client)  # cancel the SLURM job, or keep it?
-        elif connection is not None:
+        if connection is not None and connection.job is None:
             if connection.started is None:
                 close_tunnel(connection)
             else:
@@ -427,18 +400,17 @@ class KernelConnectContainer(PluginMainContainer):
                 self.show_console_state(path, suffix)
 
     def show_console_state(self, connection_file: str, suffix: str) -> None:
-        """The tab of the console on ``connection_file`` reads its label + ``suffix``."""
+        """The tab of the console on ``connection_file`` reads its label + ``suffix`` (the
+        plugin names a SLURM job's console by its job)."""
         connection = self.connections.get(connection_file)
         if connection is not None:
-            label = self.jobs.label_for(connection_file) or tab_label(connection)
-            self.sig_tab_label_changed.emit(connection_file, label, suffix)
+            self.sig_tab_label_changed.emit(connection_file, tab_label(connection), suffix)
 
     def close_all_tunnels(self) -> None:
         if self._attempt_cancel is not None:
             self._attempt_cancel.set()
             self.bridge.cancel_pending()
         self.connections.clear()  # quitting Spyder keeps started kernels running (the default)
-        self.jobs.clear()  # kernel jobs too: they stay re-attachable until their limit
         try:
             self.service.close()
         except Exception:

@@ -5,20 +5,29 @@ before the time limit the console prints one warning; when the job ends (time li
 preemption, scancel elsewhere) the console says so once and its heartbeat stops, instead
 of Spyder's "The kernel died, restarting..." over and over; closing the tab asks whether
 to cancel the job (the default) or keep it running to attach to it again later.
+
+The plugin owns them, like the consoles' outage guards and project syncs. Contract:
+``open`` a console just opened on a job's kernel, ``drop`` a console that closed (the
+question, then the job cancelled or kept and its tunnel closed), ``label_for`` a console's
+tab, ``clear`` when Spyder quits; ``sig_tab_label_changed`` asks for a tab's new name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from qtpy.QtCore import QObject, QTimer, Signal
-from qtpy.QtWidgets import QMessageBox
+from qtpy.QtWidgets import QMessageBox, QWidget
 from spyder.api.translations import _
 
+from spyder_kernel_connect.scheduler import JobWatcher
+from spyder_kernel_connect.service import Connection, ConnectService
+from spyder_kernel_connect.spyder.started_kernels import StartedKernels
 from spyder_kernel_connect.spyder.widgets.background import run_in_thread
 
 logger = logging.getLogger(__name__)
@@ -54,27 +63,40 @@ def warning_notice(job_id: str, left: str) -> str:
 @dataclass
 class JobConsole:
     client: Any
-    connection: Any  # scheduler.connect.JobConnection
-    watcher: Any  # scheduler.JobWatcher
+    connection: Connection  # its ``job`` is the RunningJob
+    watcher: JobWatcher
     guard: Any  # the console's ConsoleOutageGuard, or None
     ended: bool = False
     checking: bool = False
 
 
 class JobConsoles(QObject):
-    """The job consoles of one container, by console client; their tab labels say the
-    time left (``label_for``)."""
+    """The job consoles of the plugin, by console client (see the module docstring)."""
+
+    sig_tab_label_changed = Signal(str, str, str)
+    """
+    A job console's tab must now say its node, job and time left.
+
+    Parameters
+    ----------
+    connection_file: str
+        The local connection file of the console.
+    label: str
+        For example "node017 · job 123456 · 1h 20m left", or "... (job ended)".
+    suffix: str
+        Always "": the tunnel's state comes from the container.
+    """
 
     _sig_ended = Signal(object, object)  # client, JobStatus (from the watcher's thread)
     _sig_warning = Signal(object, float)  # client, seconds left
 
-    def __init__(self, container: Any) -> None:
-        super().__init__(container)
-        self.container = container
+    def __init__(self, service: ConnectService, window: QWidget, parent: QObject) -> None:
+        super().__init__(parent)
+        self.window = window  # parent of the message boxes
         self.consoles: dict[Any, JobConsole] = {}
         self.notices: list[str] = []  # what was printed, in order (for tests and logs)
-        self.close_question: QMessageBox | None = None
         self.watch_interval: float | None = None  # tests shorten the scheduler polls
+        self.stopper = StartedKernels(service, window, self)  # cancels jobs off the GUI
         self._sig_ended.connect(self._on_ended)
         self._sig_warning.connect(self._on_warning)
         self._timer = QTimer(self, interval=LABEL_REFRESH_MS)
@@ -83,10 +105,6 @@ class JobConsoles(QObject):
     def owns(self, client: Any) -> bool:
         return client in self.consoles
 
-    def client_of(self, shellwidget: Any) -> Any:
-        """The job console whose shell is ``shellwidget``, or None."""
-        return next((c for c in self.consoles if c.shellwidget is shellwidget), None)
-
     def label_for(self, connection_file: str) -> str | None:
         """The tab label of the job console on ``connection_file`` (None: not a job's)."""
         for entry in self.consoles.values():
@@ -94,20 +112,21 @@ class JobConsoles(QObject):
                 return self.label(entry)
         return None
 
-    def attach(self, client: Any, connection: Any, guard: Any = None) -> None:
-        """Watch the job of a console just opened on ``connection`` (a JobConnection)."""
-        from spyder_kernel_connect.scheduler import JobWatcher
-
+    def open(self, client: Any, connection: Connection, guard: Any = None) -> None:
+        """Watch the job of a console just opened on ``connection`` (its ``job`` is set);
+        ``guard``: the console's outage guard, asked after a heartbeat failure when the job
+        still runs."""
+        running = connection.job
         kwargs = {} if self.watch_interval is None else {"interval": self.watch_interval}
         watcher = JobWatcher(
-            connection.scheduler,
-            connection.job.job_id,
+            running.scheduler,
+            running.job.job_id,
             on_ended=lambda status: self._emit(self._sig_ended, client, status),
             on_warning=lambda left: self._emit(self._sig_warning, client, left),
             **kwargs,
         )
         # The job's state as submitted counts until the first query comes back.
-        watcher.status, watcher._seen_at = connection.job.status, _now()
+        watcher.status, watcher._seen_at = running.job.status, time.monotonic()
         entry = JobConsole(client, connection, watcher, guard)
         self.consoles[client] = entry
         self._hook_heartbeat(entry)
@@ -116,7 +135,7 @@ class JobConsoles(QObject):
         self._timer.start()
 
     def label(self, entry: JobConsole) -> str:
-        base = entry.connection.label
+        base = entry.connection.label  # "node017 · job 123456"
         if entry.ended:
             return _("{} (job ended)").format(base)
         left = short_time_left(entry.watcher.time_left())
@@ -125,70 +144,28 @@ class JobConsoles(QObject):
     def refresh_labels(self) -> None:
         for entry in list(self.consoles.values()):
             path = entry.connection.connection_file
-            self.container.sig_tab_label_changed.emit(path, self.label(entry), "")
+            self.sig_tab_label_changed.emit(path, self.label(entry), "")
 
     # ---- Closing
-    def ask_close(self, client: Any) -> None:
-        """The tab closed: cancel the job (default) or keep it running?"""
+    @property
+    def close_question(self) -> QMessageBox | None:
+        """The open "Cancel the SLURM job?" question, if any."""
+        return self.stopper.shutdown_question
+
+    def drop(self, shellwidget: Any) -> None:
+        """A console closed: if it was a job's, cancel the job (asked; the default) or keep
+        it running; its tunnel closes either way."""
+        client = next((c for c in self.consoles if c.shellwidget is shellwidget), None)
+        if client is None:
+            return
         entry = self.consoles.pop(client)
         entry.watcher.stop()
         if not self.consoles:
             self._timer.stop()
         if entry.ended:  # nothing to ask: remove its files (scancel of an ended job is a no-op)
-            self._end_in_thread(entry.connection, cancel_job=True)
-            return
-        job = entry.connection.job
-        box = QMessageBox(
-            QMessageBox.Question,
-            _("Cancel the SLURM job?"),
-            _(
-                "The console of job <b>{}</b> on <b>{}</b> was closed.<br><br>Cancel the job "
-                "(scancel) and free its resources? If you keep it running, you can attach a "
-                "console to it again from the dialog's list of your kernel jobs until its "
-                "time limit."
-            ).format(job.job_id, job.node or "?"),
-            QMessageBox.Yes | QMessageBox.No,
-            self.container.parent() or self.container,
-        )
-        box.setObjectName("cancel_slurm_job_question")
-        box.button(QMessageBox.Yes).setText(_("Cancel the job"))
-        box.button(QMessageBox.No).setText(_("Keep it running"))
-        box.setDefaultButton(QMessageBox.Yes)
-        box.setEscapeButton(QMessageBox.No)
-
-        def answered(_result: int) -> None:
-            cancel = box.clickedButton() is not box.button(QMessageBox.No)
-            self._end_in_thread(entry.connection, cancel_job=cancel)
-            if self.close_question is box:
-                self.close_question = None
-            box.deleteLater()
-
-        box.finished.connect(answered)
-        self.close_question = box
-        box.open()
-
-    def end_in_thread(self, connection: Any, cancel_job: bool) -> None:
-        self._end_in_thread(connection, cancel_job)
-
-    def _end_in_thread(self, connection: Any, cancel_job: bool) -> None:
-        from spyder_kernel_connect.scheduler.connect import end_job_blocking
-
-        def failed(error: BaseException) -> None:
-            logger.warning("Ending job %s failed: %s", connection.job.job_id, error)
-            box = QMessageBox(
-                QMessageBox.Warning,
-                _("SLURM job not cancelled"),
-                _("Job {} could not be cancelled: {}").format(connection.job.job_id, error),
-                QMessageBox.Ok,
-                self.container.parent() or self.container,
-            )
-            box.setObjectName("cancel_slurm_job_failed")
-            box.open()
-            self.cancel_failed_message = box
-
-        self.ending = run_in_thread(
-            self, lambda: end_job_blocking(connection, cancel_job), lambda _r: None, failed
-        )
+            self.stopper.stop_in_thread(entry.connection)
+        else:
+            self.stopper.ask_shutdown(entry.connection)
 
     def clear(self) -> None:
         """Spyder quits: stop watching (kept jobs stay re-attachable; their tunnels close)."""
@@ -206,7 +183,7 @@ class JobConsoles(QObject):
         channel = getattr(getattr(client.shellwidget, "kernel_client", None), "hb_channel", None)
         if channel is not None:
             channel.pause()  # no heartbeat, no "kernel died" loop
-        job = entry.connection.job
+        job = entry.connection.job.job
         self._notify(client, ended_notice(job.job_id, job.node, status.description))
         self.refresh_labels()
 
@@ -215,7 +192,7 @@ class JobConsoles(QObject):
         if entry is None or entry.ended:
             return
         minutes = short_time_left(left).replace(_(" left"), "") or _("a few minutes")
-        self._notify(client, warning_notice(entry.connection.job.job_id, minutes))
+        self._notify(client, warning_notice(entry.connection.job.job.job_id, minutes))
 
     def _notify(self, client: Any, text: str) -> None:
         self.notices.append(text)
@@ -237,7 +214,7 @@ class JobConsoles(QObject):
         if entry.ended or entry.checking:
             return
         entry.checking = True
-        scheduler, job_id = entry.connection.scheduler, entry.connection.job.job_id
+        scheduler, job_id = entry.connection.job.scheduler, entry.connection.job.job.job_id
 
         def checked(status: Any) -> None:
             entry.checking = False
@@ -257,9 +234,3 @@ class JobConsoles(QObject):
     def _emit(signal: Any, *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the plugin is shutting down
             signal.emit(*args)
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from qtpy.QtCore import SignalInstance
 from spyder.api.plugin_registration.decorators import on_plugin_available, on_plugin_teardown
 from spyder.api.plugins import Plugins, SpyderPluginV2
 from spyder.api.translations import _
@@ -20,6 +18,7 @@ from spyder_kernel_connect.spyder.api import KernelConnectActions
 from spyder_kernel_connect.spyder.confpage import KernelConnectConfigPage
 from spyder_kernel_connect.spyder.console_logins import RECONNECT_ACTION, ConsoleLogins
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
+from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
 from spyder_kernel_connect.spyder.project_sync import ProjectSyncs
 from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
@@ -71,13 +70,16 @@ class KernelConnect(SpyderPluginV2):
         self.project_syncs = ProjectSyncs(self)
         # A reconnect's login question (2FA) shown by its console; the tabs' Reconnect
         self.console_logins = ConsoleLogins(self)
+        # Consoles on kernels in SLURM jobs: time left, job end, cancel the job on close.
+        self.job_consoles = JobConsoles(container.service, self.get_main() or container, self)
+        self.job_consoles.sig_tab_label_changed.connect(self._set_tab_label)
 
     # ---- IPython console
     @on_plugin_available(plugin=Plugins.IPythonConsole)
     def on_ipython_console_available(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
         container = self.get_container()
-        for signal, slot in self._console_connections(console):
+        for signal, slot in self._console_hooks(console):
             signal.connect(slot)
         for client in console.get_clients():  # consoles opened before this plugin
             if getattr(client, "shellwidget", None) is not None:
@@ -112,16 +114,6 @@ class KernelConnect(SpyderPluginV2):
         )
         tabs_menu.aboutToShow.connect(self.console_logins.update_action)
 
-    def _console_connections(self, console) -> list[tuple[SignalInstance, Callable]]:
-        """The console's signals this plugin listens to: connected, then disconnected."""
-        container = self.get_container()
-        return [
-            (console.sig_shellwidget_created, container.umr.attach),
-            (console.sig_shellwidget_deleted, container.on_shellwidget_deleted),
-            (console.sig_shellwidget_deleted, self._drop_outage_guard),
-            (console.sig_shellwidget_deleted, self.project_syncs.drop),
-        ]
-
     def _update_project_sync_action(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
         remote = self.project_syncs.connection_of_current(console, self.get_container())
@@ -130,7 +122,7 @@ class KernelConnect(SpyderPluginV2):
     @on_plugin_teardown(plugin=Plugins.IPythonConsole)
     def on_ipython_console_teardown(self) -> None:
         console = self.get_plugin(Plugins.IPythonConsole)
-        for signal, slot in self._console_connections(console):
+        for signal, slot in self._console_hooks(console):
             signal.disconnect(slot)
         widget = console.get_widget()
         widget.connect_to_kernel_action.setVisible(True)
@@ -140,6 +132,19 @@ class KernelConnect(SpyderPluginV2):
         menu.aboutToShow.disconnect(self._update_project_sync_action)
         menu.remove_action(RECONNECT_ACTION)
         menu.aboutToShow.disconnect(self.console_logins.update_action)
+
+    def _console_hooks(self, console) -> list[tuple]:
+        """(console signal, our slot): every console gets the UMR; a closed one's tunnel,
+        outage guard, project sync and SLURM job are dealt with."""
+        container = self.get_container()
+        deleted = console.sig_shellwidget_deleted
+        return [
+            (console.sig_shellwidget_created, container.umr.attach),
+            (deleted, container.on_shellwidget_deleted),
+            (deleted, self._drop_outage_guard),
+            (deleted, self.project_syncs.drop),
+            (deleted, self.job_consoles.drop),
+        ]
 
     # ---- Consoles menu
     @on_plugin_available(plugin=Plugins.MainMenu)
@@ -169,6 +174,7 @@ class KernelConnect(SpyderPluginV2):
         self.get_plugin(Plugins.Preferences).deregister_plugin_preferences(self)
 
     def on_close(self, cancelable: bool = False) -> bool:
+        self.job_consoles.clear()  # kernel jobs stay re-attachable until their time limit
         self.get_container().close_all_tunnels()
         return True
 
@@ -197,8 +203,8 @@ class KernelConnect(SpyderPluginV2):
                 self,
                 lambda suffix: self.get_container().show_console_state(path, suffix),
             )
-            if getattr(connection, "job", None) is not None:  # a kernel in a SLURM job
-                self.get_container().jobs.attach(client, connection, self.outage_guards[shell])
+            if connection.job is not None:  # a kernel in a SLURM job
+                self.job_consoles.open(client, connection, self.outage_guards[shell])
             if connection.sync_folders:
                 self.project_syncs.open(console, shell, connection)
         console.switch_to_plugin()
@@ -217,10 +223,12 @@ class KernelConnect(SpyderPluginV2):
 
     def _set_tab_label(self, connection_file: str, label: str, suffix: str = "") -> None:
         """Name the tab of the console on ``connection_file`` (a tunnel's local file);
-        ``suffix`` (the tunnel's state) goes after Spyder's "1/A", not inside the name."""
+        ``suffix`` (the tunnel's state) goes after Spyder's "1/A", not inside the name.
+        A job console's label says its node, job and time left."""
         console = self.get_plugin(Plugins.IPythonConsole)
         if console is None:
             return
+        label = self.job_consoles.label_for(connection_file) or label
         for client in console.get_clients():
             handler = getattr(client.shellwidget, "kernel_handler", None)
             if getattr(handler, "connection_file", None) != connection_file:

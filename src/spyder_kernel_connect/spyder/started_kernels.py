@@ -1,4 +1,5 @@
-"""Kernels this plugin started on an SSH host: when their console closes, stop or keep them."""
+"""Kernels this plugin started on an SSH host, or in a SLURM job: when their console
+closes, ask whether to stop them (cancel the job) or keep them; stop them off the GUI."""
 
 from __future__ import annotations
 
@@ -24,9 +25,38 @@ def close_tunnel(connection: Connection) -> None:
     ).start()
 
 
+def close_question(connection: Connection) -> tuple[str, str, str, tuple[str, str], bool]:
+    """(object name, title, text, (stop button, keep button), stop by default) of the
+    question asked when the console of ``connection`` closes."""
+    if connection.job is not None:
+        job = connection.job.job
+        text = _(
+            "The console of job <b>{}</b> on <b>{}</b> was closed.<br><br>Cancel the job "
+            "(scancel) and free its resources? If you keep it running, you can attach a "
+            "console to it again from the dialog's list of your kernel jobs until its "
+            "time limit."
+        ).format(job.job_id, job.node or "?")
+        buttons = (_("Cancel the job"), _("Keep it running"))
+        return "cancel_slurm_job_question", _("Cancel the SLURM job?"), text, buttons, True
+    text = _(
+        "The console of the kernel started on <b>{}</b> was closed.<br><br>"
+        "Shut the kernel down there as well? If you keep it running, you can "
+        "connect to it again from the list of kernels on that host."
+    ).format(connection.label)
+    buttons = (_("Shut down"), _("Keep running"))
+    return (
+        "shutdown_remote_kernel_question",
+        _("Shut down the remote kernel?"),
+        text,
+        buttons,
+        False,
+    )
+
+
 class StartedKernels(QObject):
-    """Asks whether to shut down a started kernel whose console closed, and does it off the
-    GUI thread (the service stops it through its tunnel's session, then closes the tunnel)."""
+    """Asks whether to stop a started kernel (or cancel a kernel's SLURM job) whose console
+    closed, and does it off the GUI thread (the service stops it through its tunnel's
+    session, then closes the tunnel)."""
 
     def __init__(self, service: ConnectService, window: QWidget, parent: QObject) -> None:
         super().__init__(parent)
@@ -42,22 +72,15 @@ class StartedKernels(QObject):
         return list(self._stopping)
 
     def ask_shutdown(self, connection: Connection) -> None:
-        """The console of a kernel we started closed: stop it there too? Default: keep it."""
+        """The console closed: stop its kernel (cancel its job) too, or keep it running?"""
+        name, title, text, (stop, keep), stop_by_default = close_question(connection)
         box = QMessageBox(
-            QMessageBox.Question,
-            _("Shut down the remote kernel?"),
-            _(
-                "The console of the kernel started on <b>{}</b> was closed.<br><br>"
-                "Shut the kernel down there as well? If you keep it running, you can "
-                "connect to it again from the list of kernels on that host."
-            ).format(connection.label),
-            QMessageBox.Yes | QMessageBox.No,
-            self.window,
+            QMessageBox.Question, title, text, QMessageBox.Yes | QMessageBox.No, self.window
         )
-        box.setObjectName("shutdown_remote_kernel_question")
-        box.button(QMessageBox.Yes).setText(_("Shut down"))
-        box.button(QMessageBox.No).setText(_("Keep running"))
-        box.setDefaultButton(QMessageBox.No)
+        box.setObjectName(name)
+        box.button(QMessageBox.Yes).setText(stop)
+        box.button(QMessageBox.No).setText(keep)
+        box.setDefaultButton(QMessageBox.Yes if stop_by_default else QMessageBox.No)
         box.setEscapeButton(QMessageBox.No)
 
         def answered(_result: int) -> None:
@@ -74,8 +97,9 @@ class StartedKernels(QObject):
         box.open()
 
     def stop_in_thread(self, connection: Connection) -> None:
-        """Stop the kernel we started over the tunnel's session, then close: off the GUI."""
-        started = connection.started
+        """Stop the kernel we started (or cancel the SLURM job it runs in) over the tunnel's
+        session, then close: off the GUI."""
+        started, job = connection.started, connection.job
 
         def done(_result: object) -> None:
             self._stopping.remove(connection)
@@ -83,14 +107,16 @@ class StartedKernels(QObject):
         def failed(error: BaseException) -> None:
             self._stopping.remove(connection)
             logger.warning("Stopping the remote kernel failed: %s", error)
-            box = QMessageBox(
-                QMessageBox.Warning,
-                _("Remote kernel not stopped"),
-                _("The kernel (process {}) could not be stopped: {}").format(started.pid, error),
-                QMessageBox.Ok,
-                self.window,
-            )
-            box.setObjectName("stop_remote_kernel_failed")
+            if job is not None:
+                name, title = "cancel_slurm_job_failed", _("SLURM job not cancelled")
+                text = _("Job {} could not be cancelled: {}").format(job.job.job_id, error)
+            else:
+                name, title = "stop_remote_kernel_failed", _("Remote kernel not stopped")
+                text = _("The kernel (process {}) could not be stopped: {}").format(
+                    started.pid, error
+                )
+            box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self.window)
+            box.setObjectName(name)
             box.open()
             self.stop_failed_message = box
 

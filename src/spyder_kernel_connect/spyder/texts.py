@@ -113,7 +113,16 @@ def progress_text(progress: Progress) -> str:
         Step.LIST_ON_HOST: _("Looking for kernels on {host}..."),
         Step.OPEN_TUNNEL: _("Forwarding the kernel's ports from {host}..."),
         Step.PROBE_TUNNEL: _("Waiting for the kernel to answer through the tunnel..."),
+        Step.SUBMIT_JOB: _("Submitting a kernel job on {host}..."),
+        Step.FIND_JOB: _("Attaching to job {spec} on {host}..."),
+        Step.JOB_QUEUED: _("Asking SLURM about job {spec}..."),
     }
+    job = progress.job
+    if progress.step is Step.JOB_STATE and job is not None:
+        # The state in words comes from the scheduler engine (sinfo-style reasons).
+        if job.node:
+            return _("Job {} on {}: {}").format(job.job_id, job.node, job.description)
+        return _("Job {}: {}").format(job.job_id, job.description)
     return texts[progress.step].format(
         host=progress.host, spec=progress.spec, python=progress.python
     )

@@ -102,6 +102,7 @@ class TunnelManager:
         prompt_handler: PromptHandler | None = None,
         idle_timeout: float = 30.0,
         share_connections: bool = False,
+        offer_connections: bool = True,
     ) -> None:
         """``latency``: the TCP and sshd Nagle switches of every connection (see
         LatencyOptions; all on by default). ``prompt_handler``: answers login questions
@@ -113,7 +114,8 @@ class TunnelManager:
 
         ``share_connections``: use the connection another process of this user already
         has to the same destination (its control socket), and share ours once logged in
-        (ssh/control.py; the CLI's default, off with --no-control)."""
+        (ssh/control.py; the CLI's default, off with --no-control) unless not
+        ``offer_connections`` (a short-lived command: its clients would soon lose it)."""
         self.host_key_decider = host_key_decider
         self.prompt_handler = prompt_handler
         self.on_state = on_state
@@ -129,6 +131,7 @@ class TunnelManager:
         self._connect_locks: dict[tuple, threading.Lock] = {}
         self._closing_all = False
         self.share_connections = share_connections
+        self.offer_connections = offer_connections
         self._masters: list = []  # control.ControlMaster serving our sessions to others
         # Process exit closes everything, even if the owner forgot to.
         ref = weakref.ref(self)
@@ -331,7 +334,7 @@ class TunnelManager:
             self.reconnect_timeout,
         )
         session.connect(cancel)
-        if share and self.share_connections:
+        if share and self.share_connections and self.offer_connections:
             self._serve(session, key)
         return session
 

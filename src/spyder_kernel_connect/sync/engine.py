@@ -172,8 +172,10 @@ class ProjectSync:
             self._push(scan.files, gone, report, cancel, progress)
             return report
 
-    def push_paths(self, local_paths: list[str]) -> PushReport:
-        """Push these saved (or deleted) files; paths outside the project are ignored."""
+    def push_paths(self, local_paths: list[str], save_record: bool = True) -> PushReport:
+        """Push these saved (or deleted) files; paths outside the project are ignored.
+        ``save_record=False``: the caller writes the record later (``save_record``), after
+        it has told a waiting run that the files are there."""
         with self._lock:
             report = PushReport()
             present: dict[str, LocalFile] = {}
@@ -188,8 +190,13 @@ class ProjectSync:
                 elif rel in self.manifest.files:
                     gone.add(rel)
             if present or gone:
-                self._push(present, gone, report, None, None)
+                self._push(present, gone, report, None, None, save_record)
             return report
+
+    def save_record(self) -> None:
+        """Write the record of what was pushed (if it changed)."""
+        with self._lock:
+            self.manifest.save()
 
     def host_text_diff(self, rel: str) -> str:
         """A unified diff from the host's copy to the local one (for "show diff")."""
@@ -200,7 +207,7 @@ class ProjectSync:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _push(self, files, gone, report, cancel, progress) -> None:
+    def _push(self, files, gone, report, cancel, progress, save_record=True) -> None:
         if not self._prepared:
             self.remote.prepare()
             self._prepared = True
@@ -212,7 +219,8 @@ class ProjectSync:
         try:
             self._send(sorted(to_push), files, cancel, progress, report)
         finally:
-            self.manifest.save()
+            if save_record:
+                self.manifest.save()
 
     def _classify(self, files, remote, report):
         to_push: list[str] = []
@@ -277,14 +285,16 @@ class ProjectSync:
             landed = self.remote.put_batch(items, cancel, progress) or self.remote.stat_many(rels)
             for rel in rels:
                 if rel in landed:
-                    self._record(rel, files[rel], _sha256(self.local_path(rel)), landed[rel])
+                    host = landed[rel]
+                    digest = host.sent_sha256 or _sha256(self.local_path(rel))
+                    self._record(rel, files[rel], digest, host)
                     report.pushed.append(rel)
             return
         for done, rel in enumerate(rels, 1):
             if cancel is not None and cancel.is_set():
                 raise errors.SyncCancelled("Sync cancelled.", "No file was half-written.")
             host = self.remote.put_file(rel, self.local_path(rel), files[rel])
-            self._record(rel, files[rel], _sha256(self.local_path(rel)), host)
+            self._record(rel, files[rel], host.sent_sha256, host)
             report.pushed.append(rel)
             if progress is not None:
                 progress(done, len(rels))

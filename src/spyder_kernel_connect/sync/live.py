@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.sync.engine import ProjectSync, PushReport
-from spyder_kernel_connect.sync.scan import scan_project
+from spyder_kernel_connect.sync.scan import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ class LiveSync:
         compares with the record of the last push). Returns the ticket, or None if nothing
         changed. Cheap (one stat per file): a run calls it to be sure nothing saved is left."""
         project = self.project
-        files = scan_project(project.local_dir, project.max_file_size).files
-        now = {rel: (f.size, f.mtime_ns) for rel, f in files.items()}
+        now = fingerprint(project.local_dir, project.max_file_size)
         with self._cond:
             if self._seen is None:
                 self._seen = {
@@ -119,20 +118,26 @@ class LiveSync:
                 self._failed.clear()
                 ticket = self._queued
             event = self._push(paths)
+            if self.on_event is not None:  # before the run is let go: its report comes first
+                try:
+                    self.on_event(event)
+                except Exception:  # a listener's bug must not stop the pushes
+                    log.exception("sync event listener failed")
             with self._cond:
                 if event.error is not None:
                     self._failed.update(paths)
                 self._done = ticket
                 self._cond.notify_all()
-            if self.on_event is not None:
-                try:
-                    self.on_event(event)
-                except Exception:  # a listener's bug must not stop the pushes
-                    log.exception("sync event listener failed")
+            # The record is written after the waiting run is let go: it is not on the path
+            # of "save, then run". Lost in a crash, the next push compares contents instead.
+            try:
+                self.project.save_record()
+            except OSError as err:
+                log.warning("could not save the sync record: %s", err)
 
     def _push(self, paths: list[str]) -> SyncEvent:
         try:
-            return SyncEvent(report=self.project.push_paths(paths))
+            return SyncEvent(report=self.project.push_paths(paths, save_record=False))
         except KernelConnectError as err:
             return SyncEvent(error=err)
         except Exception as err:  # never let the worker die silently

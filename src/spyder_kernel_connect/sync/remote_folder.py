@@ -19,10 +19,22 @@ import stat
 import tarfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import paramiko
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_FSETSTAT,
+    CMD_HANDLE,
+    CMD_OPEN,
+    CMD_WRITE,
+    SFTP_FLAG_CREATE,
+    SFTP_FLAG_TRUNC,
+    SFTP_FLAG_WRITE,
+    int64,
+)
 
 from spyder_kernel_connect.ssh.errors import SSHError
 from spyder_kernel_connect.sync import errors
@@ -31,6 +43,8 @@ from spyder_kernel_connect.sync.scan import LocalFile, iter_parents
 STAGING_PREFIX = ".skc-sync-"
 MAX_COMMAND = 60_000  # bytes of file names per command line (far below ARG_MAX and sshd's limit)
 CHUNK = 256 * 1024
+WRITE_SIZE = 32768  # bytes per SFTP write request (what every server accepts)
+IN_FLIGHT = 64  # SFTP writes sent before waiting for the oldest reply
 FEW_FILES = 8  # up to this many, SFTP stats (no shell) beat one command
 # Up to this many folders, one SFTP listing each beats starting the user's login shell (which
 # on clusters loads modules and conda: often most of a second).
@@ -56,6 +70,9 @@ for root, _, files in os.walk("."):
 class RemoteFile:
     size: int
     mtime: int  # whole seconds
+    # The digest of the bytes we sent, when we just sent them: the local file may have
+    # changed since (an editor still writing it), so it is not hashed again afterwards.
+    sent_sha256: str = ""
 
 
 class RemoteFolder:
@@ -149,20 +166,21 @@ class RemoteFolder:
     # -- changing -----------------------------------------------------------------------
 
     def put_file(self, rel: str, local_path: str, local: LocalFile) -> RemoteFile:
-        """Send one file: temporary name, then rename over the old one (atomic on POSIX)."""
+        """Send one file: temporary name, then rename over the old one (atomic on POSIX).
+
+        Three round trips, not one per step: open; then every write, the times and mode
+        (fsetstat) and the close go together and every reply is checked (paramiko's own
+        pipelined writes never look at the write replies: a full disk would pass); then
+        the rename, only once all of that succeeded."""
         sftp = self._sftp()
         target = self._remote(rel)
         self._make_parents(sftp, rel)
         tmp = posixpath.join(posixpath.dirname(target), f".{posixpath.basename(target)}.skc-tmp")
+        seconds = local.mtime_ns // 1_000_000_000
         try:
-            with open(local_path, "rb") as source, sftp.open(tmp, "wb") as handle:
-                handle.set_pipelined(True)
-                while block := source.read(CHUNK):
-                    handle.write(block)
-            seconds = local.mtime_ns // 1_000_000_000
-            sftp.utime(tmp, (seconds, seconds))  # the local mtime, as rsync -a and tar keep it
-            if local.mode != DEFAULT_MODE:
-                sftp.chmod(tmp, local.mode)
+            with open(local_path, "rb") as source:
+                sent = _Exact(source, local.size)
+                size = _write_whole(sftp, tmp, sent, seconds, local.mode)
             sftp.posix_rename(tmp, target)
         except (OSError, paramiko.SSHException, EOFError) as err:
             with contextlib.suppress(Exception):
@@ -172,7 +190,7 @@ class RemoteFolder:
                 f"Could not copy {rel} to {self.session.label}:{self.path}: {_reason(err)}.",
                 "Free space or fix permissions on the host; it is retried after the next save.",
             ) from None
-        return RemoteFile(local.size, seconds)
+        return RemoteFile(size, seconds, sent.sha256.hexdigest())
 
     def put_batch(
         self,
@@ -194,6 +212,7 @@ class RemoteFolder:
             'mkdir -p "../$(dirname "$f")" && mv -f "$f" "../$f" || exit 1; done; fi'
         )
         total = sum(item[2].size for item in items)
+        digests: dict[str, str] = {}
         chan = self.session.transport.open_session(timeout=30)
         try:
             chan.exec_command(f"sh -c {shlex.quote(script)}")
@@ -205,7 +224,9 @@ class RemoteFolder:
                     info.size, info.mode = local.size, local.mode
                     info.mtime = local.mtime_ns // 1_000_000_000
                     with open(local_path, "rb") as source:
-                        archive.addfile(info, _Exact(source, local.size))
+                        sent = _Exact(source, local.size)
+                        archive.addfile(info, sent)
+                        digests[rel] = sent.sha256.hexdigest()
             writer.flush()
             chan.shutdown_write()
             out = chan.makefile("rb").read().decode("utf-8", "replace")
@@ -236,7 +257,7 @@ class RemoteFolder:
         landed: dict[str, RemoteFile] = {}
         for line in out.splitlines():
             size, mtime, rel = line.split(" ", 2)
-            landed[rel] = RemoteFile(int(size), int(mtime))
+            landed[rel] = RemoteFile(int(size), int(mtime), digests.get(rel, ""))
         return landed
 
     def remove(self, rel: str) -> None:
@@ -327,10 +348,11 @@ class _ChannelWriter(io.RawIOBase):
 
 class _Exact(io.RawIOBase):
     """A file cut (or zero-padded) to the size announced in the tar header: a file growing
-    while we send it must not corrupt the stream."""
+    while we send it must not corrupt the stream. Hashes what it hands out."""
 
     def __init__(self, source, size: int) -> None:
         self.source, self.left = source, size
+        self.sha256 = hashlib.sha256()  # of what was read: what the host gets
 
     def readable(self) -> bool:
         return True
@@ -340,7 +362,46 @@ class _Exact(io.RawIOBase):
         data = self.source.read(n)
         data += b"\0" * (n - len(data))
         self.left -= n
+        self.sha256.update(data)
         return data
+
+
+def _write_whole(sftp: paramiko.SFTPClient, path: str, source, mtime: int, mode: int) -> int:
+    """Create ``path`` with what ``source`` holds, its mtime and mode: open, then the writes,
+    fsetstat and close sent without waiting (at most ``IN_FLIGHT`` unanswered). Every reply
+    is read; an error status raises (OSError). Returns the bytes written."""
+    flags = SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC
+    kind, msg = sftp._request(CMD_OPEN, path, flags, paramiko.SFTPAttributes())
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    asked: deque[int] = deque()
+    failure: list[Exception] = []
+
+    def reply() -> None:
+        try:
+            sftp._read_response(asked.popleft())  # replies come in order
+        except OSError as err:
+            failure.append(err)  # keep reading: every request gets its reply
+
+    offset = 0
+    while block := source.read(WRITE_SIZE):
+        asked.append(sftp._async_request(type(None), CMD_WRITE, handle, int64(offset), block))
+        offset += len(block)
+        while len(asked) > IN_FLIGHT:
+            reply()
+    attrs = paramiko.SFTPAttributes()
+    attrs.st_atime = attrs.st_mtime = mtime
+    if mode != DEFAULT_MODE:
+        attrs.st_mode = mode
+    asked.append(sftp._async_request(type(None), CMD_FSETSTAT, handle, attrs))
+    asked.append(sftp._async_request(type(None), CMD_CLOSE, handle))
+    while asked:
+        reply()
+    if failure:
+        # SFTP v3 has no "disk full" status: OpenSSH answers a plain "Failure".
+        raise OSError(f"the host could not write the file ({_reason(failure[0])}; disk full?)")
+    return offset
 
 
 def _chunks(rels: list[str]) -> Iterable[list[str]]:

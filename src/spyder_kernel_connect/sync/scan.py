@@ -86,29 +86,62 @@ class ExclusionRules:
 
 def scan_project(root: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> ScanResult:
     """Walk ``root`` and return the files to sync (symlinked folders are not followed)."""
-    rules = ExclusionRules(root, max_file_size)
     files: dict[str, LocalFile] = {}
     skipped: list[tuple[str, str]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        rules.enter_folder(rel_dir)
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if not os.path.islink(os.path.join(dirpath, name))
-            and not rules.folder_excluded(rel_dir, name, os.path.join(dirpath, name))
-        )
-        for name in sorted(filenames):
-            rel = _join(rel_dir, name)
-            if rules.file_excluded(rel):
+    for rel, info in _walk(root, ExclusionRules(root, max_file_size)):
+        if isinstance(info, str):
+            skipped.append((rel, info))
+        elif not stat.S_ISREG(info.st_mode):
+            continue  # FIFOs, sockets, devices are never read
+        elif info.st_size > max_file_size:
+            skipped.append((rel, f"larger than the size limit ({_human(max_file_size)})"))
+        else:
+            files[rel] = LocalFile(info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode))
+    return ScanResult(dict(sorted(files.items())), skipped)
+
+
+def fingerprint(root: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> dict[str, tuple]:
+    """(size, mtime_ns) of every file ``scan_project`` would sync: the cheap look a run
+    takes before it starts, to catch a save not pushed yet."""
+    return {
+        rel: (info.st_size, info.st_mtime_ns)
+        for rel, info in _walk(root, ExclusionRules(root, max_file_size))
+        if not isinstance(info, str)
+        and stat.S_ISREG(info.st_mode)
+        and info.st_size <= max_file_size
+    }
+
+
+def _walk(root: str, rules: ExclusionRules, rel_dir: str = ""):
+    """(relative path, stat result, or why the name cannot be synced) of the files below
+    ``root`` that the rules keep; folders top down, symlinked folders not followed."""
+    rules.enter_folder(rel_dir)
+    folders = []
+    try:
+        entries = list(os.scandir(os.path.join(root, rel_dir) if rel_dir else root))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        rel = f"{rel_dir}/{name}" if rel_dir else name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if not rules.folder_excluded(rel_dir, name, entry.path):
+                    folders.append(rel)
                 continue
-            reason = _unsyncable(os.path.join(dirpath, name), name, max_file_size)
-            if isinstance(reason, str):
-                skipped.append((rel, reason))
-            elif reason is not None:
-                files[rel] = reason
-    return ScanResult(files, skipped)
+        except OSError:
+            continue
+        if rules.file_excluded(rel):
+            continue
+        if "\n" in name or "\r" in name:
+            yield rel, "its name holds a line break"
+            continue
+        try:
+            yield rel, entry.stat()  # follows a symlink to a file, as a copy would
+        except OSError:
+            continue  # vanished, or a broken symlink: nothing to send
+    for folder in sorted(folders):
+        yield from _walk(root, rules, folder)
 
 
 def local_file(path: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> LocalFile | None:
