@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from spyder_kernel_connect.cli_checks import (
     add_flags,
+    add_timeout,
     check_key_file,
     check_known_hosts,
-    seconds,
     secret_line,
 )
 from spyder_kernel_connect.errors import KernelConnectError
@@ -55,13 +55,7 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
         help="extra known_hosts file (also where new keys are saved)",
     )
     add_flags(parser, {"--accept-new-host-key": "trust and save an unknown host key"})
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="connect timeout (default: 10)",
-    )
+    add_timeout(parser, 10.0, "connect timeout")
 
 
 def add_control_option(parser: argparse.ArgumentParser) -> None:
