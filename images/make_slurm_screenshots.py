@@ -112,7 +112,7 @@ def drive(window, cluster, login, runtime: str, out: str, suffix: str) -> None:
     plugin = PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
     container = plugin.get_container()
     console = window.get_plugin(Plugins.IPythonConsole)
-    container.job_pending_poll = 1.0
+    container.job_attempts.pending_poll = 1.0
     blocker = cluster.submit_blocker()
 
     container.connect_action.trigger()

@@ -71,4 +71,5 @@ def fill_remote_form(dialog, sshd, remote_dir, python=sys.executable):
     dialog.remote_group.passphrase.clear()
     dialog.remote_group.remote_python.setText(python)
     dialog.remote_group.remote_runtime_dir.setText(str(remote_dir))
+    dialog.remote_group.jump.clear()  # direct, whatever an earlier test's connection used
     dialog.save_check.setChecked(False)

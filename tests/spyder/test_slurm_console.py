@@ -29,10 +29,10 @@ def cluster(slurm_jobs, slurm_login, ssh_home, remote_dir, plugin):
     (ssh_home / ".ssh" / "known_hosts").write_text(slurm_login.host_key_line())
     container = plugin.get_container()
     container.close_all_tunnels()  # no session left: the next test logs in afresh
-    container.job_pending_poll = 0.5
+    container.job_attempts.pending_poll = 0.5
     plugin.job_consoles.watch_interval = 1.0
     yield slurm_jobs
-    container.job_pending_poll = None
+    container.job_attempts.pending_poll = None
     plugin.job_consoles.watch_interval = None
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import select
+import shutil
 import signal
 import socket
 import stat
@@ -24,10 +27,24 @@ from tests.cli_helpers import (
     tunnel_args,
 )
 from tests.conftest import wait_for
-from tests.ssh.conftest import execute
+from tests.ssh.conftest import execute, thread_names
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
+
+
+def tcp_connections_to(pid: int, port: int) -> int:
+    """How many TCP sockets of process ``pid`` are connected to 127.0.0.1:``port``."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    remote = f"0100007F:{port:04X}"
+    with open(f"/proc/{pid}/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[2] == remote and row[9] in inodes)
 
 
 def control_sockets() -> list[str]:
@@ -35,20 +52,21 @@ def control_sockets() -> list[str]:
 
 
 def read_stderr_until(process, text: str, timeout: float = 60.0) -> str:
-    """stderr lines of a running process until one contains ``text``."""
-    seen = ""
+    """stderr of a running process until it contains ``text`` (read from the fd: the
+    text wrapper stays untouched until communicate() takes the rest)."""
+    seen = b""
     deadline = time.monotonic() + timeout
-    os.set_blocking(process.stderr.fileno(), False)
-    while text not in seen:
-        if time.monotonic() > deadline or process.poll() is not None:
+    fd = process.stderr.fileno()
+    while text.encode() not in seen:
+        if time.monotonic() > deadline:
             raise AssertionError(f"{text!r} not in stderr: {seen!r}")
-        chunk = process.stderr.read()
-        if chunk:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(f"{text!r} not in stderr before it ended: {seen!r}")
             seen += chunk
-        else:
-            time.sleep(0.05)
-    os.set_blocking(process.stderr.fileno(), True)
-    return seen
+    return seen.decode()
 
 
 @pytest.fixture
@@ -85,6 +103,9 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
         assert execute(path2, "print('through the second')") == "through the second\n"
         assert execute(path1, "print('through the first')") == "through the first\n"
         assert sshd.auth_count() == logins  # no second login
+        # Nor a connection: the TCP handshake it began before its imports was hung up.
+        wait_for(lambda: tcp_connections_to(second.pid, sshd.port) == 0)
+        assert tcp_connections_to(first.pid, sshd.port) == 1
         listing = run_as(
             ssh_home, "remote-list", *args[:1], *args[2:6],
             "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file), "--json",
@@ -131,7 +152,8 @@ def test_debug_says_which_path(sshd, ssh_home, args):
     assert "using the shared connection to" in err2
 
 
-def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, args):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, args, sig):
     first = start_tunnel(ssh_home, *args)
     second = third = None
     try:
@@ -140,10 +162,11 @@ def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, arg
         path2 = first_line(second)
         assert execute(path2, "print(1)") == "1\n"
         logins = sshd.auth_count()
-        code1, _out, err1 = stop(first, signal.SIGINT)
-        assert code1 == 0 and "Traceback" not in err1
+        code1, _out, err1 = stop(first, sig)
+        assert code1 == (0 if sig == signal.SIGINT else -signal.SIGKILL)
+        assert "Traceback" not in err1
         seen = read_stderr_until(second, "Connected to")
-        assert "connecting on our own" in seen
+        assert "has ended; logging in ourselves" in seen
         assert second.poll() is None
         # Same file, same ports: a new client (as a console reconnecting) gets through.
         assert execute(path2, "print(2)") == "2\n"
@@ -252,3 +275,68 @@ def test_two_factor_host_asks_once_per_machine(otp, remote_kernel, ssh_home, tmp
             finish(master)
         if client is not None:
             assert finish(client) == 0
+
+
+def test_commands_files_and_errors_through_the_master(sshd, sshd_password_user):
+    """In one process, two managers: the second uses the first one's connection for
+    commands, SFTP and channels, and gets the same typed errors as on its own. (The
+    account with /bin/sh keeps the commands clear of root's shell start-up files.)"""
+    from spyder_kernel_connect.ssh import KernelUnreachable, TunnelManager
+    from spyder_kernel_connect.ssh.control_client import ControlSession
+
+    name, password = sshd_password_user
+    target = sshd.target(user=name, password=password, identity_file=None)
+    directory = tempfile.mkdtemp(dir="/tmp")
+    os.chmod(directory, 0o755)  # readable by that account
+    path = os.path.join(directory, "f.txt")
+    with open(path, "w") as file:
+        file.write("over sftp")
+    os.chmod(path, 0o644)
+    try:
+        with (
+            TunnelManager(share_connections=True) as first,
+            TunnelManager(share_connections=True) as second,
+        ):
+            first.session(target)
+            logins = sshd.auth_count()
+            session = second.session(target)
+            assert isinstance(session, ControlSession) and session.shared
+            status, out, err = session.run("echo shared; echo err >&2; exit 3")
+            # (sshd may first say it cannot chdir to the account's missing home)
+            assert (status, out) == (3, "shared\n") and err.endswith("err\n")
+            with session.sftp().open(path, "rb") as handle:
+                assert handle.read(100) == b"over sftp"
+            with pytest.raises(FileNotFoundError):
+                session.sftp().stat(path + ".missing")
+            closed = socket.socket()
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+            closed.close()
+            with pytest.raises(KernelUnreachable, match=f"127.0.0.1:{port}"):
+                session.open_forwards("127.0.0.1", [port])
+            assert sshd.auth_count() == logins
+        # No thread of either side outlives the managers.
+        wait_for(lambda: not [n for n in thread_names() if n.startswith("ssh-control")])
+    finally:
+        shutil.rmtree(directory)
+
+
+def test_a_socket_directory_others_can_enter_is_refused(ssh_home, args):
+    """A control directory open to others is one clear line, not a socket anyone can use."""
+    directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc")
+    os.mkdir(directory)
+    os.chmod(directory, 0o755)
+    process = start_tunnel(ssh_home, *args)
+    out, err = process.communicate(timeout=60)
+    code = process.returncode
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert directory in err and "not a private directory" in err and "--no-control" in err
+    assert os.listdir(directory) == []
+    # --no-control neither uses nor offers a socket there: it works as before.
+    own = start_tunnel(ssh_home, *args, "--no-control")
+    try:
+        assert execute(first_line(own), "print('fine')") == "fine\n"
+    finally:
+        assert stop(own)[0] == 0
+    assert os.listdir(directory) == []

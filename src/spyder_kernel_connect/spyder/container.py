@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QMessageBox
@@ -26,13 +27,9 @@ from spyder_kernel_connect.service import (
     HostListing,
     Progress,
 )
-from spyder_kernel_connect.settings import (
-    ConnectionSettings,
-    PresetStore,
-    SecretStore,
-)
-from spyder_kernel_connect.spyder import job_attempts
+from spyder_kernel_connect.settings import ConnectionSettings, PresetStore, SecretStore
 from spyder_kernel_connect.spyder.connector import EngineBridge, HostKeyQuestion
+from spyder_kernel_connect.spyder.job_attempts import JobAttempts
 from spyder_kernel_connect.spyder.login_prompts import LoginPrompter
 from spyder_kernel_connect.spyder.started_kernels import StartedKernels, close_tunnel
 from spyder_kernel_connect.spyder.tabs import tab_label, tab_suffix, tunnel_matches
@@ -110,7 +107,7 @@ class KernelConnectContainer(PluginMainContainer):
         # closes with its console tab (and a kernel we started may be shut down then).
         self.connections: dict[str, Connection] = {}
         self.started = StartedKernels(self.service, self.parent() or self, self)
-        self.job_pending_poll: float | None = None  # tests shorten SLURM's queue polls
+        self.job_attempts = JobAttempts(self)  # the dialog's SLURM requests
 
     def update_actions(self) -> None:
         pass
@@ -137,8 +134,8 @@ class KernelConnectContainer(PluginMainContainer):
         dialog.sig_remote_list_requested.connect(self.list_remote_kernels)
         dialog.sig_local_list_requested.connect(self.list_local_kernels)
         dialog.sig_cancel_requested.connect(self.cancel_connection)
-        dialog.sig_job_requested.connect(self.start_job)
-        dialog.sig_jobs_list_requested.connect(self.list_jobs)
+        dialog.sig_job_requested.connect(self.job_attempts.start_job)
+        dialog.sig_jobs_list_requested.connect(self.job_attempts.list_jobs)
         dialog.finished.connect(self._on_dialog_finished)
         self.dialog = dialog
         dialog.open()
@@ -156,7 +153,6 @@ class KernelConnectContainer(PluginMainContainer):
         """Connect (or, with ``start``, start a kernel on the SSH host and connect) off the GUI."""
         if self._attempt_cancel is not None:
             return  # one attempt at a time
-        self._pending_save = (settings, save_as)
         keyring_missing = settings.remote and save_as and not self.presets.secrets.available
         if self.dialog is not None and keyring_missing:
             problem = self.presets.secrets.problem
@@ -169,37 +165,10 @@ class KernelConnectContainer(PluginMainContainer):
         def work(cancel: threading.Event) -> Connection:
             return self.service.connect(request, cancel, self.bridge.report_progress)
 
-        self._run_attempt(message or _("Connecting..."), work, self._on_connected)
+        self.run_attempt(message or _("Connecting..."), work, save=(settings, save_as))
 
     def start_remote_kernel(self, settings: ConnectionSettings, save_as: str) -> None:
         self.start_connection(settings, save_as, start=True)
-
-    def start_job(self, settings: ConnectionSettings, save_as: str, job_id: str = "") -> None:
-        """Start a kernel in a SLURM job (or attach to a kept one) and connect, off the GUI.
-
-        The dialog's progress line shows the job's queue state; Cancel cancels the job.
-        """
-        if self._attempt_cancel is not None:
-            return
-        self._pending_save = (settings, save_as)
-        message, work = job_attempts.connect_job(
-            self.service, settings, job_id, self.bridge.report_progress, self.job_pending_poll
-        )
-        self._run_attempt(message, work, self._on_connected)
-
-    def list_jobs(self, settings: ConnectionSettings) -> None:
-        """This user's kernel jobs on the cluster, for the dialog's job list."""
-        if self._attempt_cancel is not None:
-            return
-        self._pending_save = None
-        message, work = job_attempts.list_jobs(self.service, settings, self.bridge.report_progress)
-
-        def listed(jobs: list) -> None:
-            cancelled = self._finish_attempt()
-            if self.dialog is not None and not cancelled:
-                self.dialog.slurm.show_jobs(jobs)
-
-        self._run_attempt(message, work, listed)
 
     def list_local_kernels(self) -> None:
         """List this computer's kernels off the GUI thread (probing heartbeats takes time)."""
@@ -235,30 +204,43 @@ class KernelConnectContainer(PluginMainContainer):
 
     def list_remote_kernels(self, settings: ConnectionSettings) -> None:
         """List the host's kernels through the session the tunnel will use (one login)."""
-        if self._attempt_cancel is not None:
-            return
-        self._pending_save = None
         target, host = settings.ssh_target(), settings.host()
 
         def work(cancel: threading.Event) -> HostListing:
             return self.service.list_host(target, host, cancel, self.bridge.report_progress)
 
-        self._run_attempt(
+        self.run_attempt(
             _("Looking for kernels on {}...").format(settings.hostname), work, self._on_listed
         )
 
-    def _run_attempt(self, message: str, work, on_done) -> None:
-        """Run ``work(cancel)`` on a worker thread with progress, Cancel and host-key prompts."""
+    def run_attempt(
+        self,
+        message: str,
+        work: Callable[[threading.Event], Any],
+        on_done: Callable[[Any], None] | None = None,
+        save: tuple[ConnectionSettings, str] | None = None,
+    ) -> None:
+        """Run ``work(cancel)`` on a worker thread with progress, Cancel and host-key
+        prompts, one attempt at a time (a request meanwhile is ignored).
+
+        ``on_done(result)`` runs on the GUI thread (it calls ``finish_attempt``); by default
+        the result is a Connection to open a console on. ``save``: the form and preset name
+        to remember once it connects (None: a listing).
+        """
+        if self._attempt_cancel is not None:
+            return
+        self._pending_save = save
         cancel = threading.Event()
         self._attempt_cancel = cancel
         self.bridge.cancel = cancel
         self.login_prompter.cancel = cancel
         if self.dialog is not None:
             self.dialog.set_busy(message)
+        on_done = on_done or self._on_connected
         self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
 
     def _on_listed(self, listing: HostListing) -> None:
-        cancelled = self._finish_attempt()
+        cancelled = self.finish_attempt()
         if self.dialog is None:
             return
         if cancelled:
@@ -281,8 +263,9 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None and self.dialog.busy:
             self.dialog.set_progress(progress_text(progress))
 
-    def _finish_attempt(self) -> bool:
-        """Reset the attempt state; True if the attempt was cancelled meanwhile."""
+    def finish_attempt(self) -> bool:
+        """The attempt ended (its ``on_done`` or failure): reset the attempt state and the
+        dialog; True if the attempt was cancelled meanwhile."""
         cancelled = self._attempt_cancel is not None and self._attempt_cancel.is_set()
         self._attempt_cancel = None
         self.bridge.cancel = None
@@ -294,12 +277,9 @@ class KernelConnectContainer(PluginMainContainer):
         return cancelled
 
     def _on_connected(self, connection: Connection) -> None:
-        cancelled = self._finish_attempt()
+        cancelled = self.finish_attempt()
         if cancelled or self.dialog is None:
-            if connection.started is not None or connection.job is not None:
-                self.started.stop_in_thread(connection)  # or cancel the job
-            else:
-                close_tunnel(connection)
+            self.started.discard(connection)  # stop a started kernel, cancel a new job
             if self.dialog is not None:
                 self.dialog.show_notice(_("Connection cancelled."))
             return
@@ -318,7 +298,7 @@ class KernelConnectContainer(PluginMainContainer):
         self.dialog.accept()
 
     def _on_failed(self, error: BaseException) -> None:
-        self._finish_attempt()
+        self.finish_attempt()
         if self.dialog is None:
             return
         if self._pending_save is None:  # it was a listing

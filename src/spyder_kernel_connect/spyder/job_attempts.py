@@ -1,53 +1,66 @@
-"""What the container's SLURM attempts run off the GUI thread, and the words shown meanwhile.
+"""The dialog's SLURM requests: a kernel in a new (or kept) job, and the list of your jobs.
 
-Each function returns ``(busy message, work)``: the container shows the message, runs
-``work(cancel)`` on a worker thread with its usual Cancel, host-key and login prompts, and
-hands the result on (a ``service.Connection`` whose ``job`` is set, or the list of jobs).
-The job itself goes through the connect service like every other kernel source.
+Each runs as one of the container's attempts (``run_attempt``: a worker thread, the
+dialog's progress line and Cancel, host-key and login prompts). The job itself goes
+through the connect service like every other kernel source, so a job that connects comes
+back as a ``service.Connection`` (its ``job`` set) and opens a console like any other.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from spyder.api.translations import _
 
 from spyder_kernel_connect.scheduler import KernelJob
 from spyder_kernel_connect.scheduler.source import job_source, list_kernel_jobs_on
-from spyder_kernel_connect.service import Connection, ConnectRequest, ConnectService
-from spyder_kernel_connect.service.progress import ProgressCallback
+from spyder_kernel_connect.service import Connection, ConnectRequest
 from spyder_kernel_connect.settings import ConnectionSettings
 
-
-def connect_job(
-    service: ConnectService,
-    settings: ConnectionSettings,
-    job_id: str,
-    progress: ProgressCallback,
-    pending_poll: float | None = None,
-) -> tuple[str, Callable[[threading.Event], Connection]]:
-    """A new kernel job with the form's resources (or the kept job ``job_id``), connected."""
-
-    def work(cancel: threading.Event) -> Connection:
-        # The form's resources are checked here: a typo is reported like any failure.
-        source = job_source(settings, job_id, pending_poll)
-        return service.connect(ConnectRequest(source, settings.ssh_target()), cancel, progress)
-
-    if job_id:
-        message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
-    else:
-        message = _("Submitting a kernel job on {}...").format(settings.hostname)
-    return message, work
+if TYPE_CHECKING:
+    from spyder_kernel_connect.spyder.container import KernelConnectContainer
 
 
-def list_jobs(
-    service: ConnectService, settings: ConnectionSettings, progress: ProgressCallback
-) -> tuple[str, Callable[[threading.Event], list[KernelJob]]]:
-    """This user's kernel jobs on the cluster the form names (its login node)."""
-    target = settings.ssh_target()
+class JobAttempts:
+    """Starts the dialog's SLURM requests as attempts of ``container``."""
 
-    def work(cancel: threading.Event) -> list[KernelJob]:
-        return service.on_host(target, list_kernel_jobs_on, cancel, progress)
+    def __init__(self, container: KernelConnectContainer) -> None:
+        self.container = container
+        self.pending_poll: float | None = None  # tests shorten the queue polls
 
-    return _("Looking for your kernel jobs on {}...").format(settings.hostname), work
+    def start_job(self, settings: ConnectionSettings, save_as: str, job_id: str = "") -> None:
+        """Start a kernel in a SLURM job (or attach to the kept job ``job_id``) and connect.
+
+        The dialog's progress line shows the job's queue state; Cancel cancels the job.
+        """
+        container = self.container
+
+        def work(cancel: threading.Event) -> Connection:
+            # The form's resources are checked here: a typo is reported like any failure.
+            source = job_source(settings, job_id, self.pending_poll)
+            request = ConnectRequest(source, settings.ssh_target())
+            return container.service.connect(request, cancel, container.bridge.report_progress)
+
+        if job_id:
+            message = _("Attaching to job {} on {}...").format(job_id, settings.hostname)
+        else:
+            message = _("Submitting a kernel job on {}...").format(settings.hostname)
+        container.run_attempt(message, work, save=(settings, save_as))
+
+    def list_jobs(self, settings: ConnectionSettings) -> None:
+        """This user's kernel jobs on the cluster the form names, for the dialog's list."""
+        container = self.container
+        target = settings.ssh_target()
+
+        def work(cancel: threading.Event) -> list[KernelJob]:
+            progress = container.bridge.report_progress
+            return container.service.on_host(target, list_kernel_jobs_on, cancel, progress)
+
+        def listed(jobs: list[KernelJob]) -> None:
+            cancelled = container.finish_attempt()
+            if container.dialog is not None and not cancelled:
+                container.dialog.slurm.show_jobs(jobs)
+
+        message = _("Looking for your kernel jobs on {}...").format(settings.hostname)
+        container.run_attempt(message, work, listed)

@@ -96,6 +96,14 @@ class StartedKernels(QObject):
         self.shutdown_question = box
         box.open()
 
+    def discard(self, connection: Connection) -> None:
+        """A connection nobody wants (its attempt was cancelled): stop the kernel started
+        for it (cancel its job), or just close its tunnel."""
+        if connection.started is not None or connection.job is not None:
+            self.stop_in_thread(connection)
+        else:
+            close_tunnel(connection)
+
     def stop_in_thread(self, connection: Connection) -> None:
         """Stop the kernel we started (or cancel the SLURM job it runs in) over the tunnel's
         session, then close: off the GUI."""

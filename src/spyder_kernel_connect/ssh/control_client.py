@@ -18,23 +18,22 @@ import contextlib
 import logging
 import os
 import select
-import selectors
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
 
+from spyder_kernel_connect import predial
 from spyder_kernel_connect.ssh import control, errors
+from spyder_kernel_connect.ssh.control_forward import ControlForward, ControlForwards
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 log = logging.getLogger(__name__)
 
 LOCALHOST = "127.0.0.1"
-PARKED_MAX_AGE = 20.0  # as in forward.py: ZMQ drops a connection idle that long
 OPEN_TIMEOUT = 15.0
 
 Login = Callable[[threading.Event], SSHSession]
@@ -52,6 +51,11 @@ def attach(
     if lifeline is None:
         return None
     log.info("using the shared connection to %s (control socket %s)", resolved.label, path)
+    # The CLI dialed the host before its imports; not needed: hang up now rather than
+    # leave sshd an unauthenticated connection until its LoginGraceTime.
+    early = predial.take(resolved.hostname, resolved.port, 0)
+    if early is not None:
+        early.close()
     return ControlSession(path, resolved, key, lifeline, on_state, login)
 
 
@@ -143,16 +147,19 @@ class ControlSession:
         return self._session_or_raise().run(command, timeout, cancel)
 
     def sftp(self) -> paramiko.SFTPClient:
-        with self._lock:
-            if self._own is None:
+        """An SFTP client on a spliced SFTP channel of the master (cached)."""
+        if self._own is None:
+            with self._lock:  # never held across a request: falling back takes it too
                 sftp = self._sftp
-                if sftp is not None and sftp.sock.fileno() != -1:
-                    return sftp
-                conn = self._request({"op": "sftp"})
-                if conn is not None:
-                    self._reply(conn, OPEN_TIMEOUT, None, "sftp")
-                    self._sftp = paramiko.SFTPClient(_SFTPStream(fileno=conn.detach()))
-                    return self._sftp
+            if sftp is not None and sftp.sock.fileno() != -1:
+                return sftp
+            conn = self._request({"op": "sftp"})
+            if conn is not None:
+                self._reply(conn, OPEN_TIMEOUT, None, "sftp")
+                sftp = paramiko.SFTPClient(_SFTPStream(fileno=conn.detach()))
+                with self._lock:
+                    self._sftp = sftp
+                return sftp
         return self._session_or_raise().sftp()
 
     def open_forward(self, remote_host: str, remote_port: int) -> ControlForward:
@@ -173,6 +180,11 @@ class ControlSession:
                 forward.close()
             raise
         return forwards
+
+    def retry(self) -> bool:
+        """As SSHSession.retry: only our own connection (after falling back) can be down."""
+        own = self._own
+        return own.retry() if own is not None else False
 
     def close(self) -> None:
         if self._closing.is_set():
@@ -302,13 +314,15 @@ class ControlSession:
             self._forwards.drop_parked()
             with self._lock:
                 self._sftp = None
+            log.info("the shared connection to %s is gone: %s", self.label, why)
             self._set_state(
                 TunnelState.RECONNECTING,
-                f"The tunnel sharing its connection to {self.label} ended ({why}); "
-                "connecting on our own",
+                f"The tunnel whose connection to {self.label} this one shared has ended; "
+                "logging in ourselves",
             )
             lifeline = _hello(self.path, self._destination)
             if lifeline is not None:
+                control.abort(self._lifeline)
                 self._lifeline = lifeline
                 self._watch()
                 log.info("now using the connection shared by another process on %s", self.path)
@@ -358,189 +372,3 @@ def _unreachable(label: str, host: str, port: int, text: str | None) -> errors.K
         "Is the kernel still running there, and is its connection file current?",
         host=label,
     )
-
-
-class ControlForward:
-    """A listener on 127.0.0.1 whose connections get channels from a ``ControlSession``."""
-
-    def __init__(self, owner: ControlForwards, sock: socket.socket, host: str, port: int):
-        self._owner = owner
-        self.sock = sock
-        self.local_port: int = sock.getsockname()[1]
-        self.remote_host, self.remote_port = host, port
-        self.parked: list[tuple[object, float, int]] = []  # (stream, opened at, generation)
-        self.live: set = set()  # streams and local sockets of spliced connections
-        self.closed = False
-
-    def close(self) -> None:
-        self._owner.remove(self)
-
-    def __repr__(self) -> str:
-        remote = f"{self.remote_host}:{self.remote_port}"
-        return f"<ControlForward {LOCALHOST}:{self.local_port} -> {remote}>"
-
-
-class ControlForwards:
-    """The listeners of one ControlSession: one accept thread; per connection, a thread
-    that opens its channel and splices (two threads while it is open)."""
-
-    def __init__(self, session: ControlSession) -> None:
-        self._session = session
-        self._lock = threading.Lock()
-        self._forwards: set[ControlForward] = set()
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._selector.register(self._wake_r, selectors.EVENT_READ)
-        self._stopping = False
-        self._openers = ThreadPoolExecutor(8, thread_name_prefix="ssh-control-open")
-        self._thread = threading.Thread(target=self._run, name="ssh-control-accept", daemon=True)
-        self._thread.start()
-
-    def add(self, host: str, port: int) -> ControlForward:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.bind((LOCALHOST, 0))  # loopback only
-            sock.listen(64)
-            sock.setblocking(False)
-        except BaseException:
-            sock.close()
-            raise
-        forward = ControlForward(self, sock, host, port)
-        with self._lock:
-            self._forwards.add(forward)
-        self._wake()
-        return forward
-
-    def preopen(self, forwards: list[ControlForward]) -> None:
-        generation = self._session.generation
-        futures = [
-            self._openers.submit(self._session.open_channel, f.remote_host, f.remote_port)
-            for f in forwards
-        ]
-        failure = None
-        for forward, future in zip(forwards, futures, strict=True):
-            try:
-                stream = future.result()
-            except errors.SSHError as err:
-                failure = failure or err
-                continue
-            with self._lock:
-                forward.parked.append((stream, time.monotonic(), generation))
-        if failure is not None:
-            raise failure
-
-    def remove(self, forward: ControlForward) -> None:
-        with self._lock:
-            if forward.closed:
-                return
-            forward.closed = True
-            self._forwards.discard(forward)
-            parked, forward.parked = forward.parked, []
-            live = list(forward.live)
-        self._wake()  # the accept thread unregisters and closes the listener
-        for stream, _at, _gen in parked:
-            control.abort(stream)
-        for stream in live:
-            control.abort(stream)
-
-    def drop_parked(self) -> None:
-        with self._lock:
-            parked = [p for f in self._forwards for p in f.parked]
-            for forward in self._forwards:
-                forward.parked = []
-        for stream, _at, _gen in parked:
-            control.abort(stream)
-
-    def stop(self) -> None:
-        for forward in list(self._forwards):
-            forward.close()
-        with self._lock:
-            self._stopping = True
-        self._wake()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-        self._openers.shutdown(wait=False, cancel_futures=True)
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-
-    def _run(self) -> None:
-        registered: dict[ControlForward, socket.socket] = {}
-        while True:
-            with self._lock:
-                stopping = self._stopping
-                wanted = set() if stopping else set(self._forwards)
-            for forward in set(registered) - wanted:
-                self._selector.unregister(registered.pop(forward))
-                forward.sock.close()
-            for forward in wanted - set(registered):
-                self._selector.register(forward.sock, selectors.EVENT_READ, forward)
-                registered[forward] = forward.sock
-            if stopping:
-                break
-            for key, _mask in self._selector.select():
-                if key.fileobj is self._wake_r:
-                    with contextlib.suppress(BlockingIOError):
-                        self._wake_r.recv(4096)
-                else:
-                    self._accept(key.data)
-        self._selector.close()
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def _accept(self, forward: ControlForward) -> None:
-        try:
-            sock, _ = forward.sock.accept()
-        except OSError:
-            return
-        sock.setblocking(True)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = self._take_parked(forward)
-        try:
-            self._openers.submit(self._serve, forward, sock, stream)
-        except RuntimeError:  # stopping
-            sock.close()
-
-    def _take_parked(self, forward: ControlForward):
-        with self._lock:
-            while forward.parked:
-                stream, opened_at, generation = forward.parked.pop(0)
-                fresh = time.monotonic() - opened_at < PARKED_MAX_AGE
-                if fresh and generation == self._session.generation:
-                    return stream
-                control.abort(stream)
-        return None
-
-    def _serve(self, forward: ControlForward, sock: socket.socket, stream) -> None:
-        if stream is None:
-            try:
-                stream = self._session.open_channel(forward.remote_host, forward.remote_port)
-            except errors.SSHError as err:
-                log.info("cannot open a channel for %r: %s", forward, err)
-                sock.close()  # ZMQ retries on its own
-                return
-        if isinstance(stream, socket.socket):
-            stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-        with self._lock:
-            if forward.closed:
-                control.abort(stream)
-                sock.close()
-                return
-            forward.live.update((sock, stream))
-        # The splice runs outside the opener pool, so long-lived connections never use up
-        # the threads that open channels for new ones.
-        threading.Thread(
-            target=self._splice,
-            args=(forward, sock, stream),
-            name="ssh-control-splice",
-            daemon=True,
-        ).start()
-
-    def _splice(self, forward: ControlForward, sock: socket.socket, stream) -> None:
-        try:
-            control.splice(sock, stream, "ssh-control-splice")
-        finally:
-            with self._lock:
-                forward.live.discard(sock)
-                forward.live.discard(stream)
