@@ -154,6 +154,22 @@ def test_ctrl_c_while_pending_cancels_the_job(ssh_home, host_args, login, job_di
     assert os.listdir(job_dir) == []
 
 
+def test_a_drop_while_pending_does_not_end_the_command(
+    ssh_home, host_args, slurm_jobs, slurm_login, tmp_path
+):
+    blocker = slurm_jobs.submit_blocker()
+    process = start_tunnel(ssh_home, *host_args, "--slurm", "--local-dir", tmp_path)
+    stderr_until(process, "Pending: Resources")
+    assert slurm_login.kill_connections()  # the login node's connection drops mid-wait
+    slurm_jobs.run("scancel", blocker)  # (from the cluster itself: no SSH needed)
+    local_file = first_line(process, timeout=180)
+    job_id = execute(local_file, "import os; print(os.environ['SLURM_JOB_ID'])").strip()
+    status, _out, err = stop(process, signal.SIGINT)
+    assert status == 0, err
+    assert f"Cancelled job {job_id} (scancel)" in err
+    assert slurm_jobs.jobs() == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
