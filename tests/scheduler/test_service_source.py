@@ -11,7 +11,7 @@ from spyder_kernel_connect.scheduler import JobPhase, JobResources
 from spyder_kernel_connect.scheduler.source import SlurmJobSource
 from spyder_kernel_connect.service import ConnectRequest, ConnectService, Step
 from spyder_kernel_connect.ssh import HostKeyDecision, TunnelState
-from tests.scheduler.test_kernel_job import slurm_active
+from tests.slurm import slurm_active
 from tests.ssh.conftest import execute
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slurm]

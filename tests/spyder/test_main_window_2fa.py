@@ -7,8 +7,7 @@ from qtpy.QtCore import QPoint, Qt, QTimer
 from qtpy.QtWidgets import QApplication
 
 from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
-from tests.spyder.test_main_window import (
-    close_new_consoles,
+from tests.spyder.main_window_steps import (
     connect_and_wait,
     fill_remote_form,
     open_dialog,
@@ -19,9 +18,6 @@ from tests.spyder.test_main_window import (
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
-# A main-window fixture shared with test_main_window.py (imported to be registered here;
-# plugin and console come from conftest).
-FIXTURES = (close_new_consoles,)
 
 
 def test_2fa_prompt_answered_once_for_list_and_console(

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tests.spyder.test_main_window import (  # the shared steps of the main-window tests
+from tests.spyder.main_window_steps import (
     connect_and_wait,
     fill_remote_form,
     open_dialog,
