@@ -6,8 +6,11 @@ Run as root with Debian's libpam-oath and oathtool: it starts a bastion sshd tha
 a key and then a TOTP code (tests/sshd_otp.py, a private PAM service), a lab sshd reachable
 through it, a kernel, Xvfb and Spyder; fills the dialog (host ``lab``, jump host
 ``bastion``, both from a private ~/.ssh/config), presses Connect and shoots the dialog with
-the server's prompt over it, then answers with the right code. Everything it starts is
-stopped by PID, and the PAM file is removed.
+the server's prompt over it, then answers with the right code. Then the bastion's
+connection is dropped (its sshd's per-connection processes killed, as the tests do): the
+console waits for a new code, shot with its own prompt above it; the prompt is cancelled,
+and the disconnected console is shot, then its tab menu with Reconnect. Everything it
+starts is stopped by PID, and the PAM file is removed.
 """
 
 from __future__ import annotations
@@ -148,6 +151,58 @@ def drive(window, otp, connection_file: str, out: str, suffix: str) -> None:
     dialog.ok_button.click()
     wait_until(lambda: len(console.get_clients()) > before, timeout=120, what="console")
     timer.stop()
+    shoot_reconnect(window, console, console.get_clients()[-1], otp, out, suffix)
+
+
+def shoot_reconnect(window, console, client, otp, out: str, suffix: str) -> None:
+    """The bastion drops: the console waits for a new code (its prompt over it); cancel."""
+    from qtpy.QtWidgets import QApplication
+
+    from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
+
+    shell = client.shellwidget
+    wait_until(lambda: shell._prompt_html is not None, timeout=60, what="console prompt")
+    for code in ("import os, platform", "platform.node(), os.getpid()"):
+        wait_until(lambda: not shell._executing)
+        shell.execute(code)
+        wait_until(lambda: not shell._executing, what=code)
+    widget = console.get_widget()
+
+    def tab() -> str:
+        return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
+
+    def prompts() -> list:
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, LoginPromptDialog) and w.isVisible()
+        ]
+
+    otp.server.kill_connections()
+    wait_until(lambda: prompts() and "waiting for your code" in tab(), timeout=60, what="ask")
+    settle(2)
+    screen(out, f"console-waiting-for-code{suffix}.png")
+    prompts()[0].cancel_button.click()
+    wait_until(lambda: "login cancelled" in tab(), timeout=30, what="cancelled")
+    shell._control.setFocus()
+    settle(2)
+    screen(out, f"console-login-cancelled{suffix}.png")
+    # Its way back: the tab's menu (a right-click on the tab) offers Reconnect.
+    bar = widget.tabwidget.tabBar()
+    index = widget.get_client_index_from_id(id(client))
+    menu = widget.tabwidget.menu
+    widget.tabwidget.setCurrentIndex(index)
+    menu.popup(bar.mapToGlobal(bar.tabRect(index).center()))
+    wait_until(menu.isVisible, what="tab menu")
+    settle(1)
+    screen(out, f"console-reconnect-menu{suffix}.png")
+    menu.hide()
+
+
+def screen(out: str, name: str) -> None:
+    path = os.path.join(out, name)
+    subprocess.run(["import", "-window", "root", path], check=False)
+    print("wrote", path, file=sys.__stdout__, flush=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from tests.spyder.test_main_window import (  # the shared steps of the main-window tests
+from tests.spyder.main_window_steps import (
     connect_and_wait,
     fill_remote_form,
     open_dialog,
@@ -313,3 +313,59 @@ def test_errors_show_local_paths_and_click_to_the_local_file(
     editor = main_window.get_plugin(Plugins.Editor)
     click_line(qtbot, shell, str(project / "bad.py"))
     qtbot.waitUntil(lambda: editor.get_current_filename() == str(project / "bad.py"), timeout=10000)
+
+
+def conflict_question(qtbot):
+    """The "File changed on the host" question, once it shows."""
+    from qtpy.QtWidgets import QApplication, QMessageBox
+
+    def shown():
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox)
+            and w.isVisible()
+            and w.windowTitle() == "File changed on the host"
+        ]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=60000)
+    return shown()[0]
+
+
+def edit_on_both_sides(project, host) -> None:
+    """mod.py edited on the host behind our back, then saved here: a conflict."""
+    write(host / "mod.py", "def f():\n    return 99  # edited on the host\n")
+    write(project / "mod.py", "def f():\n    return 3\n")
+
+
+def test_a_conflict_is_asked_and_overwrite_keeps_the_host_copy_aside(qtbot, mapped_console):
+    from qtpy.QtCore import Qt
+
+    _shell, project, host = mapped_console
+    edit_on_both_sides(project, host)
+    question = conflict_question(qtbot)
+    assert "mod.py" in question.text() and "return 99" in question.detailedText()
+    overwrite = next(b for b in question.buttons() if b.text() == "Overwrite")
+    qtbot.mouseClick(overwrite, Qt.LeftButton)
+    qtbot.waitUntil(lambda: (host / "mod.py").read_text() == "def f():\n    return 3\n")
+    aside = list(host.glob("mod.py.remote-*"))
+    assert len(aside) == 1 and "return 99" in aside[0].read_text()
+
+
+def test_closing_the_console_with_a_conflict_question_open_does_not_wait(
+    qtbot, plugin, console, mapped_console
+):
+    """The question goes with the console, unanswered: nothing is overwritten, the file is
+    listed as unresolved (asked again next time), and the sync's threads end."""
+    shell, project, host = mapped_console
+    sync = plugin.project_syncs.by_shell[shell]
+    edit_on_both_sides(project, host)
+    question = conflict_question(qtbot)
+    client = next(c for c in console.get_clients() if c.shellwidget is shell)
+    console.close_client(client=client, ask_recursive=False)
+    assert not question.isVisible()  # closed with the console, not left behind
+    sync.live._thread.join(10)
+    assert not sync.live._thread.is_alive()
+    assert sync.unresolved == ["mod.py"]
+    assert (host / "mod.py").read_text() == "def f():\n    return 99  # edited on the host\n"
+    assert not list(host.glob("mod.py.remote-*"))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import socket
 
+import paramiko
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from tests.ssh.test_tunnel import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
 
@@ -69,3 +70,41 @@ def test_pending_channel_open_does_not_stall_other_forwards(sshd, manager, remot
         for sock in (filler, pending, slow):
             if sock is not None:
                 sock.close()
+
+
+def test_one_flight_of_opens_gives_each_request_its_own_result(sshd, manager):
+    """open_channels: listening ports get working channels, a closed port its refusal, in
+    the order asked (the requests leave together, the replies come in any order)."""
+    from spyder_kernel_connect.ssh.channel_open import open_channels
+
+    session = manager.session(sshd.target())
+    listeners = []
+    for _ in range(3):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listeners.append(listener)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: the connect is refused
+    ports = [listeners[0], closed, listeners[1], listeners[2]]
+    requests = [("127.0.0.1", s.getsockname()[1], 40000 + i) for i, s in enumerate(ports)]
+    try:
+        results = open_channels(session.transport, requests, timeout=30)
+        assert [chan is None for chan, _error in results] == [False, True, False, False]
+        assert isinstance(results[1][1], paramiko.ChannelException)
+        for listener, (chan, error) in zip(
+            listeners, [results[0], results[2], results[3]], strict=True
+        ):
+            assert error is None
+            conn, _ = listener.accept()
+            with conn:
+                chan.settimeout(30)
+                chan.sendall(b"to %d" % listener.getsockname()[1])
+                assert conn.recv(64) == b"to %d" % listener.getsockname()[1]
+                conn.sendall(b"back")
+                assert chan.recv(4) == b"back"
+            chan.close()
+        assert session.run("echo still fine", timeout=120)[1] == "still fine\n"
+    finally:
+        for sock in (*listeners, closed):
+            sock.close()

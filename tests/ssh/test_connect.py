@@ -40,6 +40,13 @@ def test_key_auth_runs_commands_and_sftp(sshd, manager):
     assert "sshd_config" in sftp.listdir(str(sshd.directory))
 
 
+def test_a_command_reads_its_stdin_to_the_end(sshd, manager):
+    session = manager.session(sshd.target())
+    data = b"".join(b"line %d\n" % i for i in range(20000))  # larger than one window packet
+    status, out, _err = session.run("wc -l; echo done >&2", timeout=20, stdin=data)
+    assert (status, out.strip()) == (0, "20000")
+
+
 def test_key_with_passphrase(sshd, manager):
     target = sshd.target(identity_file=str(sshd.passphrase_key), passphrase=KEY_PASSPHRASE)
     assert manager.session(target).run("echo ok")[1] == "ok\n"

@@ -35,7 +35,7 @@ class ConsoleLogins:
             RECONNECT_ACTION,
             text=_("Reconnect"),
             tip=_("Log in to this console's host again (its kernel kept running there)"),
-            icon=container.create_icon("restart"),
+            icon=container.create_icon("reconnect"),
             triggered=self.reconnect_current,
         )
         self.reconnect_action.setVisible(False)

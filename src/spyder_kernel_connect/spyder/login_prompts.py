@@ -99,6 +99,9 @@ class LoginPrompter(QObject):
             cancel = self.cancel
             dialog.rejected.connect(lambda: cancel is not None and cancel.set())
             self._waiting = dialog
+            if not place.modal:
+                dialog.setModal(False)
+                _center_over(dialog, place.parent)
             dialog.show()
             return
         pending.dialog = dialog
@@ -113,6 +116,7 @@ class LoginPrompter(QObject):
         )
         # Gone with its console (the tab was closed): the login is abandoned, not hung.
         dialog.destroyed.connect(lambda *_: pending.done.set())
+        _center_over(dialog, place.parent)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -137,3 +141,26 @@ class LoginPrompter(QObject):
             dialog.blockSignals(True)  # closing it is not the user's Cancel
             dialog.close()
             dialog.deleteLater()
+
+
+# Between the prompt's bottom edge and the console's top (room for the console's tab).
+_ABOVE_CONSOLE = 40
+
+
+def _center_over(dialog: QWidget, widget: QWidget | None) -> None:
+    """Next to the console that asks: just above it, so its tab and its "waiting for your
+    code" line stay in sight; over it when there is no room above (Qt would center it on
+    the whole main window)."""
+    if widget is None or not widget.isVisible():
+        return
+    dialog.adjustSize()
+    frame = dialog.frameGeometry()
+    frame.moveCenter(widget.mapToGlobal(widget.rect().center()))
+    top = widget.mapToGlobal(widget.rect().topLeft()).y()
+    screen = widget.screen().availableGeometry() if hasattr(widget, "screen") else None
+    if screen is not None and top - _ABOVE_CONSOLE - frame.height() >= screen.top():
+        frame.moveBottom(top - _ABOVE_CONSOLE)
+    if screen is not None:  # wholly on the screen
+        frame.moveLeft(max(screen.left(), min(frame.left(), screen.right() - frame.width())))
+        frame.moveTop(max(screen.top(), min(frame.top(), screen.bottom() - frame.height())))
+    dialog.move(frame.topLeft())

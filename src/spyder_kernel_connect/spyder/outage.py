@@ -85,11 +85,11 @@ def login_wait_notice(request: Any) -> str:
     }[asked_for(request)]
     return _(
         "Waiting for you: {host} asks for {what} to reconnect this console (see the "
-        "“SSH login” window). Your kernel is still running."
+        "“SSH login” window)."
     ).format(host=request.host, what=what)
 
 
-CANCELLED_SUFFIX = " " + _("(disconnected: login cancelled)")
+CANCELLED_SUFFIX = " " + _("(login cancelled)")
 
 
 def login_cancelled_notice(label: str) -> str:

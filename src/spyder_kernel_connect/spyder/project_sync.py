@@ -79,7 +79,12 @@ class ConsoleProjectSync(QObject):
         self._sig_release.connect(self._release, Qt.QueuedConnection)
         self._sig_progress.connect(self._show_progress, Qt.QueuedConnection)
         self._sig_pushed.connect(self._initial_push_done, Qt.QueuedConnection)
-        self._sig_ask.connect(self._ask_conflict, Qt.BlockingQueuedConnection)
+        self._sig_ask.connect(self._ask_conflict, Qt.QueuedConnection)
+        # Closing: questions still open are left unanswered (nothing is overwritten) and
+        # no worker waits on the GUI thread, nor the GUI on a worker.
+        self._closing = threading.Event()
+        self._questions: list[tuple[dict, QMessageBox | None]] = []
+        self.unresolved: list[str] = []  # conflicts left open by the close
         self.sig_message.connect(self._print, Qt.QueuedConnection)
 
     def start(self, dialog_parent: QWidget | None = None) -> None:
@@ -101,31 +106,44 @@ class ConsoleProjectSync(QObject):
         threading.Thread(target=self._initial_push, name="skc-sync-initial", daemon=True).start()
 
     def stop(self) -> None:
-        """Unhook from the console and stop pushing (what is queued is not waited for)."""
+        """Unhook from the console and stop pushing, at once: what is queued is not waited
+        for, an open conflict question is closed unanswered (the host's copy stays; it is
+        asked again next time), and the workers end on their own without reporting."""
+        self._closing.set()
         self._cancel.set()
         self._stop_watch.set()
-        if self._watcher is not None:
-            self._watcher.join(5)
+        self.live.on_event = None
+        for box, message in list(self._questions):
+            box["done"].set()  # the worker goes on with "keep the host's copy"
+            if message is not None:
+                message.close()
+        self._questions.clear()
         for restore in reversed(self._restore):
             with contextlib.suppress(Exception):
                 restore()
         self._restore.clear()
-        self.live.close()
+        self.live.close(wait=False)
         if self._progress is not None:
             self._progress.close()
 
     def _initial_push(self) -> None:  # worker thread
         try:
-            report = self.project.push_all(
+            outcome = self.project.push_all(
                 cancel=self._cancel,
-                progress=lambda done, total: self._sig_progress.emit(done, total),
+                progress=lambda done, total: self._emit(self._sig_progress, done, total),
             )
-            self._sig_pushed.emit(report)
         except KernelConnectError as err:
-            self._sig_pushed.emit(err)
+            outcome = err
         except Exception as err:  # never an unhandled exception in a thread of ours
             log.debug("initial push failed", exc_info=True)
-            self._sig_pushed.emit(KernelConnectError(f"Sync failed: {err}."))
+            outcome = KernelConnectError(f"Sync failed: {err}.")
+        self._emit(self._sig_pushed, outcome)
+
+    def _emit(self, signal, *args) -> None:  # worker thread
+        """Report to the GUI thread, unless the console is gone (its objects may be)."""
+        if not self._closing.is_set():
+            with contextlib.suppress(RuntimeError):
+                signal.emit(*args)
 
     @Slot(int, int)
     def _show_progress(self, done: int, total: int) -> None:
@@ -281,7 +299,7 @@ class ConsoleProjectSync(QObject):
 
             def wait() -> None:
                 self.live.flush(timeout=600)
-                self._sig_release.emit()
+                self._emit(self._sig_release)
 
             threading.Thread(target=wait, name="skc-sync-flush", daemon=True).start()
 
@@ -350,25 +368,41 @@ class ConsoleProjectSync(QObject):
 
     def _on_event(self, event: SyncEvent) -> None:  # worker thread
         if event.error is not None:
-            self.sig_message.emit(
-                _("Save not copied to the host: {error}").format(error=event.error)
+            self._emit(
+                self.sig_message,
+                _("Save not copied to the host: {error}").format(error=event.error),
             )
         elif event.report is not None and event.report.conflicts_kept:
             names = ", ".join(event.report.conflicts_kept)
-            self.sig_message.emit(
+            self._emit(
+                self.sig_message,
                 _("Not copied, changed on the host since the last push: {names}").format(
                     names=names
-                )
+                ),
             )
 
     def ask_conflict(self, conflict: Conflict) -> Resolution:
-        """The engine's conflict handler (worker thread): asks in the GUI thread, blocking."""
-        box: dict = {}
-        self._sig_ask.emit(conflict, box)
+        """The engine's conflict handler (worker thread): asks in the GUI thread and waits
+        for the answer, or for the console to close (then the host's copy stays)."""
+        box: dict = {"done": threading.Event()}
+        if not self._closing.is_set():
+            try:  # the diff is read here, off the GUI thread (it is a network read)
+                box["diff"] = self.project.host_text_diff(conflict.rel)
+            except Exception:
+                box["diff"] = ""
+            self._emit(self._sig_ask, conflict, box)
+        while not box["done"].wait(0.2) and not self._closing.is_set():
+            pass
+        if "answer" not in box:
+            self.unresolved.append(conflict.rel)
+            log.info("closed with a conflict unresolved, the host's copy kept: %s", conflict.rel)
         return box.get("answer", Resolution.KEEP_HOST)
 
     @Slot(object, object)
     def _ask_conflict(self, conflict: Conflict, box: dict) -> None:
+        if self._closing.is_set():
+            box["done"].set()
+            return
         message = QMessageBox(self.parent() if isinstance(self.parent(), QWidget) else None)
         message.setIcon(QMessageBox.Warning)
         message.setWindowTitle(_("File changed on the host"))
@@ -383,17 +417,25 @@ class ConsoleProjectSync(QObject):
                 "as {name}.remote-<time> if you overwrite it."
             ).format(name=conflict.rel)
         )
-        with contextlib.suppress(Exception):
-            message.setDetailedText(
-                self.project.host_text_diff(conflict.rel) or _("(no text difference)")
-            )
+        message.setDetailedText(box.get("diff") or _("(no text difference)"))
         keep = message.addButton(_("Keep the host's copy"), QMessageBox.RejectRole)
         message.addButton(_("Overwrite"), QMessageBox.AcceptRole)
         message.setDefaultButton(keep)
-        message.exec_()
-        box["answer"] = (
-            Resolution.KEEP_HOST if message.clickedButton() is keep else Resolution.OVERWRITE
-        )
+        entry = (box, message)
+        self._questions.append(entry)
+
+        def answered(_result: int) -> None:
+            if entry in self._questions:
+                self._questions.remove(entry)
+            if not self._closing.is_set():  # closed by stop(): no answer, nothing overwritten
+                clicked = message.clickedButton()
+                overwrite = clicked is not None and clicked is not keep
+                box["answer"] = Resolution.OVERWRITE if overwrite else Resolution.KEEP_HOST
+            box["done"].set()
+            message.deleteLater()
+
+        message.finished.connect(answered)
+        message.open()  # not exec_(): no nested event loop a closing console would wait on
 
     @Slot(str)
     def _print(self, text: str) -> None:

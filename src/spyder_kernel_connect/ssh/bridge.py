@@ -3,6 +3,13 @@
 Each direction keeps a buffer: what a non-blocking send could not take now is sent later,
 and reading from the other side pauses meanwhile, so no byte is ever dropped and memory
 stays bounded. BridgeIO is the byte-moving half of ForwardLoop (which owns the selector).
+
+Channel -> local socket has a short path: paramiko's transport thread, which decrypts each
+CHANNEL_DATA packet, sends it to the local socket itself (``feed_channel``) while nothing
+is queued in that direction, instead of buffering it and waking the loop thread (a pipe
+write, a thread switch and a pipe read per packet). Whatever the socket does not take at
+once goes the usual way: into the channel's buffer, read by the loop thread, and the
+window is only credited for bytes the socket took (back-pressure as before).
 """
 
 from __future__ import annotations
@@ -10,8 +17,11 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import threading
 
 import paramiko
+from paramiko.common import cMSG_CHANNEL_WINDOW_ADJUST
+from paramiko.message import Message
 
 READ_SIZE = 256 * 1024
 
@@ -29,6 +39,59 @@ class Bridge:
         self.local_eof = False
         self.chan_eof = False
         self.closed = False
+        # The short path: True while the channel's buffer and to_local are both empty, so
+        # the transport thread may send to the socket without overtaking queued bytes.
+        # Changed under ``lock``, which the transport thread holds while it sends.
+        self.direct = False
+        self.lock = threading.Lock()
+        chan.local_bridge = self  # seen by feed_channel in the transport thread
+
+    def deliver(self, data: bytes) -> None:
+        """Transport thread: one CHANNEL_DATA payload for this channel."""
+        with self.lock:
+            if not self.direct:
+                self.chan.in_buffer.feed(data)
+                return
+            try:
+                sent = self.sock.send(data)
+            except OSError:  # full (EAGAIN), or broken: the loop thread finds out which
+                sent = 0
+            if sent:
+                ack = self.chan._check_add_window(sent)
+                if ack:
+                    self.forward.post_window_adjust(self.chan, ack)
+            if sent < len(data):
+                self.direct = False
+                self.chan.in_buffer.feed(data[sent:] if sent else data)
+
+    def try_direct(self) -> None:
+        """Loop thread, nothing left to send locally: let the transport thread send again."""
+        with self.lock:
+            if not self.closed and not self.to_local and not self.chan.in_buffer.read_ready():
+                self.direct = True
+
+
+def feed_channel(chan: paramiko.Channel, m: Message) -> None:
+    """The CHANNEL_DATA handler of WatchedTransport (paramiko's Channel._feed, plus the
+    short path for bridged channels)."""
+    data = m.get_binary()
+    bridge = getattr(chan, "local_bridge", None)
+    if bridge is None:
+        chan.in_buffer.feed(data)
+    else:
+        bridge.deliver(data)
+
+
+def send_window_adjust(chan: paramiko.Channel, ack: int) -> None:
+    """What Channel.recv sends after reading: credit the peer's window by ``ack`` bytes."""
+    if chan.closed or not chan.active:
+        return
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_WINDOW_ADJUST)
+    m.add_int(chan.remote_chanid)
+    m.add_int(ack)
+    with contextlib.suppress(paramiko.SSHException, OSError, EOFError):  # connection ending
+        chan.transport._send_user_message(m)
 
 
 class BridgeIO:
@@ -52,6 +115,17 @@ class BridgeIO:
                 self._finish_local_eof(bridge)
             self._update(bridge)
             return
+        if not bridge.to_chan:
+            try:
+                sent = bridge.chan.send(data)
+            except TimeoutError:
+                sent = 0  # window full
+            except OSError:
+                self._close_bridge(bridge)
+                return
+            if sent == len(data):
+                return  # the common case: no buffering, the registered events stay right
+            data = memoryview(data)[sent:]
         bridge.to_chan += data
         self._flush_to_chan(bridge)
 
@@ -102,6 +176,8 @@ class BridgeIO:
             return
         if sent < len(data):
             bridge.to_local += memoryview(data)[sent:]
+        else:
+            bridge.try_direct()
         self._update(bridge)
 
     def _flush_to_local(self, bridge: Bridge) -> None:
@@ -119,6 +195,8 @@ class BridgeIO:
         if not bridge.to_local and bridge.chan_eof:
             self._finish_chan_eof(bridge)
         if not bridge.closed:
+            if not bridge.to_local:
+                bridge.try_direct()
             self._update(bridge)
 
     def _finish_chan_eof(self, bridge: Bridge) -> None:
@@ -158,7 +236,10 @@ class BridgeIO:
             return
         self._set_mask(bridge.sock.fileno(), bridge.sock, 0, None)
         self._set_mask(bridge.chan_fd, bridge.chan_fd, 0, None)
-        bridge.closed = True
+        with bridge.lock:  # the transport thread is not sending to the socket
+            bridge.closed = True
+            bridge.direct = False
+        bridge.chan.local_bridge = None
         bridge.forward.bridges.discard(bridge)
         self._bridges.discard(bridge)
         bridge.sock.close()

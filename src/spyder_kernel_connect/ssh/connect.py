@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import ClassVar
 
 import paramiko
 from paramiko.auth_handler import AuthHandler
+from paramiko.common import MSG_CHANNEL_DATA
 from paramiko.message import Message
 
 from spyder_kernel_connect.ssh import errors
 from spyder_kernel_connect.ssh.authenticate import authenticate
+from spyder_kernel_connect.ssh.bridge import feed_channel
 from spyder_kernel_connect.ssh.dial import POLL, Deadline, open_socket
 from spyder_kernel_connect.ssh.hostkeys import (
     HostKeyDecider,
@@ -68,6 +71,11 @@ class WatchedTransport(paramiko.Transport):
     attempts are pipelined (see _PipelinedAuthHandler) unless ``pipelined_auth`` is off."""
 
     pipelined_auth = True
+    # Channel data of bridged forwards goes straight to the local socket (bridge.py).
+    _channel_handler_table: ClassVar[dict] = {
+        **paramiko.Transport._channel_handler_table,
+        MSG_CHANNEL_DATA: feed_channel,
+    }
 
     def __init__(self, sock, **kwargs) -> None:
         super().__init__(sock, **kwargs)

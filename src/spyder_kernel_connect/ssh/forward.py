@@ -4,11 +4,11 @@ One thread per SSH connection moves the bytes of every forward of every kernel o
 host (instead of paramiko's demo design: one thread per socket, `send` without checking
 how much was sent); the transfers themselves, with back-pressure, are in bridge.py.
 
-Opening a channel takes a round trip (paramiko's open_channel waits for the reply), so it
-never happens in the loop thread: a small pool of opener threads does it while the loop
-keeps moving the bytes of every other connection. A new kernel's five channels are opened
-together before its ports are handed out (``preopen``: one round trip, also the check that
-the host reaches the kernel) and given to the first local connection of each port.
+Opening a channel takes a round trip, so it never happens in the loop thread: a small pool
+of opener threads does it while the loop keeps moving the bytes of every other connection.
+A new kernel's five channels are opened in one flight (channel_open.py) before its ports
+are handed out (``preopen``: one round trip, also the check that the host reaches the
+kernel) and given to the first local connection of each port.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
 
-from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO
+from spyder_kernel_connect.ssh.bridge import Bridge, BridgeIO, send_window_adjust
+from spyder_kernel_connect.ssh.channel_open import LOCALHOST, open_channels
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ CHANNEL_OPEN_TIMEOUT = 10.0
 # How often a pending channel write is retried while the peer's window is full
 # (a channel has no fd that signals "writable").
 WINDOW_RETRY = 0.002
-LOCALHOST = "127.0.0.1"
 # Channel opens in flight at once per connection (a kernel has five ports).
 OPENERS = 8
 # Local connections accepted while the SSH connection is down wait for it (no ZMQ retry
@@ -55,6 +55,11 @@ class Forward:
         self.parked: list[tuple[paramiko.Channel, float]] = []  # pre-opened, with open time
         self.waiting: list[socket.socket] = []  # accepted while the SSH connection is down
         self.closed = False
+
+    def post_window_adjust(self, chan: paramiko.Channel, ack: int) -> None:
+        """Transport thread: have the loop thread credit ``chan``'s window (a send from the
+        transport thread itself could wait for a key exchange only that thread can finish)."""
+        self._loop.post(send_window_adjust, chan, ack)
 
     def close(self) -> None:
         """Stop listening and cut this forward's connections (idempotent, any thread)."""
@@ -101,22 +106,21 @@ class ForwardLoop(BridgeIO):
         return forward
 
     def preopen(self, forwards: list[Forward], timeout: float = CHANNEL_OPEN_TIMEOUT) -> list:
-        """Open one channel per forward, all at once; park each for the port's first client.
-
-        Returns, per forward, None or the exception its open raised (the caller decides
-        what an unreachable port means). Blocks the calling thread for one round trip.
+        """Open one channel per forward, all in one flight; park each for the port's first
+        client. Returns, per forward, None or the exception its open raised (the caller
+        decides what an unreachable port means). Blocks the calling thread for one round
+        trip.
         """
         transport = self._transport()
         if transport is None:
             return [None] * len(forwards)
-        futures = [self._openers.submit(_open, transport, f, timeout) for f in forwards]
-        results: list = []
-        for forward, future in zip(forwards, futures, strict=True):
-            chan, error = future.result()
+        results = _open_batch(transport, forwards, timeout)
+        errors = []
+        for forward, (chan, error) in zip(forwards, results, strict=True):
             if chan is not None:
                 self.call(self._park, forward, chan, transport)
-            results.append(error)
-        return results
+            errors.append(error)
+        return errors
 
     def drop_connections(self) -> None:
         """Cut every bridged connection (the SSH connection died); listeners stay."""
@@ -300,33 +304,39 @@ class ForwardLoop(BridgeIO):
         return None
 
     def _open_waiting(self) -> None:
+        waiting = []
         for forward in list(self._forwards):
-            waiting, forward.waiting = forward.waiting, []
-            for sock in waiting:
-                self._start_open(forward, sock)
+            waiting += [(forward, sock) for sock in forward.waiting]
+            forward.waiting = []
+        if waiting:
+            self._start_opens(waiting)
 
-    def _start_open(self, forward: Forward, sock: socket.socket) -> None:
-        """Open a channel for ``sock`` in an opener thread; the loop goes on meanwhile."""
+    def _start_opens(self, pairs: list[tuple[Forward, socket.socket]]) -> None:
+        """Open channels for these local connections (one flight) in an opener thread;
+        the loop goes on meanwhile."""
         transport = self._transport()
         if transport is None:
-            # SSH connection down (reconnecting): the connection waits for it.
-            if len(forward.waiting) < MAX_WAITING:
-                forward.waiting.append(sock)
-            else:
-                sock.close()
+            # SSH connection down (reconnecting): the connections wait for it.
+            for forward, sock in pairs:
+                if len(forward.waiting) < MAX_WAITING:
+                    forward.waiting.append(sock)
+                else:
+                    sock.close()
             return
         try:
-            self._openers.submit(self._open_for, transport, forward, sock)
+            self._openers.submit(self._open_for, transport, pairs)
         except RuntimeError:  # the pool is shut down: we are stopping
-            sock.close()
+            for _forward, sock in pairs:
+                sock.close()
             return
-        self._in_flight.add(sock)
+        self._in_flight.update(sock for _forward, sock in pairs)
 
-    def _open_for(self, transport, forward: Forward, sock: socket.socket) -> None:
-        """Opener thread: open the channel, hand the result to the loop thread."""
-        chan, _error = _open(transport, forward, CHANNEL_OPEN_TIMEOUT)
-        if not self.post(self._opened, forward, sock, chan):
-            _discard(sock, chan)
+    def _open_for(self, transport, pairs: list[tuple[Forward, socket.socket]]) -> None:
+        """Opener thread: open the channels, hand each result to the loop thread."""
+        results = _open_batch(transport, [forward for forward, _sock in pairs])
+        for (forward, sock), (chan, _error) in zip(pairs, results, strict=True):
+            if not self.post(self._opened, forward, sock, chan):
+                _discard(sock, chan)
 
     def _opened(self, forward: Forward, sock: socket.socket, chan) -> None:
         self._in_flight.discard(sock)
@@ -344,6 +354,7 @@ class ForwardLoop(BridgeIO):
         bridge = Bridge(forward, sock, chan)
         forward.bridges.add(bridge)
         self._bridges.add(bridge)
+        bridge.try_direct()  # unless the channel already holds bytes: those go first
         self._update(bridge)
 
     def _accept(self, forward: Forward) -> None:
@@ -358,22 +369,24 @@ class ForwardLoop(BridgeIO):
             if chan is not None:
                 self._bridge(forward, sock, chan)
             else:
-                self._start_open(forward, sock)
+                self._start_opens([(forward, sock)])
 
 
-def _open(transport: paramiko.Transport, forward: Forward, timeout: float) -> tuple:
-    """(channel, None) or (None, the exception): one direct-tcpip open, in an opener thread."""
+def _open_batch(transport, forwards: list[Forward], timeout: float = CHANNEL_OPEN_TIMEOUT) -> list:
+    """(channel, None) or (None, the exception) per forward: one flight of opens; then the
+    no-op that turns sshd's Nagle off may go (see nodelay.py: not before these)."""
+    requests = [(f.remote_host, f.remote_port, f.local_port) for f in forwards]
     try:
-        chan = transport.open_channel(
-            "direct-tcpip",
-            (forward.remote_host, forward.remote_port),
-            (LOCALHOST, forward.local_port),
-            timeout=timeout,
-        )
+        results = open_channels(transport, requests, timeout)
     except (paramiko.SSHException, OSError, EOFError) as err:
-        log.info("cannot open channel for %r: %s", forward, err)
-        return None, err
-    return chan, None
+        results = [(None, err)] * len(forwards)
+    nodelay = getattr(transport, "nodelay", None)
+    if nodelay is not None:
+        nodelay.start()
+    for forward, (_chan, error) in zip(forwards, results, strict=True):
+        if error is not None:
+            log.info("cannot open channel for %r: %s", forward, error)
+    return results
 
 
 def _discard(sock: socket.socket, chan: paramiko.Channel | None) -> None:

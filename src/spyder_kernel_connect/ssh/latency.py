@@ -18,6 +18,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = termios = None
 
 
+# Bytes asked of the kernel per read (a burst of small packets, or part of a bulk one).
+READ_AHEAD = 65536
+
+
 @dataclass(frozen=True)
 class LatencyOptions:
     """``tcp_nodelay``/``tcp_quickack``: on our socket; ``server_nodelay``: run one no-op
@@ -34,21 +38,39 @@ class LatencyOptions:
 
 
 class LowLatencySocket(socket.socket):
-    """A TCP socket that acknowledges the end of each burst at once (TCP_QUICKACK).
+    """A TCP socket that reads ahead and acknowledges the end of each burst at once.
 
     sshd leaves Nagle on for sessions without a pty, so when it sends two small packets
     in a row it waits for our ACK of the first; Linux delays that ACK by up to 40 ms.
     Quick-ACK mode (which the kernel drops again on its own) removes that stall. It is
     re-armed only when a read drained the socket: inside a bulk transfer more data is
     queued, normal ACKs flow, and an ACK per read would only cost packets.
+
+    paramiko reads each SSH packet in two small recv calls (its first block, then the
+    rest), each a poll and a recv system call on a socket with a timeout. Reading ahead
+    what the kernel holds serves a whole burst of packets from one system call.
     """
 
     quickack = True
+    _ahead = b""  # read from the kernel, not yet returned
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        data = super().recv(bufsize, flags)
-        if self.quickack and bytes_queued(self) == 0:
+        ahead = self._ahead
+        if ahead and not flags:
+            self._ahead = ahead[bufsize:]
+            return ahead[:bufsize]
+        if flags or bufsize >= READ_AHEAD:
+            data = super().recv(bufsize, flags)
+            if self.quickack and data and bytes_queued(self) == 0:
+                set_quickack(self)
+            return data
+        data = super().recv(READ_AHEAD)
+        # Fewer bytes than asked for: the kernel had no more (the end of a burst).
+        if self.quickack and data and len(data) < READ_AHEAD:
             set_quickack(self)
+        if len(data) > bufsize:
+            self._ahead = data[bufsize:]
+            return data[:bufsize]
         return data
 
 

@@ -11,6 +11,10 @@ stdin closed, every byte of output read (and logged at debug level), the exit st
 awaited, then the channel closed. Closing at once would cut the rc file off half-way
 (SIGPIPE on its next write) and could leave stale locks or orphaned processes behind.
 It runs in its own thread: nobody waits for it, the connection is usable meanwhile.
+
+It waits for the first channel opens of the connection to be sent (``start``; at most
+HOLD): sshd answers its session open at once, and with Nagle still on, the answers to
+forwarding opens that follow would wait behind it for our ACK, one round trip.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ COMMAND = "exit 0"
 CLOSE_GRACE = 10.0
 # Output of the rc files kept for the debug log.
 LOG_BYTES = 2000
+# Longest wait for start(): a connection used for commands or SFTP only opens no forwards
+# (and sshd turns Nagle off for those commands anyway).
+HOLD = 0.2
 
 
 class ServerNodelay:
@@ -37,10 +44,15 @@ class ServerNodelay:
         self._transport = transport
         self._label = label
         self.done = threading.Event()
+        self._go = threading.Event()
         self.exit_status: int | None = None
         self.output = b""
         self._thread = threading.Thread(target=self._run, name=f"ssh-nodelay-{label}", daemon=True)
         self._thread.start()
+
+    def start(self) -> None:
+        """Run it now (the first channel opens have been sent)."""
+        self._go.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the command ended and its channel is closed."""
@@ -50,6 +62,7 @@ class ServerNodelay:
         self._thread.join()
 
     def _run(self) -> None:
+        self._go.wait(HOLD)
         try:
             self._run_command()
         except (paramiko.SSHException, OSError, EOFError) as err:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import select
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 import paramiko
 
 from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.commands import run_command
 from spyder_kernel_connect.ssh.forward import Forward, ForwardLoop
 from spyder_kernel_connect.ssh.nodelay import CLOSE_GRACE
 from spyder_kernel_connect.ssh.target import ResolvedTarget
@@ -148,49 +148,15 @@ class SSHSession:
     # -- services for callers ------------------------------------------------------------
 
     def run(
-        self, command: str, timeout: float = 30.0, cancel: threading.Event | None = None
+        self,
+        command: str,
+        timeout: float = 30.0,
+        cancel: threading.Event | None = None,
+        stdin: bytes | None = None,
     ) -> tuple[int, str, str]:
-        """Run ``command`` on the host (no pty, no stdin); return (exit status, stdout, stderr).
-
-        ``cancel`` (Cancel in the dialog, Ctrl+C/SIGTERM in the CLI) ends the wait at once.
-        """
-        transport = self.transport
-        try:
-            chan = transport.open_session(timeout=timeout)
-        except (paramiko.SSHException, OSError, EOFError) as err:
-            raise errors.SSHError(
-                f"Cannot run a command on {self.label}: {err}.", host=self.label
-            ) from None
-        deadline = time.monotonic() + timeout
-        out, err_out = bytearray(), bytearray()
-        try:
-            chan.settimeout(0.0)
-            chan.exec_command(command)
-            chan.shutdown_write()
-            while True:
-                drained = _drain(chan, out, err_out)
-                if chan.exit_status_ready() and not drained and chan.eof_received:
-                    break
-                if cancel is not None and cancel.is_set():
-                    raise errors.Cancelled(
-                        f"Cancelled while {self.label} ran {command[:60]!r}.", host=self.label
-                    )
-                if time.monotonic() > deadline:
-                    raise errors.ConnectTimeout(
-                        f"Command on {self.label} did not finish within {timeout:g} s: "
-                        f"{command[:60]!r}.",
-                        host=self.label,
-                    )
-                if not drained:
-                    select.select([chan], [], [], 0.05)
-            status = chan.recv_exit_status()
-        except (paramiko.SSHException, OSError, EOFError) as err:
-            raise errors.SSHError(
-                f"Command on {self.label} failed: {err}.", host=self.label
-            ) from None
-        finally:
-            chan.close()
-        return status, out.decode("utf-8", "replace"), err_out.decode("utf-8", "replace")
+        """Run ``command`` on the host (no pty; ``stdin`` written, then EOF); return
+        (exit status, stdout, stderr). ``cancel`` ends the wait at once."""
+        return run_command(self.transport, self.label, command, timeout, cancel, stdin)
 
     def sftp(self) -> paramiko.SFTPClient:
         """A cached SFTP client on the live connection (renewed after a reconnect)."""
@@ -403,21 +369,6 @@ def _open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHE
     return errors.SSHError(f"Cannot open a forward on {label}: {err}.", host=label)
 
 
-def _drain(chan: paramiko.Channel, out: bytearray, err_out: bytearray) -> bool:
-    got = False
-    for receive, buffer in ((chan.recv, out), (chan.recv_stderr, err_out)):
-        while True:
-            try:
-                data = receive(65536)
-            except TimeoutError:
-                break
-            if not data:
-                break
-            buffer += data
-            got = True
-    return got
-
-
 def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> None:
     # Transports from open_transport report their end; any other is found by keepalives.
     if hasattr(transport, "on_death"):
@@ -427,6 +378,7 @@ def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> No
 def _close_transport(transport: paramiko.Transport) -> None:
     nodelay = getattr(transport, "nodelay", None)
     if nodelay is not None and transport.is_active():
+        nodelay.start()
         # Let the no-op command (and the rc files its shell reads) finish, not cut it off.
         nodelay.wait(CLOSE_GRACE)
     transport.close()

@@ -172,7 +172,12 @@ class ProjectSync:
             self._push(scan.files, gone, report, cancel, progress)
             return report
 
-    def push_paths(self, local_paths: list[str], save_record: bool = True) -> PushReport:
+    def push_paths(
+        self,
+        local_paths: list[str],
+        save_record: bool = True,
+        cancel: threading.Event | None = None,
+    ) -> PushReport:
         """Push these saved (or deleted) files; paths outside the project are ignored.
         ``save_record=False``: the caller writes the record later (``save_record``), after
         it has told a waiting run that the files are there."""
@@ -190,7 +195,7 @@ class ProjectSync:
                 elif rel in self.manifest.files:
                     gone.add(rel)
             if present or gone:
-                self._push(present, gone, report, None, None, save_record)
+                self._push(present, gone, report, cancel, None, save_record)
             return report
 
     def save_record(self) -> None:

@@ -44,6 +44,7 @@ class LiveSync:
         self._done = 0  # every notification up to this one is handled
         self._closed = False
         self._seen: dict[str, tuple[int, int]] | None = None  # the last look at the project
+        self._cancel = threading.Event()  # set by close: a push stops between files
         self._thread = threading.Thread(target=self._work, name="skc-sync-push", daemon=True)
         self._thread.start()
 
@@ -73,11 +74,14 @@ class LiveSync:
                 self._cond.wait(left)
             return self._done >= target
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop pushing. A push under way stops before its next file (files are whole or
+        not there); ``wait=False`` returns at once and lets the worker end on its own."""
         with self._cond:
             self._closed = True
+            self._cancel.set()
             self._cond.notify_all()
-        if self._thread is not threading.current_thread():
+        if wait and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
 
     def check_now(self) -> int | None:
@@ -118,9 +122,10 @@ class LiveSync:
                 self._failed.clear()
                 ticket = self._queued
             event = self._push(paths)
-            if self.on_event is not None:  # before the run is let go: its report comes first
+            listener = self.on_event  # None once the caller has gone (close)
+            if listener is not None:  # before the run is let go: its report comes first
                 try:
-                    self.on_event(event)
+                    listener(event)
                 except Exception:  # a listener's bug must not stop the pushes
                     log.exception("sync event listener failed")
             with self._cond:
@@ -137,7 +142,9 @@ class LiveSync:
 
     def _push(self, paths: list[str]) -> SyncEvent:
         try:
-            return SyncEvent(report=self.project.push_paths(paths, save_record=False))
+            return SyncEvent(
+                report=self.project.push_paths(paths, save_record=False, cancel=self._cancel)
+            )
         except KernelConnectError as err:
             return SyncEvent(error=err)
         except Exception as err:  # never let the worker die silently
