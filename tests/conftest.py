@@ -7,12 +7,31 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
 from jupyter_client import KernelManager
 
 pytest_plugins = ["tests.sshd", "tests.sshd_otp", "tests.sshd_chain", "tests.slurm"]
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds (never a hang)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs; a zombie is dead too (/proc tells, child or not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture

@@ -302,3 +302,19 @@ def slurm_jobs(slurm):
     """The cluster, emptied of jobs after the test (whatever the test left behind)."""
     yield slurm
     slurm.cancel_all()
+
+
+def login_blocker(login) -> str:
+    """A job holding every CPU of the node, so the next one pends on Resources."""
+    status, out, err = login.run(
+        f"printf '#!/bin/sh\\nsleep 600\\n' | sbatch --parsable -J blocker -o /dev/null "
+        f"--cpus-per-task={os.cpu_count()}",
+        timeout=120,
+    )
+    assert status == 0, err
+    return out.strip()
+
+
+def slurm_active(login) -> list[str]:
+    _status, out, _err = login.run("squeue -h -o %i", timeout=120)
+    return out.split()

@@ -16,7 +16,13 @@ import time
 from collections.abc import Sequence
 
 from spyder_kernel_connect import __version__
-from spyder_kernel_connect.cli_checks import OneLineParser, check_local_dir, seconds
+from spyder_kernel_connect.cli_checks import (
+    OneLineParser,
+    add_command,
+    add_flags,
+    add_timeout,
+    check_local_dir,
+)
 from spyder_kernel_connect.cli_slurm import (
     add_slurm_list_option,
     add_slurm_tunnel_options,
@@ -36,6 +42,7 @@ from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.logs import library_logging
 
 PROG = "spyder-kernel-connect"
+JSON_HELP = "print JSON instead of a table"
 EXIT_USER_ERROR = 2
 
 EPILOG = """\
@@ -60,27 +67,20 @@ examples:
 
 
 def add_list_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "list",
-        help="list the kernels in the Jupyter runtime directory",
-        description="List kernel connection files, newest first, and whether each "
-        "kernel answers a heartbeat. Dead kernels are shown, marked dead.",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser = add_command(commands, run_list)
+    add_flags(parser, {"--json": JSON_HELP})
     parser.add_argument(
         "--runtime-dir", metavar="DIR", help="directory to list (default: Jupyter's runtime dir)"
     )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=0.5,
-        metavar="SECONDS",
-        help="how long to wait for heartbeats, for all kernels together (default: 0.5)",
-    )
-    parser.set_defaults(func=run_list)
+    add_timeout(parser, 0.5, "how long to wait for heartbeats, for all kernels together")
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """List the kernels in the Jupyter runtime directory.
+
+    List kernel connection files, newest first, and whether each kernel answers a heartbeat.
+    Dead kernels are shown, marked dead.
+    """
     if args.runtime_dir and not os.path.isdir(args.runtime_dir):
         raise KernelConnectError(
             f"Runtime directory {args.runtime_dir} does not exist.",
@@ -125,34 +125,23 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
 
 
 def add_resolve_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "resolve",
-        help="print the connection file a spec designates",
-        description="Resolve a path, a bare kernel ID (1234), kernel-1234, a file name in "
-        "the runtime directory, a unique prefix or a glob to one connection file.",
-    )
+    parser = add_command(commands, run_resolve)
     parser.add_argument("spec", help="path, kernel ID, file name, prefix or glob")
-    parser.set_defaults(func=run_resolve)
 
 
 def run_resolve(args: argparse.Namespace) -> int:
+    """Print the connection file a spec designates.
+
+    Resolve a path, a bare kernel ID (1234), kernel-1234, a file name in the runtime
+    directory, a unique prefix or a glob to one connection file.
+    """
     # Read and validate too: a path is only worth printing if the file is usable.
     print(load_connection_spec(args.spec).path)
     return 0
 
 
 def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "tunnel",
-        help="forward a remote kernel's ports over SSH and write a local connection file",
-        description="Open one SSH connection to HOST, forward the kernel's five ports to "
-        "127.0.0.1, print the local connection file's path as the first line, and stay in "
-        "the foreground (reconnecting as needed) until Ctrl+C or SIGTERM. Then connect with "
-        "`jupyter console --existing <file>`. SPEC is a local copy of the kernel's connection "
-        "file; with --remote it is looked up on the host (ID, name or path) and fetched over "
-        "SFTP; with --start a new kernel is started on the host. Unknown host keys are "
-        "refused unless --accept-new-host-key; changed host keys are always refused.",
-    )
+    parser = add_command(commands, run_tunnel)
     add_ssh_options(parser)
     parser.add_argument(
         "spec",
@@ -160,18 +149,15 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
         nargs="?",
         help="the kernel's connection file (a local copy, or on the host with --remote)",
     )
-    parser.add_argument(
-        "--remote", action="store_true", help="resolve SPEC on the host and fetch it over SFTP"
-    )
-    parser.add_argument(
-        "--start",
-        action="store_true",
-        help="start a new kernel on the host (python -m spyder_kernels.console), then tunnel",
-    )
-    parser.add_argument(
-        "--shutdown-on-exit",
-        action="store_true",
-        help="with --start: stop the started kernel when this command ends (default: keep it)",
+    add_flags(
+        parser,
+        {
+            "--remote": "resolve SPEC on the host and fetch it over SFTP",
+            "--start": "start a new kernel on the host (python -m spyder_kernels.console), "
+            "then tunnel",
+            "--shutdown-on-exit": "with --start: stop the started kernel when this command "
+            "ends (default: keep it)",
+        },
     )
     add_remote_options(parser)
     parser.add_argument(
@@ -181,10 +167,19 @@ def add_tunnel_command(commands: argparse._SubParsersAction) -> None:
     )
     add_control_option(parser)
     add_slurm_tunnel_options(parser)
-    parser.set_defaults(func=run_tunnel, parser=parser)
 
 
 def run_tunnel(args: argparse.Namespace) -> int:
+    """Forward a remote kernel's ports over SSH and write a local connection file.
+
+    Open one SSH connection to HOST, forward the kernel's five ports to 127.0.0.1, print the
+    local connection file's path as the first line, and stay in the foreground (reconnecting
+    as needed) until Ctrl+C or SIGTERM. Then connect with `jupyter console --existing
+    <file>`. SPEC is a local copy of the kernel's connection file; with --remote it is
+    looked up on the host (ID, name or path) and fetched over SFTP; with --start a new
+    kernel is started on the host. Unknown host keys are refused unless
+    --accept-new-host-key; changed host keys are always refused.
+    """
     from spyder_kernel_connect.cli_tunnel import serve_tunnel
     from spyder_kernel_connect.service import ConnectRequest, LocalFile, OnHost, StartOnHost
 
@@ -215,22 +210,21 @@ def run_tunnel(args: argparse.Namespace) -> int:
 
 
 def add_remote_list_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "remote-list",
-        help="list the kernels in the runtime directory of an SSH host",
-        description="Log in to HOST, find its Jupyter runtime directory and list the kernel "
-        "connection files there, newest first, with whether each kernel answers (probed "
-        "through the SSH connection). Unreadable files are listed with the reason.",
-    )
+    parser = add_command(commands, run_remote_list)
     add_ssh_options(parser)
     add_remote_options(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_flags(parser, {"--json": JSON_HELP})
     add_control_option(parser)
     add_slurm_list_option(parser)
-    parser.set_defaults(func=run_remote_list)
 
 
 def run_remote_list(args: argparse.Namespace) -> int:
+    """List the kernels in the runtime directory of an SSH host.
+
+    Log in to HOST, find its Jupyter runtime directory and list the kernel connection files
+    there, newest first, with whether each kernel answers (probed through the SSH
+    connection). Unreadable files are listed with the reason.
+    """
     from spyder_kernel_connect.cli_login import terminal_prompt_handler
     from spyder_kernel_connect.cli_tunnel import host_key_decider
     from spyder_kernel_connect.service import ConnectService, OnHost
@@ -275,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    for add_command in COMMANDS:
-        add_command(commands)
+    for register in COMMANDS:
+        register(commands)
     return parser
 
 

@@ -8,9 +8,11 @@ a KernelConnectError, so the command exits 2 with what to fix.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import sys
+from collections.abc import Callable
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.files import describe_path
@@ -30,6 +32,39 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_command(
+    commands: argparse._SubParsersAction, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """Register ``run_<name>`` as sub-command <name>, described by its docstring.
+
+    The docstring's first line is the command's line in ``--help`` (argparse's style: no
+    capital, no full stop), the rest its description; ``args.parser`` is its parser.
+    """
+    name = run.__name__.removeprefix("run_").replace("_", "-")
+    summary, _, description = inspect.getdoc(run).partition("\n\n")
+    help_line = summary[0].lower() + summary[1:].rstrip(".")
+    parser = commands.add_parser(name, help=help_line, description=description)
+    parser.set_defaults(func=run, parser=parser)
+    return parser
+
+
+def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, flags: dict) -> None:
+    """Add on/off options: ``flags`` maps each one (``--watch``) to its help."""
+    for flag, help_text in flags.items():
+        parser.add_argument(flag, action="store_true", help=help_text)
+
+
+def add_timeout(parser: argparse.ArgumentParser, default: float, what: str) -> None:
+    """Add ``--timeout SECONDS``: ``what`` it bounds, and its ``default``."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=default,
+        metavar="SECONDS",
+        help=f"{what} (default: {default:g})",
+    )
 
 
 def seconds(text: str) -> float:

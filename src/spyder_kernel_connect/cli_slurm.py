@@ -126,7 +126,6 @@ def serve_job(
     source: SlurmJobSource,
     accept_new_host_key: bool = False,
     local_dir: str | None = None,
-    watch_interval: float | None = None,
 ) -> int:
     """Print the local connection file (first stdout line), run until Ctrl+C or the job ends."""
     from spyder_kernel_connect.cli_login import terminal_prompt_handler
@@ -181,9 +180,7 @@ def serve_job(
             ended.append(status)
             stop.set()
 
-        options = {} if watch_interval is None else {"interval": watch_interval}
-        scheduler = connection.job.scheduler
-        watcher = JobWatcher(scheduler, job.job_id, on_ended, warn, **options).start()
+        watcher = JobWatcher(connection.job.scheduler, job.job_id, on_ended, warn).start()
         stop.wait()
     finally:
         try:

@@ -10,7 +10,13 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from spyder_kernel_connect.cli_checks import check_key_file, check_known_hosts, seconds, secret_line
+from spyder_kernel_connect.cli_checks import (
+    add_flags,
+    add_timeout,
+    check_key_file,
+    check_known_hosts,
+    secret_line,
+)
 from spyder_kernel_connect.errors import KernelConnectError
 
 if TYPE_CHECKING:
@@ -36,39 +42,31 @@ def add_ssh_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="SSH config file to read instead of ~/.ssh/config",
     )
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first stdin line"
-    )
-    parser.add_argument(
-        "--passphrase-stdin",
-        action="store_true",
-        help="read the key's passphrase from the next stdin line",
+    add_flags(
+        parser,
+        {
+            "--password-stdin": "read the password from the first stdin line",
+            "--passphrase-stdin": "read the key's passphrase from the next stdin line",
+        },
     )
     parser.add_argument(
         "--known-hosts",
         metavar="FILE",
         help="extra known_hosts file (also where new keys are saved)",
     )
-    parser.add_argument(
-        "--accept-new-host-key", action="store_true", help="trust and save an unknown host key"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="connect timeout (default: 10)",
-    )
+    add_flags(parser, {"--accept-new-host-key": "trust and save an unknown host key"})
+    add_timeout(parser, 10.0, "connect timeout")
 
 
 def add_control_option(parser: argparse.ArgumentParser) -> None:
     """Connection sharing between this user's processes (ssh/control.py)."""
-    parser.add_argument(
-        "--no-control",
-        action="store_true",
-        help="log in anew: neither use nor offer a connection shared with your other "
-        "tunnels to the same destination (shared by default; control socket 0600 in a "
-        "0700 dir under $XDG_RUNTIME_DIR)",
+    add_flags(
+        parser,
+        {
+            "--no-control": "log in anew: neither use nor offer a connection shared with your "
+            "other tunnels to the same destination (shared by default; control socket 0600 "
+            "in a 0700 dir under $XDG_RUNTIME_DIR)"
+        },
     )
 
 

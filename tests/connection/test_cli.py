@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from spyder_kernel_connect.cli import main
-
-
-def run_cli(*args, cwd=None):
-    """Run the real command in a subprocess: what the user sees, exit code included."""
-    return subprocess.run(
-        [sys.executable, "-m", "spyder_kernel_connect", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+from tests.cli_helpers import run_cli
 
 
 def test_resolve_bare_id_of_real_kernel(local_kernel, runtime_dir, tmp_path):

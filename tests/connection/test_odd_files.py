@@ -19,7 +19,7 @@ from spyder_kernel_connect.connection import (
     load_connection_spec,
     read_connection_file,
 )
-from tests.connection.test_cli import run_cli
+from tests.cli_helpers import run_cli
 from tests.oddfiles import CASES, make_case, valid_text
 
 BAD = sorted(name for name, (_make, reason) in CASES.items() if reason)

@@ -17,7 +17,6 @@ import signal
 import socket
 import string
 import subprocess
-import sys
 import time
 
 import pytest
@@ -33,6 +32,7 @@ from spyder_kernel_connect.connection import (
     resolve_connection_file,
     write_connection_file,
 )
+from tests.cli_helpers import run_cli, start_cli
 from tests.oddfiles import CASES, VALID, make_case
 
 FAST = settings(
@@ -75,17 +75,9 @@ file_bytes = (
 )
 
 
-def run_cli(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "spyder_kernel_connect", *map(str, args)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=RUN_TIMEOUT,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+def run_checked(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """The command on hostile input: exit 0 or one plain line with exit 2, never a crash."""
+    result = run_cli(*args, cwd=cwd, env=env, timeout=RUN_TIMEOUT, errors="replace")
     assert "Traceback" not in result.stderr, result.stderr
     assert "unexpected error" not in result.stderr, result.stderr
     assert result.returncode in (0, 2), (args, result.returncode, result.stderr)
@@ -171,14 +163,14 @@ def test_list_keeps_every_file_and_never_raises(tmp_path_factory, contents):
 
 def test_list_and_list_json_over_the_corpus(corpus_dir):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(corpus_dir))
-    table = run_cli("list", "--timeout", "0.2", env=env)
+    table = run_checked("list", "--timeout", "0.2", env=env)
     assert table.returncode == 0
     rows = table.stdout.splitlines()[1:]
     assert len(rows) == len(CASES)  # one row per file, good or bad
     for name, (_make, reason) in CASES.items():
         (row,) = [r for r in rows if r.startswith(f"{name} ")]
         assert ("unreadable: " in row) == (reason is not None), row
-    listed = json.loads(run_cli("list", "--json", "--timeout", "0.2", env=env).stdout)
+    listed = json.loads(run_checked("list", "--json", "--timeout", "0.2", env=env).stdout)
     assert sorted(item["kernel_id"] for item in listed) == sorted(CASES)
 
 
@@ -186,7 +178,7 @@ def test_list_and_list_json_over_the_corpus(corpus_dir):
 def test_resolve_command_over_the_corpus(corpus_dir, tmp_path, name):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(corpus_dir))
     for spec in (corpus_dir / f"kernel-{name}.json", name):
-        result = run_cli("resolve", spec, cwd=tmp_path, env=env)
+        result = run_checked("resolve", spec, cwd=tmp_path, env=env)
         assert result.returncode == (0 if CASES[name][1] is None else 2), result.stderr
 
 
@@ -207,7 +199,7 @@ def test_tunnel_over_a_sample_of_the_corpus(corpus_dir, tmp_path, closed_port, n
     env = dict(os.environ, HOME=str(home))
     env.pop("SSH_AUTH_SOCK", None)
     spec = corpus_dir / f"kernel-{name}.json"
-    result = run_cli("tunnel", f"me@127.0.0.1:{closed_port}", spec, "--timeout", "5", env=env)
+    result = run_checked("tunnel", f"me@127.0.0.1:{closed_port}", spec, "--timeout", "5", env=env)
     assert result.returncode == 2
     reason = CASES[name][1]
     assert (reason or "refused") in result.stderr
@@ -219,7 +211,7 @@ def test_resolve_command_with_generated_specs(corpus_dir, tmp_path_factory, spec
     if spec.startswith("-"):
         spec = "./" + spec  # an option, not a spec
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(corpus_dir))
-    run_cli("resolve", spec, cwd=tmp_path_factory.mktemp("cwd"), env=env)
+    run_checked("resolve", spec, cwd=tmp_path_factory.mktemp("cwd"), env=env)
 
 
 @SLOW
@@ -229,7 +221,7 @@ def test_resolve_command_with_generated_specs(corpus_dir, tmp_path_factory, spec
 )
 def test_list_timeout_values(corpus_dir, timeout):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(corpus_dir))
-    run_cli("list", f"--timeout={timeout}", env=env)
+    run_checked("list", f"--timeout={timeout}", env=env)
 
 
 # ---- SIGTERM in each step that waits -------------------------------------------------------
@@ -255,14 +247,7 @@ def test_sigterm_in_each_waiting_step_ends_the_command(corpus_dir, tmp_path, ste
             "tunnel-key-fifo": ["tunnel", host, corpus_dir / "kernel-valid.json", "-i", fifo],
             "tunnel-connect": ["tunnel", host, corpus_dir / "kernel-valid.json"],
         }[step]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "spyder_kernel_connect", *map(str, args)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        process = start_cli(*args, env=env)
         time.sleep(1.5)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -6,16 +6,14 @@ import json
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.scheduler.test_kernel_job import login_blocker, slurm_active
-from tests.slurm import PARTITION
+from tests.cli_helpers import first_line, run_as, start_tunnel, stop
+from tests.slurm import PARTITION, login_blocker, slurm_active
 from tests.ssh.conftest import execute
-from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slurm]
 
@@ -33,16 +31,6 @@ def host_args(slurm_jobs, slurm_login, job_dir):
         "--remote-python",
         sys.executable,
     ]
-
-
-def run_cli(ssh_home, *args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "spyder_kernel_connect", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
 
 
 def stderr_until(process, text: str, timeout: float = 120.0) -> str:
@@ -109,13 +97,13 @@ def test_kept_job_listed_and_reattached(ssh_home, host_args, tmp_path, login, sl
     assert f"Job {job_id} keeps running; attach again with:" in err
     assert job_id in slurm_active(login)
 
-    listed = run_cli(ssh_home, "remote-list", *host_args, "--slurm")
+    listed = run_as(ssh_home, "remote-list", *host_args, "--slurm")
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.splitlines()
     assert header.split()[:4] == ["JOB", "NODE", "STATE", "TIME"]
     row = next(r for r in rows if r.startswith(job_id))
     assert slurm_jobs.node in row and "Running" in row
-    data = json.loads(run_cli(ssh_home, "remote-list", *host_args, "--slurm", "--json").stdout)
+    data = json.loads(run_as(ssh_home, "remote-list", *host_args, "--slurm", "--json").stdout)
     entry = next(d for d in data if d["job_id"] == job_id)
     assert entry["node"] == slurm_jobs.node and 0 < entry["time_left"] <= 15 * 60
 
@@ -145,7 +133,7 @@ def test_job_cancelled_elsewhere_ends_the_command(ssh_home, host_args, tmp_path,
 
 
 def test_invalid_partition_prints_sbatchs_message(ssh_home, host_args, login):
-    result = run_cli(ssh_home, "tunnel", *host_args, "--slurm", "--partition", "nosuch")
+    result = run_as(ssh_home, "tunnel", *host_args, "--slurm", "--partition", "nosuch")
     assert result.returncode == 2
     assert "invalid partition specified: nosuch" in result.stderr.lower()
     assert len(result.stderr.strip().splitlines()) == 1
@@ -166,6 +154,22 @@ def test_ctrl_c_while_pending_cancels_the_job(ssh_home, host_args, login, job_di
     assert os.listdir(job_dir) == []
 
 
+def test_a_drop_while_pending_does_not_end_the_command(
+    ssh_home, host_args, slurm_jobs, slurm_login, tmp_path
+):
+    blocker = slurm_jobs.submit_blocker()
+    process = start_tunnel(ssh_home, *host_args, "--slurm", "--local-dir", tmp_path)
+    stderr_until(process, "Pending: Resources")
+    assert slurm_login.kill_connections()  # the login node's connection drops mid-wait
+    slurm_jobs.run("scancel", blocker)  # (from the cluster itself: no SSH needed)
+    local_file = first_line(process, timeout=180)
+    job_id = execute(local_file, "import os; print(os.environ['SLURM_JOB_ID'])").strip()
+    status, _out, err = stop(process, signal.SIGINT)
+    assert status == 0, err
+    assert f"Cancelled job {job_id} (scancel)" in err
+    assert slurm_jobs.jobs() == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -176,6 +180,6 @@ def test_ctrl_c_while_pending_cancels_the_job(ssh_home, host_args, login, job_di
     ],
 )
 def test_bad_slurm_arguments_are_one_line(ssh_home, args, message):
-    result = run_cli(ssh_home, "tunnel", "me@127.0.0.1:1", *args)
+    result = run_as(ssh_home, "tunnel", "me@127.0.0.1:1", *args)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -24,7 +24,7 @@ from spyder_kernel_connect.scheduler import (
 )
 from spyder_kernel_connect.ssh import Cancelled, SSHError
 from tests.scheduler.conftest import file_mode
-from tests.slurm import PARTITION
+from tests.slurm import PARTITION, login_blocker, slurm_active
 from tests.ssh.conftest import execute
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slurm]
@@ -215,22 +215,6 @@ def test_bad_template_is_refused_before_submitting(login, scheduler, job_dir):
             login, scheduler, SMALL, sys.executable, runtime_dir=job_dir, template="#!/bin/sh\n"
         )
     assert slurm_active(login) == []
-
-
-def login_blocker(login) -> str:
-    """A job holding every CPU of the node, so the next one pends on Resources."""
-    status, out, err = login.run(
-        f"printf '#!/bin/sh\\nsleep 600\\n' | sbatch --parsable -J blocker -o /dev/null "
-        f"--cpus-per-task={os.cpu_count()}",
-        timeout=120,
-    )
-    assert status == 0, err
-    return out.strip()
-
-
-def slurm_active(login) -> list[str]:
-    _status, out, _err = login.run("squeue -h -o %i", timeout=120)
-    return out.split()
 
 
 def test_ssh_drop_while_pending_keeps_waiting(login, scheduler, manager, slurm_login, job_dir):

@@ -151,3 +151,13 @@ def console(main_window):
     from spyder.api.plugins import Plugins
 
     return main_window.get_plugin(Plugins.IPythonConsole)
+
+
+@pytest.fixture
+def close_new_consoles(console):
+    """Close the consoles a test opened (their kernels belong to the kernel fixtures)."""
+    before = list(console.get_clients())
+    yield
+    for client in list(console.get_clients()):
+        if client not in before:
+            console.close_client(client=client, ask_recursive=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from qtpy.QtCore import QPoint, QRect
+from qtpy.QtCore import QPoint, QRect, Qt
 from qtpy.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -155,3 +155,20 @@ def test_every_section_unfolded_still_fits_and_scrolls_only_the_settings(dialog,
     bar = dialog.form.remote_form.verticalScrollBar()
     assert bar.maximum() == 0 or bar.isVisible()  # all of it reachable
     assert dialog.error_label.isVisible() and dialog.messages.scroll.height() > 0
+
+
+@pytest.mark.parametrize("section", ["remote Python", "SLURM job"])
+def test_unfolding_a_section_by_hand_grows_the_dialog_to_show_it(dialog, qtbot, section):
+    button, shown = {
+        "remote Python": (dialog.remote_group.advanced_button, dialog.remote_group.remote_python),
+        "SLURM job": (dialog.slurm.toggle_button, dialog.slurm.edits["slurm_partition"]),
+    }[section]
+    dialog.remote_group.setChecked(True)
+    settle(qtbot, dialog)
+    before = dialog.height()
+    # The user's click alone, no explicit fit: the section says its layout changed.
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.height() > before)
+    assert shown.isVisible() and dialog.height() <= 700
+    for widget in (dialog.ok_button, dialog.cancel_button):
+        assert dialog.rect().contains(rect_in(dialog, widget))

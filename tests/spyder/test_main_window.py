@@ -21,67 +21,17 @@ from qtpy.QtWidgets import QApplication, QCheckBox, QLabel, QMessageBox
 
 from spyder_kernel_connect.connection import kernel_id_from_path
 from spyder_kernel_connect.spyder.tabs import tab_label
+from tests.conftest import process_alive
+from tests.spyder.main_window_steps import (
+    connect_and_wait,
+    fill_remote_form,
+    open_dialog,
+    run,
+    tab_text,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.gui
-
-READY_STATES = ("spyder_kernel_ready", "ipykernel_ready")
-
-
-@pytest.fixture
-def close_new_consoles(console):
-    """Close the consoles a test opened (their kernels belong to the kernel fixtures)."""
-    before = list(console.get_clients())
-    yield
-    for client in list(console.get_clients()):
-        if client not in before:
-            console.close_client(client=client, ask_recursive=False)
-
-
-def wait_ready(qtbot, client, timeout=60000):
-    def ready():
-        shell = client.shellwidget
-        handler = shell.kernel_handler
-        return (
-            handler is not None
-            and handler.connection_state in READY_STATES
-            and shell._prompt_html is not None
-        )
-
-    qtbot.waitUntil(ready, timeout=timeout)
-    return client.shellwidget
-
-
-def run(qtbot, shell, code, expected, timeout=30000):
-    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
-    shell.execute(code)
-    qtbot.waitUntil(lambda: expected in shell._control.toPlainText(), timeout=timeout)
-    qtbot.waitUntil(lambda: not shell._executing, timeout=timeout)
-    return shell._control.toPlainText()
-
-
-def open_dialog(qtbot, plugin):
-    plugin.get_container().connect_action.trigger()
-    dialog = plugin.get_container().dialog
-    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.local_kernels.refresh_button.isEnabled())
-    return dialog
-
-
-def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
-    before = len(console.get_clients())
-    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-    qtbot.waitUntil(
-        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
-        timeout=timeout,
-    )
-    if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.plain_text())
-    return console.get_clients()[-1]
-
-
-def tab_text(console, client) -> str:
-    """What the console's tab shows (its name, and a state such as "(reconnecting...)")."""
-    widget = console.get_widget()
-    return widget.tabwidget.tabText(widget.get_client_index_from_id(id(client)))
 
 
 def write_module(directory, name, value):
@@ -615,27 +565,6 @@ def remote_pids(remote_dir):
     for pid in set(pids):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead too
-    except OSError:
-        return False
-
-
-def fill_remote_form(dialog, sshd, remote_dir, python=sys.executable):
-    dialog.remote_group.setChecked(True)
-    dialog.remote_group.hostname.setText(sshd.host)
-    dialog.remote_group.port.setText(str(sshd.port))
-    dialog.remote_group.username.setText(sshd.user)
-    dialog.remote_group.key_radio.setChecked(True)
-    dialog.remote_group.key_file.setText(str(sshd.user_key))
-    dialog.remote_group.passphrase.clear()
-    dialog.remote_group.remote_python.setText(python)
-    dialog.remote_group.remote_runtime_dir.setText(str(remote_dir))
-    dialog.save_check.setChecked(False)
 
 
 def start_remote_and_wait(qtbot, plugin, console, dialog, remote_pids):

@@ -7,8 +7,7 @@ from qtpy.QtCore import QPoint, Qt, QTimer
 from qtpy.QtWidgets import QApplication
 
 from spyder_kernel_connect.spyder.widgets.login_prompt import LoginPromptDialog
-from tests.spyder.test_main_window import (
-    close_new_consoles,
+from tests.spyder.main_window_steps import (
     connect_and_wait,
     fill_remote_form,
     open_dialog,
@@ -19,9 +18,6 @@ from tests.spyder.test_main_window import (
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
-# A main-window fixture shared with test_main_window.py (imported to be registered here;
-# plugin and console come from conftest).
-FIXTURES = (close_new_consoles,)
 
 
 def test_2fa_prompt_answered_once_for_list_and_console(
@@ -209,7 +205,16 @@ def test_cancelled_reconnect_login_is_plainly_disconnected_then_reconnect_from_t
 
 
 def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
-    qtbot, plugin, console, otp, sshd, ssh_home, kernel_factory, remote_dir, close_new_consoles
+    request,
+    qtbot,
+    plugin,
+    console,
+    otp,
+    sshd,
+    ssh_home,
+    kernel_factory,
+    remote_dir,
+    close_new_consoles,
 ):
     """The bastion (2FA) drops: the code it asks for belongs to the console behind it, which
     says it waits for the user; the code restores the console through the bastion."""
@@ -219,7 +224,11 @@ def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
         f"    User {otp.server.user}\n    IdentityFile {otp.server.user_key}\n"
     )
     (ssh / "known_hosts").write_text(otp.server.host_key_line() + sshd.host_key_line())
-    plugin.get_container().close_all_tunnels()
+    container = plugin.get_container()
+    container.close_all_tunnels()
+    # A success is remembered as the dialog's next defaults: later tests expect no jump host.
+    last_settings = container.get_conf("last_settings", {})
+    request.addfinalizer(lambda: container.set_conf("last_settings", last_settings))
     km = kernel_factory(directory=remote_dir)
     dialog = open_dialog(qtbot, plugin)
     fill_remote_form(dialog, sshd, remote_dir)  # the lab: its own key, given in the dialog

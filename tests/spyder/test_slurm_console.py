@@ -13,9 +13,8 @@ import pytest
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QMessageBox
 
-from tests.scheduler.test_kernel_job import login_blocker, slurm_active
-from tests.spyder.test_main_window import (  # noqa: F401  (fixtures)
-    close_new_consoles,
+from tests.slurm import login_blocker, slurm_active
+from tests.spyder.main_window_steps import (
     open_dialog,
     run,
     wait_ready,
@@ -86,7 +85,7 @@ def test_pending_then_running_console_shows_job_warns_and_ends(
     login,
     slurm_login,
     remote_dir,
-    close_new_consoles,  # noqa: F811
+    close_new_consoles,
 ):
     container = plugin.get_container()
     blocker = login_blocker(login)
@@ -131,7 +130,7 @@ def test_close_keeps_then_reattach_then_close_cancels(
     login,
     slurm_login,
     remote_dir,
-    close_new_consoles,  # noqa: F811
+    close_new_consoles,
 ):
     dialog = open_dialog(qtbot, plugin)
     fill_job_form(dialog, slurm_login, remote_dir, time="30")

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh.connect import WINDOW_SIZE
-from tests.ssh.test_tunnel import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import time
 
 import pytest
 from jupyter_client import BlockingKernelClient
@@ -18,6 +17,7 @@ from spyder_kernel_connect.ssh import (
     TunnelManager,
     TunnelState,
 )
+from tests.conftest import wait_for
 from tests.ssh.conftest import execute
 
 pytestmark = pytest.mark.sshd
@@ -47,13 +47,6 @@ def accepted_users(server) -> list[str]:
         for line in server.log_text().splitlines()
         if line.startswith("Accepted publickey for ")
     ]
-
-
-def wait_for(condition, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_config_chain_each_hop_its_own_user_key_and_host_key(chain, remote_kernel, tmp_path):
@@ -209,8 +202,9 @@ def test_dropped_middle_hop_reconnects(chain, remote_kernel, tmp_path):
         wait_for(
             lambda: any(
                 s.host == login_label and s.state is TunnelState.RECONNECTING for s in states
-            )
+            ),
+            timeout=90,
         )
-        wait_for(lambda: all(s.state is TunnelState.UP for s in manager.sessions))
+        wait_for(lambda: all(s.state is TunnelState.UP for s in manager.sessions), timeout=90)
         assert execute(tunnel.local_connection_file, "print('after')", timeout=120) == "after\n"
         assert tunnel.local_ports == ports

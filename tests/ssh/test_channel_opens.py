@@ -13,7 +13,7 @@ import paramiko
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from tests.ssh.test_tunnel import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
 

@@ -18,21 +18,10 @@ from pathlib import Path
 import pytest
 
 from spyder_kernel_connect.ssh.keys import load_key
+from tests.cli_helpers import first_line, run_as, start_tunnel, stop
 from tests.oddfiles import valid_text
-from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
 
 pytestmark = pytest.mark.sshd
-
-
-def run(ssh_home, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "spyder_kernel_connect", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,  # a hang fails here instead of blocking the suite
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
 
 
 def assert_one_line_exit_2(result, *fragments) -> str:
@@ -68,7 +57,7 @@ def test_key_file_that_is_not_a_file(sshd, ssh_home, tmp_path, spec, fifo, kind)
     }[kind]
     if kind == "link-to-fifo":
         path.symlink_to(fifo)
-    result = run(ssh_home, "tunnel", sshd.address, spec, "-i", path, "--timeout", "5")
+    result = run_as(ssh_home, "tunnel", sshd.address, spec, "-i", path, "--timeout", "5")
     what = {"directory": "directory", "dev-zero": "character device"}.get(kind, "FIFO")
     assert_one_line_exit_2(result, "Key file", what)
 
@@ -88,7 +77,7 @@ def test_known_hosts_that_is_not_a_known_hosts_file(sshd, ssh_home, tmp_path, sp
     if kind == "binary":
         path.write_bytes(bytes(range(256)))
     args = ["-i", sshd.user_key, "--known-hosts", path, "--timeout", "5"]
-    result = run(ssh_home, "tunnel", sshd.address, spec, *args)
+    result = run_as(ssh_home, "tunnel", sshd.address, spec, *args)
     what = {"fifo": "FIFO", "directory": "directory", "binary": "binary"}[kind]
     assert_one_line_exit_2(result, "Known-hosts file", what)
 
@@ -102,7 +91,7 @@ def test_local_dir_that_cannot_be_a_directory(sshd, ssh_home, tmp_path, spec):
         (tmp_path / ("x" * 300), "too long"),
     ]:
         args = ["-i", sshd.user_key, "--known-hosts", sshd.known_hosts, "--local-dir", local_dir]
-        result = run(ssh_home, "tunnel", sshd.address, spec, *args)
+        result = run_as(ssh_home, "tunnel", sshd.address, spec, *args)
         assert_one_line_exit_2(result, "--local-dir", what)
 
 
@@ -110,24 +99,24 @@ def test_local_dir_that_cannot_be_a_directory(sshd, ssh_home, tmp_path, spec):
 @pytest.mark.parametrize("command", ["tunnel", "remote-list"])
 def test_timeout_must_be_positive_and_finite(sshd, ssh_home, spec, command, value):
     args = [sshd.address, *([spec] if command == "tunnel" else []), "--timeout", value]
-    result = run(ssh_home, command, *args)
+    result = run_as(ssh_home, command, *args)
     assert_one_line_exit_2(result, "--timeout")
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("host", ["a..b", ".", "x" * 64 + ".example.org", "host..:22"])
 def test_host_names_that_fail_idna(ssh_home, spec, host):
-    result = run(ssh_home, "tunnel", host, spec, "--timeout", "5")
+    result = run_as(ssh_home, "tunnel", host, spec, "--timeout", "5")
     assert_one_line_exit_2(result)
 
 
 def test_remote_spec_naming_a_fifo_on_the_host(sshd, ssh_home, remote_dir, fifo):
     args = ["-i", sshd.user_key, "--known-hosts", sshd.known_hosts]
     args += ["--remote", "--remote-runtime-dir", remote_dir, "--timeout", "10"]
-    result = run(ssh_home, "tunnel", sshd.address, fifo, *args)
+    result = run_as(ssh_home, "tunnel", sshd.address, fifo, *args)
     assert_one_line_exit_2(result, "FIFO")
     os.mkfifo(remote_dir / "kernel-77.json")  # by ID in the runtime dir, too
-    result = run(ssh_home, "tunnel", sshd.address, "77", *args)
+    result = run_as(ssh_home, "tunnel", sshd.address, "77", *args)
     assert_one_line_exit_2(result, "FIFO")
 
 
@@ -162,7 +151,7 @@ def test_remote_list_odd_files_and_dead_kernels_no_library_lines(sshd, ssh_home,
     (remote_dir / "kernel-link.json").symlink_to(remote_dir / "kernel-dead.json")
     args = ["-i", sshd.user_key, "--known-hosts", sshd.known_hosts]
     args += ["--remote-runtime-dir", remote_dir, "--timeout", "10"]
-    result = run(ssh_home, "remote-list", sshd.address, *args)
+    result = run_as(ssh_home, "remote-list", sshd.address, *args)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}

@@ -2,52 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 
 import pexpect
 import pytest
 
+from tests.cli_helpers import finish, run_as, run_cli, spawn, tunnel_args
 from tests.ssh.conftest import execute
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
 
-CLI = [sys.executable, "-m", "spyder_kernel_connect"]
-
-
-def spawn(ssh_home, *args) -> pexpect.spawn:
-    env = dict(os.environ, HOME=str(ssh_home))
-    return pexpect.spawn(CLI[0], [*CLI[1:], *map(str, args)], env=env, encoding="utf-8", timeout=90)
-
-
-def otp_args(otp, remote_kernel, tmp_path):
-    server = otp.server
-    return [
-        "tunnel",
-        server.address,
-        remote_kernel.connection_file,
-        "-i",
-        server.user_key,
-        "--known-hosts",
-        server.known_hosts,
-        "--local-dir",
-        tmp_path,
-    ]
-
-
-def finish(child: pexpect.spawn) -> int:
-    child.kill(signal.SIGTERM)
-    child.expect(pexpect.EOF)
-    child.close()
-    return child.exitstatus
-
 
 def test_code_asked_on_the_terminal_with_echo_off(otp, remote_kernel, ssh_home, tmp_path):
-    child = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+    child = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
     try:
         child.expect_exact(OTP_PROMPT)
         assert child.waitnoecho(10), "the code must be typed with echo off"
@@ -63,7 +31,7 @@ def test_code_asked_on_the_terminal_with_echo_off(otp, remote_kernel, ssh_home, 
 
 
 def test_wrong_code_then_right_code_on_the_terminal(otp, remote_kernel, ssh_home, tmp_path):
-    child = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+    child = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
     try:
         child.expect_exact(OTP_PROMPT)
         child.sendline(otp.wrong_code())
@@ -75,7 +43,7 @@ def test_wrong_code_then_right_code_on_the_terminal(otp, remote_kernel, ssh_home
 
 
 def test_ctrl_d_at_the_prompt_cancels(otp, remote_kernel, ssh_home, tmp_path):
-    child = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+    child = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
     child.expect_exact(OTP_PROMPT)
     child.sendeof()
     child.expect(pexpect.EOF)
@@ -85,14 +53,10 @@ def test_ctrl_d_at_the_prompt_cancels(otp, remote_kernel, ssh_home, tmp_path):
 
 
 def test_no_terminal_is_one_clear_line(otp, remote_kernel, ssh_home, tmp_path):
-    result = subprocess.run(
-        [*CLI, *map(str, otp_args(otp, remote_kernel, tmp_path))],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home)),
-        start_new_session=True,  # no controlling terminal, as under cron or a CI runner
-        timeout=120,
+    result = run_cli(
+        *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path),
+        home=ssh_home,
+        no_terminal=True,  # as under cron or a CI runner
     )
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()
@@ -127,12 +91,6 @@ def test_jump_hosts_option(chain, remote_kernel, ssh_home, tmp_path):
 
 
 def test_missing_ssh_config_file(ssh_home, tmp_path):
-    result = subprocess.run(
-        [*CLI, "remote-list", "somehost", "-F", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home)),
-        timeout=60,
-    )
+    result = run_as(ssh_home, "remote-list", "somehost", "-F", tmp_path / "nope")
     assert result.returncode == 2
     assert "SSH config file" in result.stderr and "does not exist" in result.stderr

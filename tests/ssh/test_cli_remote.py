@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 
+from tests.cli_helpers import first_line, run_as, start_tunnel, stop
+from tests.conftest import process_alive
 from tests.ssh.conftest import execute
-from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
-from tests.ssh.test_remote import alive
 
 pytestmark = pytest.mark.sshd
 
@@ -33,20 +32,10 @@ def host_args(sshd, remote_dir):
     ]
 
 
-def run_cli(ssh_home, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "spyder_kernel_connect", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
-
-
 def test_remote_list_table_and_json(ssh_home, host_args, kernel_factory, remote_dir):
     kernel_factory(kernel_id="8101", directory=remote_dir)
     (remote_dir / "kernel-bad.json").write_text("[]")
-    result = run_cli(ssh_home, "remote-list", *host_args)
+    result = run_as(ssh_home, "remote-list", *host_args)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ID", "STARTED", "KERNEL", "STATUS", "FILE"]
@@ -54,12 +43,12 @@ def test_remote_list_table_and_json(ssh_home, host_args, kernel_factory, remote_
     assert "alive" in row and f"{remote_dir}/kernel-8101.json" in row
     (bad,) = [line for line in lines if line.startswith("bad ")]  # one row for a bad file
     assert "unreadable: " in bad and "JSON object" in bad
-    data = json.loads(run_cli(ssh_home, "remote-list", *host_args, "--json").stdout)
+    data = json.loads(run_as(ssh_home, "remote-list", *host_args, "--json").stdout)
     assert {d["kernel_id"]: d["alive"] for d in data} == {"8101": True, "bad": None}
 
 
 def test_remote_list_empty_dir_says_where(ssh_home, host_args, remote_dir):
-    result = run_cli(ssh_home, "remote-list", *host_args)
+    result = run_as(ssh_home, "remote-list", *host_args)
     assert result.returncode == 0
     assert f"No kernel connection files found in {remote_dir}" in result.stdout
 
@@ -88,14 +77,14 @@ def test_tunnel_start_new_kernel_that_outlives_the_command(
     try:
         local_file = first_line(process, timeout=90)
         pid = int(execute(local_file, "import os; print(os.getpid())"))
-        assert alive(pid)
+        assert process_alive(pid)
     finally:
         code, _out, err = stop(process, signal.SIGINT)
         try:
             assert code == 0, err
             assert "left running" in err
             time.sleep(0.5)
-            assert pid is not None and alive(pid)  # the command ended, the kernel did not
+            assert pid is not None and process_alive(pid)  # the command ended, the kernel did not
         finally:
             if pid is not None:
                 os.kill(pid, signal.SIGKILL)
@@ -112,9 +101,9 @@ def test_tunnel_start_with_shutdown_on_exit(ssh_home, host_args, remote_dir, tmp
         code, _out, err = stop(process)
     assert code == 0, err
     deadline = time.monotonic() + 10
-    while pid is not None and alive(pid) and time.monotonic() < deadline:
+    while pid is not None and process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert pid is not None and not alive(pid)
+    assert pid is not None and not process_alive(pid)
     assert list(remote_dir.glob("kernel-*.json")) == []
 
 
@@ -122,7 +111,7 @@ def test_tunnel_start_without_spyder_kernels_says_what_to_install(
     ssh_home, sshd, remote_dir, python_without_spyder_kernels
 ):
     python = python_without_spyder_kernels
-    result = run_cli(
+    result = run_as(
         ssh_home, "tunnel", sshd.address, "--start", "-i", sshd.user_key,
         "--known-hosts", sshd.known_hosts, "--remote-python", python,
         "--remote-runtime-dir", remote_dir,
@@ -142,12 +131,12 @@ def test_tunnel_start_without_spyder_kernels_says_what_to_install(
     ],
 )
 def test_tunnel_usage_errors(ssh_home, args, message):
-    result = run_cli(ssh_home, "tunnel", "me@lab", *args)
+    result = run_as(ssh_home, "tunnel", "me@lab", *args)
     assert result.returncode == 2 and message in result.stderr
 
 
 def test_remote_list_unknown_host_key_refused(ssh_home, sshd, remote_dir):
-    result = run_cli(
+    result = run_as(
         ssh_home, "remote-list", sshd.address, "-i", sshd.user_key,
         "--remote-runtime-dir", remote_dir,
     )  # fmt: skip

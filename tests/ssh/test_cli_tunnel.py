@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -11,46 +10,10 @@ import time
 
 import pytest
 
+from tests.cli_helpers import first_line, start_tunnel, stop
 from tests.ssh.conftest import execute
 
 pytestmark = pytest.mark.sshd
-
-
-def start_tunnel(ssh_home, *args, stdin_text: str | None = None):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spyder_kernel_connect", "tunnel", *map(str, args)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
-    if stdin_text is not None:
-        process.stdin.write(stdin_text)
-    process.stdin.close()
-    process.stdin = None  # so communicate() does not flush a closed pipe
-    return process
-
-
-def first_line(process, timeout: float = 30.0) -> str:
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            process.kill()
-            raise AssertionError(f"no output within {timeout} s: {process.communicate()}")
-    return process.stdout.readline().rstrip("\n")
-
-
-def stop(process, sig=signal.SIGTERM) -> tuple[int, str, str]:
-    if process.poll() is None:
-        process.send_signal(sig)
-    try:
-        out, err = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise
-    return process.returncode, out, err
 
 
 @pytest.fixture

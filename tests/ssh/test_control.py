@@ -10,31 +10,27 @@ import shutil
 import signal
 import socket
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
 from spyder_kernel_connect.ssh import control
+from tests.cli_helpers import (
+    finish,
+    first_line,
+    run_as,
+    spawn,
+    start_cli,
+    start_tunnel,
+    stop,
+    tunnel_args,
+)
+from tests.conftest import wait_for
 from tests.ssh.conftest import execute, thread_names
-from tests.ssh.test_cli_login import finish, otp_args, spawn
-from tests.ssh.test_cli_tunnel import first_line, start_tunnel, stop
 from tests.sshd_otp import OTP_PROMPT
 
 pytestmark = pytest.mark.sshd
-
-
-def start_debug_tunnel(ssh_home, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "spyder_kernel_connect", "--debug", "tunnel", *map(str, args)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home)),
-    )
 
 
 def tcp_connections_to(pid: int, port: int) -> int:
@@ -53,14 +49,6 @@ def tcp_connections_to(pid: int, port: int) -> int:
 
 def control_sockets() -> list[str]:
     return glob.glob(os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc", "*.sock"))
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def read_stderr_until(process, text: str, timeout: float = 60.0) -> str:
@@ -118,11 +106,9 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
         # Nor a connection: the TCP handshake it began before its imports was hung up.
         wait_for(lambda: tcp_connections_to(second.pid, sshd.port) == 0)
         assert tcp_connections_to(first.pid, sshd.port) == 1
-        listing = subprocess.run(
-            [sys.executable, "-m", "spyder_kernel_connect", "remote-list", *args[:1],
-             *args[2:6], "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file),
-             "--json"],
-            capture_output=True, text=True, timeout=60, env=dict(os.environ, HOME=str(ssh_home)),
+        listing = run_as(
+            ssh_home, "remote-list", *args[:1], *args[2:6],
+            "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file), "--json",
         )  # fmt: skip
         assert listing.returncode == 0, listing.stderr
         assert name in listing.stdout and '"alive": true' in listing.stdout
@@ -142,7 +128,7 @@ def test_no_control_logs_in_anew(sshd, ssh_home, args):
     try:
         first_line(first)
         logins = sshd.auth_count()
-        second = start_debug_tunnel(ssh_home, *args, "--no-control")
+        second = start_cli("--debug", "tunnel", *args, "--no-control", home=ssh_home)
         path2 = first_line(second)
         assert sshd.auth_count() == logins + 1
         assert execute(path2, "print('own login')") == "own login\n"
@@ -154,10 +140,10 @@ def test_no_control_logs_in_anew(sshd, ssh_home, args):
 
 
 def test_debug_says_which_path(sshd, ssh_home, args):
-    first = start_debug_tunnel(ssh_home, *args)
+    first = start_cli("--debug", "tunnel", *args, home=ssh_home)
     try:
         first_line(first)
-        second = start_debug_tunnel(ssh_home, *args)
+        second = start_cli("--debug", "tunnel", *args, home=ssh_home)
         first_line(second)
         _code, _out, err2 = stop(second)
     finally:
@@ -268,13 +254,13 @@ def test_another_user_is_refused(sshd, manager):
 def test_two_factor_host_asks_once_per_machine(otp, remote_kernel, ssh_home, tmp_path):
     """The second terminal is not asked for a code; after the first one ends, the second
     asks in its own terminal (its own login) and carries on on the same file."""
-    master = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+    master = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
     client = None
     try:
         master.expect_exact(OTP_PROMPT)
         master.sendline(otp.code())
         master.expect("Forwarding 127.0.0.1 ports")
-        client = spawn(ssh_home, *otp_args(otp, remote_kernel, tmp_path))
+        client = spawn(ssh_home, *tunnel_args(otp.server, remote_kernel.connection_file, tmp_path))
         assert client.expect([r"(/\S+kernel-\S+\.json)\r\n", OTP_PROMPT]) == 0
         path = client.match.group(1)
         assert "Sharing the SSH connection of another tunnel" in client.before

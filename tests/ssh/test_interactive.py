@@ -15,6 +15,7 @@ from spyder_kernel_connect.ssh import (
     TunnelManager,
     TunnelState,
 )
+from tests.conftest import wait_for
 from tests.ssh.conftest import execute
 from tests.sshd_otp import OTP_PROMPT, OTPServer, pam_sshd
 
@@ -115,7 +116,7 @@ def test_asked_once_per_host_then_again_on_reconnect(otp, remote_kernel, tmp_pat
         assert execute(first.local_connection_file, "print(6 * 7)") == "42\n"
         assert len(handler.prompted) == 1
         otp.server.kill_connections()
-        wait_for(lambda: len(handler.prompted) == 2 and first.state is TunnelState.UP)
+        wait_for(lambda: len(handler.prompted) == 2 and first.state is TunnelState.UP, timeout=60)
         assert execute(second.local_connection_file, "print('again')") == "again\n"
     assert all(r.prompts[0].text.startswith(OTP_PROMPT) for r in handler.prompted)
 
@@ -131,13 +132,13 @@ def test_cancelled_reconnect_stays_down_until_retried(otp, remote_kernel, tmp_pa
         )
         ports = dict(tunnel.local_ports)
         otp.server.kill_connections()
-        wait_for(lambda: tunnel.state is TunnelState.DOWN)
+        wait_for(lambda: tunnel.state is TunnelState.DOWN, timeout=60)
         assert len(handler.prompted) == 2
         assert "cancel" in states[-1].message.lower()
         time.sleep(1.0)  # given the time to, a retry loop would have asked again
         assert len(handler.prompted) == 2
         assert manager.retry(tunnel.session)
-        wait_for(lambda: tunnel.state is TunnelState.UP)
+        wait_for(lambda: tunnel.state is TunnelState.UP, timeout=60)
         assert len(handler.prompted) == 3 and tunnel.local_ports == ports
         assert execute(tunnel.local_connection_file, "print('back')") == "back\n"
         assert not manager.retry(tunnel.session)  # UP: nothing to retry
@@ -167,13 +168,6 @@ def test_server_that_waits_on_the_user(tmp_path):
     assert requests[0].waiting and "approve" in requests[0].instructions
     assert all(not r.prompts for r in requests if r.waiting)
     assert len([r for r in requests if not r.waiting]) == 1
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_given_password_answers_the_pam_password_prompt(tmp_path, sshd_password_user):

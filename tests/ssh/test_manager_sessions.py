@@ -7,17 +7,9 @@ import time
 import pytest
 
 from spyder_kernel_connect.ssh import HostKeyDecision, SSHError, TunnelManager
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def answers(session) -> bool:
@@ -31,9 +23,9 @@ def test_a_session_used_only_for_listing_closes_when_idle(sshd, remote_kernel):
     with TunnelManager(idle_timeout=0.5) as manager:
         with manager.lease(sshd.target()) as session:
             assert session.run("echo listed")[1] == "listed\n"
-        assert wait_for(lambda: session.closed), "the idle listing session stayed open"
+        wait_for(lambda: session.closed, what="the idle listing session to close")
         assert manager.sessions == []
-        assert wait_for(lambda: not sshd.connection_pids())
+        wait_for(lambda: not sshd.connection_pids())
 
 
 def test_a_session_a_tunnel_uses_stays_after_the_idle_time(sshd, remote_kernel):
@@ -49,7 +41,7 @@ def test_a_session_a_tunnel_uses_stays_after_the_idle_time(sshd, remote_kernel):
 def test_an_unpinned_session_closes_when_idle(sshd):
     with TunnelManager(idle_timeout=0.2) as manager:
         session = manager.session(sshd.target(), pin=False)
-        assert wait_for(lambda: session.closed)
+        wait_for(lambda: session.closed)
         pinned = manager.session(sshd.target())
         time.sleep(1.0)
         assert not pinned.closed
@@ -65,9 +57,9 @@ def test_accept_once_trusts_this_connection_only(sshd, tmp_path):
     with manager:
         with manager.lease(target) as session:
             session.kill_connection()  # a reconnect of this connection does not ask again
-            assert wait_for(lambda: answers(session), timeout=60)
+            wait_for(lambda: answers(session), timeout=60)
         assert len(asked) == 1
-        assert wait_for(lambda: session.closed)
+        wait_for(lambda: session.closed)
         with manager.lease(target):  # a new connection: asked again
             pass
         assert len(asked) == 2
@@ -82,7 +74,7 @@ def test_a_removed_known_hosts_entry_brings_the_question_back(sshd, tmp_path):
         with manager.lease(target) as session:
             pass
         assert path.read_text() == sshd.host_key_line() and len(asked) == 1
-        assert wait_for(lambda: session.closed)
+        wait_for(lambda: session.closed)
         path.write_text("")  # the user removed the entry (ssh-keygen -R)
         with manager.lease(target):
             pass

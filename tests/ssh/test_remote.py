@@ -33,6 +33,7 @@ from spyder_kernel_connect.ssh.remote import (
     start_remote_kernel,
     stop_remote_kernel,
 )
+from tests.conftest import process_alive
 from tests.ssh.conftest import execute
 
 pytestmark = pytest.mark.sshd
@@ -51,19 +52,6 @@ def kill_later():
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead too; our kernels are not our children, so /proc tells.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_platform_default_runtime_dirs():
@@ -157,7 +145,7 @@ def test_start_kernel_connect_and_it_outlives_ssh(sshd, manager, remote_dir, kil
     manager.close_all()  # the SSH connection goes away...
     sshd.kill_connections()
     time.sleep(1.0)
-    assert alive(started.pid)  # ...the kernel stays
+    assert process_alive(started.pid)  # ...the kernel stays
 
     with type(manager)() as fresh:
         again = fresh.session(sshd.target())
@@ -165,9 +153,9 @@ def test_start_kernel_connect_and_it_outlives_ssh(sshd, manager, remote_dir, kil
         assert [(e.path, e.alive) for e in entries] == [(started.remote_path, True)]
         stop_remote_kernel(again, started)
     deadline = time.monotonic() + 10
-    while alive(started.pid) and time.monotonic() < deadline:
+    while process_alive(started.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not alive(started.pid)
+    assert not process_alive(started.pid)
     assert not os.path.exists(started.remote_path)
 
 
@@ -213,6 +201,6 @@ def test_cancel_while_waiting_for_a_start_stops_the_kernel(session, remote_dir, 
     assert time.monotonic() - started < 20  # not the 60 s start timeout
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not alive(pid)
+    assert not process_alive(pid)

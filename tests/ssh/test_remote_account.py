@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from spyder_kernel_connect.ssh import TunnelManager, TunnelState
-from tests.ssh.test_tunnel import wait_for
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.sshd
 

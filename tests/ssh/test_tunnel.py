@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,10 @@ from jupyter_client import BlockingKernelClient
 
 from spyder_kernel_connect.connection import probe_heartbeats, read_connection_file
 from spyder_kernel_connect.ssh import TunnelManager, TunnelState
+from tests.conftest import wait_for
 from tests.ssh.conftest import execute
 
 pytestmark = pytest.mark.sshd
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def listening_addresses(port: int) -> list[str]:

@@ -5,40 +5,35 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
+from tests.cli_helpers import run_cli, start_cli
 from tests.sync.conftest import tree, write
 
 pytestmark = pytest.mark.sshd
 
 
-def sync_command(sshd, ssh_home, *args) -> list[str]:
+def sync_args(sshd, *args) -> list:
     return [
-        sys.executable,
-        "-m",
-        "spyder_kernel_connect",
         "sync",
         sshd.address,
         "-i",
         str(sshd.user_key),
         "--known-hosts",
         str(sshd.known_hosts),
-        *map(str, args),
+        *args,
     ]
 
 
+def state_env(tmp_path) -> dict:
+    """The sync record of pushed files lives under XDG_STATE_HOME: one per test."""
+    return dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
+
+
 def run_sync(sshd, ssh_home, tmp_path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        sync_command(sshd, ssh_home, *args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ, HOME=str(ssh_home), XDG_STATE_HOME=str(tmp_path / "state")),
-    )
+    return run_cli(*sync_args(sshd, *args), home=ssh_home, env=state_env(tmp_path))
 
 
 def test_one_shot_sync_then_only_changes(sshd, ssh_home, project, host_dir, tmp_path):
@@ -92,13 +87,10 @@ def test_bad_folders_are_one_line_errors(sshd, ssh_home, project, tmp_path):
 
 def test_watch_pushes_each_save_until_sigint(sshd, ssh_home, project, host_dir, tmp_path):
     write(project / "a.py", "A = 1\n")
-    process = subprocess.Popen(
-        [*sync_command(sshd, ssh_home, project, host_dir), "--watch", "--interval", "0.1"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, HOME=str(ssh_home), XDG_STATE_HOME=str(tmp_path / "state")),
+    process = start_cli(
+        *sync_args(sshd, project, host_dir, "--watch", "--interval", "0.1"),
+        home=ssh_home,
+        env=state_env(tmp_path),
     )
     try:
         for _ in range(600):

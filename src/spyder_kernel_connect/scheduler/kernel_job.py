@@ -26,6 +26,7 @@ from spyder_kernel_connect.connection import (
 from spyder_kernel_connect.scheduler.base import JobPhase, JobResources, JobStatus, Scheduler
 from spyder_kernel_connect.scheduler.errors import JobNotFound, KernelJobFailed
 from spyder_kernel_connect.scheduler.script import render_script
+from spyder_kernel_connect.scheduler.shell import run_command, through_reconnects
 from spyder_kernel_connect.scheduler.slurm_output import format_duration
 from spyder_kernel_connect.ssh import errors as ssh_errors
 from spyder_kernel_connect.ssh import remote
@@ -40,8 +41,6 @@ PENDING_POLL = 5.0
 # Seconds a running job's kernel gets to write its file and answer before we give up.
 START_TIMEOUT = 180.0
 OUTPUT_TAIL_LINES = 20
-# Login nodes can be slow to start a shell (busy, heavy rc files): generous, not endless.
-COMMAND_TIMEOUT = 120.0
 
 
 @dataclasses.dataclass
@@ -76,21 +75,27 @@ def submit_kernel_job(
     remote_python: str = remote.DEFAULT_REMOTE_PYTHON,
     runtime_dir: str | None = None,
     template: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> KernelJob:
     """Submit a job starting ``<remote_python> -m spyder_kernels.console`` on a compute node.
 
     The script goes to sbatch on stdin; its connection file will be
     ``<runtime dir>/kernel-<id>.json`` (0600), its output ``kernel-<id>-slurm.log`` beside it.
+    A drop of the login node's connection meanwhile is waited out (never submitting twice).
     """
     resources.validate()
-    directory = remote.remote_runtime_dir(session, remote_python, override=runtime_dir)
+    directory = through_reconnects(
+        session,
+        lambda: remote.remote_runtime_dir(session, remote_python, runtime_dir, cancel=cancel),
+        cancel,
+    )
     kernel_id = uuid.uuid4().hex[:12]
     connection_file = posixpath.join(directory, f"kernel-{kernel_id}.json")
     output = posixpath.join(directory, f"kernel-{kernel_id}-slurm.log")
     name = job_name(kernel_id)
     script = render_script(template, remote_python, connection_file, directory, name)
     # The output file opens before the script runs: its directory must exist (private).
-    session.run(f"umask 077; mkdir -p {shlex.quote(directory)}", timeout=COMMAND_TIMEOUT)
+    run_command(session, f"umask 077; mkdir -p {shlex.quote(directory)}", cancel)
     job_id = scheduler.submit(script, resources, name, output, comment=connection_file)
     return KernelJob(job_id, kernel_id, connection_file, output, session.label)
 
@@ -180,6 +185,10 @@ def _answering_kernel(
         info = remote.read_remote_connection_file(session, job.connection_file)
     except ConnectionFileError:
         return None  # not written yet, or half written
+    except ssh_errors.SSHError:
+        if session.closed or session.state.name == "DOWN":
+            raise
+        return None  # the connection dropped: it reconnects by itself; ask again then
     if info.reachable_ip == "127.0.0.1" and info.ip not in ("127.0.0.1", "localhost"):
         # Bound to every interface: dial the node by the name the scheduler gives it.
         info = dataclasses.replace(info, ip=status.node or info.ip)
@@ -198,7 +207,7 @@ def job_failure(
     final = scheduler.final_state(job.job_id)
     described = (final or status).description or status.state
     tail = output_tail(session, job)
-    session.run(f"rm -f {shlex.quote(job.connection_file)}", timeout=COMMAND_TIMEOUT)
+    run_command(session, f"rm -f {shlex.quote(job.connection_file)}")
     return KernelJobFailed(
         f"Job {job.job_id} ended before its kernel answered: {described}. "
         f"Its output ends with: {tail}",
@@ -210,8 +219,8 @@ def job_failure(
 
 def output_tail(session: SSHSession, job: KernelJob, lines: int = OUTPUT_TAIL_LINES) -> str:
     """The last lines of the job's output file, or a note that there is none."""
-    status, out, _err = session.run(
-        f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null", timeout=COMMAND_TIMEOUT
+    status, out, _err = run_command(
+        session, f"tail -n {lines} {shlex.quote(job.output_path)} 2>/dev/null"
     )
     text = out.strip()
     if status != 0 or not text:
@@ -236,7 +245,7 @@ def cancel_kernel_job(
         time.sleep(0.5)
         status = scheduler.state(job.job_id)
     files = [job.connection_file] + ([job.output_path] if remove_output else [])
-    session.run(f"rm -f {' '.join(shlex.quote(f) for f in files)}", timeout=COMMAND_TIMEOUT)
+    run_command(session, f"rm -f {' '.join(shlex.quote(f) for f in files)}")
     job.status = status
     return status
 

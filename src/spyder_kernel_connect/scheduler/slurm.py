@@ -111,20 +111,24 @@ class SlurmScheduler(Scheduler):
         return status, stdout, stderr
 
 
+# JobResources field -> the sbatch option that asks for it.
+SBATCH_OPTIONS = (
+    ("partition", "--partition"),
+    ("time", "--time"),
+    ("cpus", "--cpus-per-task"),
+    ("memory", "--mem"),
+    ("gres", "--gres"),
+    ("account", "--account"),
+)
+
+
 def sbatch_resource_args(resources: JobResources) -> list[str]:
+    """The sbatch options of the resources given (empty ones leave SLURM's defaults)."""
     args = []
-    if resources.partition:
-        args.append(f"--partition={resources.partition.strip()}")
-    if resources.time:
-        args.append(f"--time={resources.time.strip()}")
-    if resources.cpus:
-        args.append(f"--cpus-per-task={resources.cpus}")
-    if resources.memory:
-        args.append(f"--mem={resources.memory.strip()}")
-    if resources.gres:
-        args.append(f"--gres={resources.gres.strip()}")
-    if resources.account:
-        args.append(f"--account={resources.account.strip()}")
+    for name, option in SBATCH_OPTIONS:
+        value = getattr(resources, name)
+        if value:
+            args.append(f"{option}={str(value).strip()}")
     return args + [a for a in resources.extra_args if a.strip()]
 
 

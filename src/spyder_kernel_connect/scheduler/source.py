@@ -73,7 +73,9 @@ class SlurmJobSource:
     def obtain(
         self, session: SSHSession, cancel: threading.Event, progress: ProgressCallback
     ) -> ObtainedKernel:
-        scheduler = SlurmScheduler(session_runner(session), session.label)
+        # Waits for a reconnect stop on cancel during the attempt; the job's own scheduler
+        # (to watch it, to cancel it later) does not stop with the attempt.
+        scheduler = SlurmScheduler(session_runner(session, cancel=cancel), session.label)
         if self.job_id:
             progress(Progress(Step.FIND_JOB, host=session.label, spec=self.job_id))
             job = find_kernel_job(scheduler, self.job_id, session.label)
@@ -86,10 +88,11 @@ class SlurmJobSource:
                 self.remote_python,
                 self.runtime_dir,
                 self.template,
+                cancel,
             )
         self.job = job
         owned = not self.job_id if self.own_job is None else self.own_job
-        running = RunningJob(job, scheduler, owned)
+        running = RunningJob(job, SlurmScheduler(session_runner(session), session.label), owned)
         progress(Progress(Step.JOB_QUEUED, host=session.label, spec=job.job_id))
 
         def show(status: JobStatus) -> None:

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from spyder_kernel_connect.errors import KernelConnectError
 from spyder_kernel_connect.scheduler.base import JobPhase, JobStatus, Scheduler
@@ -21,31 +22,24 @@ WARN_BEFORE = 600.0  # seconds before the time limit
 POLL_INTERVAL = 30.0
 
 
+@dataclass(eq=False)
 class JobWatcher:
     """Calls ``on_warning(seconds_left)`` once and ``on_ended(status)`` once, from its thread."""
 
-    def __init__(
-        self,
-        scheduler: Scheduler,
-        job_id: str,
-        on_ended: Callable[[JobStatus], None],
-        on_warning: Callable[[float], None] | None = None,
-        on_status: Callable[[JobStatus], None] | None = None,
-        interval: float = POLL_INTERVAL,
-        warn_before: float = WARN_BEFORE,
-    ) -> None:
-        self.scheduler = scheduler
-        self.job_id = job_id
-        self.on_ended = on_ended
-        self.on_warning = on_warning
-        self.on_status = on_status
-        self.interval = interval
-        self.warn_before = warn_before
-        self.status: JobStatus | None = None
+    scheduler: Scheduler
+    job_id: str
+    on_ended: Callable[[JobStatus], None]
+    on_warning: Callable[[float], None] | None = None
+    on_status: Callable[[JobStatus], None] | None = None
+    interval: float = POLL_INTERVAL
+    warn_before: float = WARN_BEFORE
+    status: JobStatus | None = field(default=None, init=False)  # the last one the scheduler gave
+
+    def __post_init__(self) -> None:
         self._seen_at = 0.0
         self._warned = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"job-{job_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"job-{self.job_id}", daemon=True)
 
     def start(self) -> JobWatcher:
         self._thread.start()

@@ -102,9 +102,6 @@ class JobConsoles(QObject):
         self._timer = QTimer(self, interval=LABEL_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_labels)
 
-    def owns(self, client: Any) -> bool:
-        return client in self.consoles
-
     def label_for(self, connection_file: str) -> str | None:
         """The tab label of the job console on ``connection_file`` (None: not a job's)."""
         for entry in self.consoles.values():

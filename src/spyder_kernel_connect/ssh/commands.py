@@ -30,7 +30,10 @@ def run_command(
     try:
         chan = transport.open_session(timeout=timeout)
     except (paramiko.SSHException, OSError, EOFError) as err:
-        raise errors.SSHError(f"Cannot run a command on {label}: {err}.", host=label) from None
+        # Nothing ran: the caller may run it again once the connection is back.
+        raise errors.CommandNotStarted(
+            f"Cannot run a command on {label}: {err}.", host=label
+        ) from None
     deadline = time.monotonic() + timeout
     out, err_out = bytearray(), bytearray()
     try:

@@ -83,6 +83,11 @@ class SessionNotConnected(SSHError):
     """The SSH connection is down or closed (reconnecting, or closed by the caller)."""
 
 
+class CommandNotStarted(SSHError):
+    """A command could not start on the host: its channel did not open (the connection
+    dropped meanwhile), so it did not run and running it again cannot run it twice."""
+
+
 class RemoteCommandError(SSHError):
     """A command run on the SSH host for this plugin failed."""
 

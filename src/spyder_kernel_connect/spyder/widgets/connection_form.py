@@ -24,14 +24,7 @@ class ConnectionForm(QWidget):
     """The lists were swapped or a section was (un)folded: the dialog fits its height again."""
 
     sig_field_edited = Signal(str)
-    """
-    The user edited a field.
-
-    Parameters
-    ----------
-    field: str
-        The ``ConnectionSettings`` field name, e.g. "connection_file" or "hostname".
-    """
+    """The user edited the field named (as in ``ConnectionSettings``), e.g. "hostname"."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """
@@ -78,27 +71,13 @@ class ConnectionForm(QWidget):
         )
 
     def set_settings(self, settings: ConnectionSettings) -> None:
-        """
-        Show ``settings`` in the form.
-
-        Parameters
-        ----------
-        settings: ConnectionSettings
-            The settings to show; ``ConnectionSettings()`` empties the form.
-        """
+        """Show ``settings`` in both columns (``ConnectionSettings()`` empties them)."""
         self.cf.setText(settings.connection_file)
         self.remote_form.set_values(settings)
         self.kernel_group.update_resolution()
 
     def field_widget(self, field: str) -> QLineEdit:
-        """
-        The line edit of a ``ConnectionSettings`` field (the connection file by default).
-
-        Parameters
-        ----------
-        field: str
-            Field name, e.g. "hostname".
-        """
+        """The line edit of the ``ConnectionSettings`` field ``field``, else the file's."""
         return self.remote_form.field_widget(field) or self.cf
 
     def reveal(self, field: str) -> QLineEdit:

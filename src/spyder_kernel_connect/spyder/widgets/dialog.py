@@ -120,7 +120,7 @@ class KernelConnectDialog(ScreenFitMixin, QDialog):
         self.remote_kernels = self.form.remote_kernels
         self.start_button = self.remote_kernels.start_button
         self.slurm_button = self.slurm.start_button
-        self.messages = MessageArea(self)
+        self.messages = MessageArea()
         self.errors = FieldErrors(self.messages, self.form.reveal)
         self.error_label = self.messages.error_label
         self.notice_label = self.messages.notice_label

@@ -94,16 +94,7 @@ class FieldErrors(QObject):
 
     # ---- Public API
     def show_error(self, message: str, field: str | None = None) -> None:
-        """
-        Show ``message`` as an error; with ``field``, unfold, focus and select that field.
-
-        Parameters
-        ----------
-        message: str
-            What failed and what to do.
-        field: str, optional
-            The ``ConnectionSettings`` field the error is about, e.g. "port".
-        """
+        """Show ``message``; with a ``field`` name, reveal that field and select its text."""
         self.messages.show_error(message)
         self.field = field
         if not field:

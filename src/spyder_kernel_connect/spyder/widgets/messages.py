@@ -98,9 +98,9 @@ class MessageLabel(QLabel):
 class ProgressRow(QWidget):
     """The current step of a running attempt and a busy bar."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self) -> None:
         """Create the row, hidden."""
-        super().__init__(parent)
+        super().__init__()
         self.label = QLabel()
         self.label.setObjectName("progress_label")
         self.bar = QProgressBar()
@@ -133,16 +133,9 @@ class MessageArea(QWidget):
     sig_height_changed = Signal()
     """The area needs a different height (a message appeared, changed or went away)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        """
-        Create the area, empty and hidden.
-
-        Parameters
-        ----------
-        parent: QWidget or None
-            Parent widget.
-        """
-        super().__init__(parent)
+    def __init__(self) -> None:
+        """Create the area, empty and hidden."""
+        super().__init__()
         self.error_label = MessageLabel("error_label", "error")
         self.error_label.hide()
         self.notice_label = MessageLabel("notice_label", "info")

@@ -239,16 +239,9 @@ class PresetsBar(QWidget):
 class SaveAsRow(QWidget):
     """The "Save connection settings as:" box and the name to save the settings under."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        """
-        Create the row, unticked and empty.
-
-        Parameters
-        ----------
-        parent: QWidget or None
-            Parent widget.
-        """
-        super().__init__(parent)
+    def __init__(self) -> None:
+        """Create the row, unticked and empty."""
+        super().__init__()
         # The words of Spyder's documentation ("Save connection settings"), plus a name.
         self.check = QCheckBox(_("Save connection settings as:"))
         self.check.setObjectName("save_settings_check")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import QEvent, QTimer
+from qtpy.QtWidgets import QApplication
 
 # The dialog must fit a 1366x768 screen with every section unfolded (and its title bar).
 MAX_HEIGHT = 700
@@ -45,6 +46,7 @@ class ScreenFitMixin:
         The form gets all the height it asks for unless that would make the dialog taller
         than ``MAX_HEIGHT`` (or the screen); then it scrolls, keeping the buttons in view.
         """
+        _deliver_layout_requests()
         form = self.scrolled_form()
         form.fit_content()
         needed = self._needed_height()
@@ -69,9 +71,16 @@ class ScreenFitMixin:
             self.move(left, top)
 
     def _needed_height(self) -> int:
+        _deliver_layout_requests()
         layout = self.layout()
         layout.activate()
         height = self.minimumSizeHint().height()
         if layout.hasHeightForWidth():  # wrapped labels: what this width really needs
             height = max(height, layout.totalHeightForWidth(self.width()))
         return height
+
+
+def _deliver_layout_requests() -> None:
+    """What was just (un)folded or resized tells its parents through posted events:
+    deliver them, or the nested layouts still give the sizes from before the change."""
+    QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
