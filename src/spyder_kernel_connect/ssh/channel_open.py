@@ -20,6 +20,8 @@ import paramiko
 from paramiko.common import cMSG_CHANNEL_OPEN
 from paramiko.message import Message
 
+from spyder_kernel_connect.ssh import errors
+
 LOCALHOST = "127.0.0.1"
 
 # (remote host, remote port, local port the connection comes from)
@@ -81,6 +83,17 @@ def _wait(transport: paramiko.Transport, chan, event: threading.Event, deadline:
     if not isinstance(error, paramiko.ChannelException):
         error = paramiko.ChannelException(2, "Connect failed")
     return None, error
+
+
+def open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHError:
+    """The user's error for a failed open of a forward to host:port on ``label``."""
+    if isinstance(err, paramiko.ChannelException):
+        return errors.KernelUnreachable(
+            f"{label} cannot connect to {host}:{port} ({err.text or 'connect failed'}).",
+            "Is the kernel still running there, and is its connection file current?",
+            host=label,
+        )
+    return errors.SSHError(f"Cannot open a forward on {label}: {err}.", host=label)
 
 
 @contextlib.contextmanager

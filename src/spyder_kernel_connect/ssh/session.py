@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paramiko
+from paramiko import ChannelException
 
 from spyder_kernel_connect.ssh import errors
+from spyder_kernel_connect.ssh.channel_open import open_error
 from spyder_kernel_connect.ssh.commands import run_command
 from spyder_kernel_connect.ssh.forward import Forward, ForwardLoop
 from spyder_kernel_connect.ssh.nodelay import CLOSE_GRACE
@@ -199,10 +201,10 @@ class SSHSession:
                 # paramiko keeps one "last exception" per transport: with opens in parallel
                 # a refusal may surface in another thread as a bare SSHException. On a live
                 # connection any failed open is the server refusing it.
-                refusal = next((e for _f, e in failed if _is_refusal(e)), None)
+                refusal = next((e for _f, e in failed if isinstance(e, ChannelException)), None)
                 if refusal is None and self._live_transport() is not None:
                     refusal = paramiko.ChannelException(2, "connect failed")
-                raise _open_error(
+                raise open_error(
                     self.label, remote_host, failed[0][0].remote_port, refusal or failed[0][1]
                 )
         except BaseException:
@@ -223,7 +225,7 @@ class SSHSession:
                 "direct-tcpip", (remote_host, remote_port), ("127.0.0.1", 0), timeout=timeout
             )
         except (paramiko.SSHException, OSError, EOFError) as err:
-            raise _open_error(self.label, remote_host, remote_port, err) from None
+            raise open_error(self.label, remote_host, remote_port, err) from None
         chan.close()
 
     def retry(self) -> bool:
@@ -283,11 +285,18 @@ class SSHSession:
         it never notices a dead peer. Opening (and closing) a session channel is a full
         round trip with a timeout, through paramiko's public API.
         """
+        started = time.monotonic()
         try:
             chan = transport.open_session(timeout=self.keepalive_timeout)
         except paramiko.ChannelException:
             return True  # refused (e.g. at MaxSessions): the server answered, so it is alive
         except (paramiko.SSHException, OSError, EOFError) as err:
+            # paramiko keeps one "last exception" per transport: when another open (the
+            # no-op's) is refused at the same time, ours may get a bare SSHException. Before
+            # the timeout, on a live transport, that was an answer too.
+            answered = time.monotonic() - started < self.keepalive_timeout
+            if answered and transport.is_active():
+                return True
             log.info("keepalive to %s failed: %s", self.label, err)
             return False
         chan.close()
@@ -353,20 +362,6 @@ class SSHSession:
                 self._loop.resume()  # local connections that waited get their channels
             self._set_state(TunnelState.UP, f"Reconnected to {self.label}")
             return
-
-
-def _is_refusal(err: Exception) -> bool:
-    return isinstance(err, paramiko.ChannelException)
-
-
-def _open_error(label: str, host: str, port: int, err: Exception) -> errors.SSHError:
-    if isinstance(err, paramiko.ChannelException):
-        return errors.KernelUnreachable(
-            f"{label} cannot connect to {host}:{port} ({err.text or 'connect failed'}).",
-            "Is the kernel still running there, and is its connection file current?",
-            host=label,
-        )
-    return errors.SSHError(f"Cannot open a forward on {label}: {err}.", host=label)
 
 
 def _on_death(transport: paramiko.Transport, callback: Callable[[], None]) -> None:
