@@ -1,6 +1,6 @@
 """SSH tunnel to a kernel: this project's tunnel vs direct, OpenSSH, asyncssh, jupyter_client.
 
-    .venv/bin/python benchmarks/bench_tunnel.py [--quick]
+    .venv/bin/python benchmarks/bench_tunnel.py [--quick] [--round-trips-only]
 
 One run, one real OpenSSH sshd on 127.0.0.1 (tests/sshd.py) and one real ipykernel behind it;
 every method forwards the kernel's five ports through that sshd and a jupyter_client client
@@ -10,6 +10,9 @@ talks to the kernel through it:
   time; median of several),
 - round trip: `execute("pass")` until both the shell reply and the iopub idle status (p50),
 - throughput: 20 MB printed by the kernel, received on iopub, checked byte for byte.
+
+``--round-trips-only``: just the round trip, 5 interleaved rounds of 300 per method, with
+p10/p50/p90 (the column that moves most with the machine's load; run it several times).
 
 Peers: OpenSSH `ssh -N -L` x5 in one process; asyncssh with five `forward_local_port` on one
 connection (what Spyder 6.1 does); jupyter_client's `paramiko_tunnel`, one process and one SSH
@@ -113,6 +116,28 @@ def measure_connect(open_tunnel, repeats: int) -> float:
             times.append(time.perf_counter() - started)
             client.stop_channels()
     return statistics.median(times)
+
+
+def measure_round_trips(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
+    """Execute round trips only (``--round-trips-only``), methods interleaved in rotating
+    rounds: p10/p50/p90 over every round of each method."""
+    samples: dict = {label: [] for label in open_tunnels}
+    methods = list(open_tunnels.items())
+    for round_index in range(rounds):
+        shift = round_index % len(methods)
+        for label, open_tunnel in methods[shift:] + methods[:shift]:
+            with open_tunnel() as path:
+                client = kernel_info(path)
+                try:
+                    for _ in range(20):
+                        run(client, "pass")  # warm-up
+                    for _ in range(round_trips):
+                        started = time.perf_counter()
+                        run(client, "pass")
+                        samples[label].append(time.perf_counter() - started)
+                finally:
+                    client.stop_channels()
+    return {label: statistics.quantiles(values, n=10) for label, values in samples.items()}
 
 
 def measure_traffic(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
@@ -298,9 +323,24 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def report_round_trips(deciles: dict) -> int:
+    direct = deciles["direct (no SSH)"][4]
+    print("| method | execute p10 | p50 | p90 | p50 ratio to direct |")
+    print("|---|---|---|---|---|")
+    for label, d in deciles.items():
+        print(f"| {label} | {ms(d[0])} | {ms(d[4])} | {ms(d[8])} | {d[4] / direct:.2f}× |")
+    print(f"\nLoad average (1, 5, 15 min) after the run: {os.getloadavg()}, {os.cpu_count()} CPUs")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--round-trips-only",
+        action="store_true",
+        help="only the execute round trip: direct, this tunnel and the peers, 5 rounds of 300",
+    )
     args = parser.parse_args()
     connects, rounds, round_trips = (3, 1, 50) if args.quick else (7, 5, 100)
 
@@ -324,8 +364,14 @@ def main() -> int:
         "asyncssh, 5 forward_local_port": methods.asyncssh,
         "jupyter_client paramiko_tunnel x5": methods.jupyter_paramiko,
     }
+    if args.round_trips_only:
+        rows = {label: rows[label] for label in rows if not label.startswith("  ")}
     results: dict = {}
     try:
+        if args.round_trips_only:
+            print("round trips, in rounds...", file=sys.stderr, flush=True)
+            deciles = measure_round_trips(rows, 5, 300)
+            return report_round_trips(deciles)
         for label, method in rows.items():
             print(f"connecting: {label.strip()}...", file=sys.stderr, flush=True)
             results[label] = {"connect": measure_connect(method, connects)}

@@ -114,13 +114,13 @@ def test_clicked_traceback_and_breakpoints_use_local_files(
 
     shell, project, host = mapped_console
     sync = plugin.project_syncs.by_shell[shell]
-    assert sync.remote_code(f"%runfile {project / 'main.py'} --wdir {project}") == (
+    assert sync.paths.remote_code(f"%runfile {project / 'main.py'} --wdir {project}") == (
         f"%runfile {host / 'main.py'} --wdir {host}"
     )
-    assert sync.remote_code(f"%runfile {project / 'main.py'}") == (
+    assert sync.paths.remote_code(f"%runfile {project / 'main.py'}") == (
         f"%runfile {host / 'main.py'} --wdir"
     )
-    assert sync.remote_code("print('/elsewhere')") == "print('/elsewhere')"
+    assert sync.paths.remote_code("print('/elsewhere')") == "print('/elsewhere')"
 
     # A traceback line naming the host's file opens the local one in the editor.
     shell._control.sig_go_to_error_requested.emit(f'  File "{host / "mod.py"}", line 2, in f')
@@ -366,6 +366,6 @@ def test_closing_the_console_with_a_conflict_question_open_does_not_wait(
     assert not question.isVisible()  # closed with the console, not left behind
     sync.live._thread.join(10)
     assert not sync.live._thread.is_alive()
-    assert sync.unresolved == ["mod.py"]
+    assert sync.conflicts.unresolved == ["mod.py"]
     assert (host / "mod.py").read_text() == "def f():\n    return 99  # edited on the host\n"
     assert not list(host.glob("mod.py.remote-*"))

@@ -25,7 +25,8 @@ from spyder_kernel_connect.service.progress import (
 from spyder_kernel_connect.service.sources import KernelSource, ObtainedKernel, OnHost
 from spyder_kernel_connect.ssh import remote
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
-from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
+from spyder_kernel_connect.ssh.kernel_tunnel import KernelTunnel
+from spyder_kernel_connect.ssh.manager import TunnelManager
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent
 from spyder_kernel_connect.ssh.target import SSHTarget
 

@@ -20,7 +20,7 @@ from spyder_kernel_connect.spyder.console_logins import RECONNECT_ACTION, Consol
 from spyder_kernel_connect.spyder.container import KernelConnectContainer
 from spyder_kernel_connect.spyder.job_consoles import JobConsoles
 from spyder_kernel_connect.spyder.outage import ConsoleOutageGuard
-from spyder_kernel_connect.spyder.project_sync import ProjectSyncs
+from spyder_kernel_connect.spyder.project_syncs import ProjectSyncs
 from spyder_kernel_connect.spyder.tabs import tab_label, tunnel_matches
 from spyder_kernel_connect.ssh import StateEvent
 

@@ -116,6 +116,7 @@ def progress_text(progress: Progress) -> str:
         Step.SUBMIT_JOB: _("Submitting a kernel job on {host}..."),
         Step.FIND_JOB: _("Attaching to job {spec} on {host}..."),
         Step.JOB_QUEUED: _("Asking SLURM about job {spec}..."),
+        Step.JOB_STATE: _("Waiting for job {spec} to start..."),
     }
     job = progress.job
     if progress.step is Step.JOB_STATE and job is not None:

@@ -39,8 +39,9 @@ from spyder_kernel_connect.ssh.hostkeys import (
     known_hosts_name,
     save_host_key,
 )
+from spyder_kernel_connect.ssh.kernel_tunnel import KernelTunnel
 from spyder_kernel_connect.ssh.latency import LatencyOptions
-from spyder_kernel_connect.ssh.manager import KernelTunnel, TunnelManager
+from spyder_kernel_connect.ssh.manager import TunnelManager
 from spyder_kernel_connect.ssh.prompts import LoginPrompt, LoginRequest, PromptHandler
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget

@@ -28,7 +28,7 @@ import paramiko
 from spyder_kernel_connect import predial
 from spyder_kernel_connect.ssh import control, errors
 from spyder_kernel_connect.ssh.control_forward import ControlForward, ControlForwards
-from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
+from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState, report_state
 from spyder_kernel_connect.ssh.target import ResolvedTarget
 
 log = logging.getLogger(__name__)
@@ -340,10 +340,7 @@ class ControlSession:
         if self._state is TunnelState.CLOSED:
             return
         self._state = state
-        try:
-            self._on_state(StateEvent(self.label, self.key, state, message))
-        except Exception:
-            log.exception("state callback failed")
+        report_state(self._on_state, StateEvent(self.label, self.key, state, message))
 
     def __repr__(self) -> str:
         return f"<ControlSession {self.label} via {self.path}>"

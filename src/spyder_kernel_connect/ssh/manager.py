@@ -1,4 +1,5 @@
-"""TunnelManager: kernels reached through shared SSH sessions, one local connection file each."""
+"""TunnelManager: kernels reached through shared SSH sessions, one local connection file each
+(``KernelTunnel``, kernel_tunnel.py)."""
 
 from __future__ import annotations
 
@@ -7,81 +8,22 @@ import contextlib
 import dataclasses
 import logging
 import os
-import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 
-from jupyter_core.paths import jupyter_runtime_dir
-
-from spyder_kernel_connect.connection import (
-    PORT_NAMES,
-    ConnectionInfo,
-    read_connection_file,
-    resolve_connection_file,
-    write_connection_file,
-)
-from spyder_kernel_connect.connection.listing import kernel_id_from_path
+from spyder_kernel_connect.connection import PORT_NAMES, ConnectionInfo
 from spyder_kernel_connect.ssh import errors, hops
 from spyder_kernel_connect.ssh.connect import open_transport
 from spyder_kernel_connect.ssh.forward import Forward
 from spyder_kernel_connect.ssh.hostkeys import HostKeyDecider
+from spyder_kernel_connect.ssh.kernel_tunnel import KernelTunnel, load_info, write_local_file
 from spyder_kernel_connect.ssh.latency import LatencyOptions
 from spyder_kernel_connect.ssh.prompts import PromptHandler
 from spyder_kernel_connect.ssh.session import SSHSession, StateEvent, TunnelState
 from spyder_kernel_connect.ssh.target import ResolvedTarget, SSHTarget
 
 log = logging.getLogger(__name__)
-
-
-class KernelTunnel:
-    """The five forwards of one kernel and the local connection file pointing at them."""
-
-    def __init__(
-        self,
-        manager: TunnelManager,
-        session: SSHSession,
-        target: SSHTarget,
-        remote_info: ConnectionInfo,
-        local_info: ConnectionInfo,
-        forwards: list[Forward],
-    ) -> None:
-        self._manager = manager
-        self.session = session
-        self.target = target
-        self.remote_info = remote_info
-        self.local_info = local_info
-        self.local_connection_file: str = local_info.path or ""
-        self.forwards = forwards
-        self.closed = False
-
-    @property
-    def state(self) -> TunnelState:
-        return TunnelState.CLOSED if self.closed else self.session.state
-
-    @property
-    def local_ports(self) -> dict[str, int]:
-        return self.local_info.ports
-
-    def close(self) -> None:
-        """Stop the forwards, delete the local file; the host's last tunnel ends the session."""
-        if self.closed:
-            return
-        self.closed = True
-        for forward in self.forwards:
-            forward.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.local_connection_file)
-        self._manager._release(self)
-
-    def __enter__(self) -> KernelTunnel:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<KernelTunnel {self.session.label} {self.local_connection_file} {self.state}>"
 
 
 class TunnelManager:
@@ -183,7 +125,7 @@ class TunnelManager:
         local_dir: str | os.PathLike[str] | None = None,
     ) -> KernelTunnel:
         """Forward the kernel's five ports and write a local connection file (0600)."""
-        remote_info = _load_info(spec_or_info)
+        remote_info = load_info(spec_or_info)
         if remote_info.transport != "tcp":
             raise errors.TunnelUnsupported(
                 "This kernel uses the 'ipc' transport (Unix sockets), which cannot be forwarded.",
@@ -201,7 +143,7 @@ class TunnelManager:
             forwards += session.open_forwards(remote_host, remote_ports)
             ports = {name: f.local_port for name, f in zip(PORT_NAMES, forwards, strict=True)}
             local_info = dataclasses.replace(remote_info, ip="127.0.0.1", path=None, **ports)
-            path = _write_local_file(local_info, remote_info, session, local_dir)
+            path = write_local_file(local_info, remote_info, session, local_dir)
             local_info = dataclasses.replace(local_info, path=path)
         except BaseException:
             for forward in forwards:
@@ -210,7 +152,9 @@ class TunnelManager:
                 session.users -= 1
             self._maybe_close(session)
             raise
-        tunnel = KernelTunnel(self, session, resolved.target, remote_info, local_info, forwards)
+        tunnel = KernelTunnel(
+            self._release, session, resolved.target, remote_info, local_info, forwards
+        )
         with self._lock:
             self._tunnels.append(tunnel)
         return tunnel
@@ -420,25 +364,3 @@ class TunnelManager:
 def _resolved(target: SSHTarget | ResolvedTarget) -> ResolvedTarget:
     """Callers that resolved ``~/.ssh/config`` once pass the result; it is not read again."""
     return target if isinstance(target, ResolvedTarget) else target.resolve()
-
-
-def _load_info(spec_or_info) -> ConnectionInfo:
-    if isinstance(spec_or_info, ConnectionInfo):
-        return spec_or_info
-    return read_connection_file(resolve_connection_file(os.fspath(spec_or_info)))
-
-
-def _write_local_file(
-    local_info: ConnectionInfo,
-    remote_info: ConnectionInfo,
-    session: SSHSession,
-    local_dir,
-) -> str:
-    directory = os.fspath(local_dir) if local_dir else jupyter_runtime_dir()
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    stem = kernel_id_from_path(remote_info.path) if remote_info.path else "remote"
-    host = session.resolved.hostname.replace(os.sep, "_")
-    # mkstemp creates the file 0600 with a unique name: two tunnels never share a file.
-    fd, path = tempfile.mkstemp(prefix=f"kernel-{stem}-ssh-{host}-", suffix=".json", dir=directory)
-    os.close(fd)
-    return write_connection_file(path, local_info)

@@ -52,6 +52,15 @@ class StateEvent:
     message: str = ""
 
 
+def report_state(on_state: Callable[[StateEvent], None], event: StateEvent) -> None:
+    """Tell a session's owner of a state change (SSHSession and ControlSession): a failing
+    callback is logged, never raised into the session's threads."""
+    try:
+        on_state(event)
+    except Exception:
+        log.exception("state callback failed")
+
+
 Connector = Callable[[ResolvedTarget, "threading.Event | None"], paramiko.Transport]
 
 
@@ -254,10 +263,7 @@ class SSHSession:
             if self.state is TunnelState.CLOSED:
                 return
             self.state = state
-        try:
-            self._on_state(StateEvent(self.label, self.key, state, message))
-        except Exception:
-            log.exception("state callback failed")
+        report_state(self._on_state, StateEvent(self.label, self.key, state, message))
 
     def _supervise(self) -> None:
         next_keepalive = time.monotonic() + self.keepalive_interval

@@ -4,7 +4,8 @@ exec channels (no new login, no scp/rsync process).
 Round trips are what cost on a real link, so: state of many files is asked with ONE
 ``stat`` command; many files go as ONE tar stream into a hidden staging folder, then are
 renamed into place (each file appears whole or not at all, and a cancelled stream leaves
-nothing); a single saved file goes over SFTP to a temporary name and is renamed.
+nothing); a single saved file goes over SFTP to a temporary name and is renamed. How the
+bytes travel (tar stream writer, pipelined SFTP write) is in transfer.py.
 """
 
 from __future__ import annotations
@@ -19,37 +20,23 @@ import stat
 import tarfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import paramiko
-from paramiko.sftp import (
-    CMD_CLOSE,
-    CMD_FSETSTAT,
-    CMD_HANDLE,
-    CMD_OPEN,
-    CMD_WRITE,
-    SFTP_FLAG_CREATE,
-    SFTP_FLAG_TRUNC,
-    SFTP_FLAG_WRITE,
-    int64,
-)
 
 from spyder_kernel_connect.ssh.errors import SSHError
 from spyder_kernel_connect.sync import errors
 from spyder_kernel_connect.sync.scan import LocalFile, iter_parents
+from spyder_kernel_connect.sync.transfer import ChannelWriter, ExactReader, reason, write_whole
 
 STAGING_PREFIX = ".skc-sync-"
 MAX_COMMAND = 60_000  # bytes of file names per command line (far below ARG_MAX and sshd's limit)
 CHUNK = 256 * 1024
-WRITE_SIZE = 32768  # bytes per SFTP write request (what every server accepts)
-IN_FLIGHT = 64  # SFTP writes sent before waiting for the oldest reply
 FEW_FILES = 8  # up to this many, SFTP stats (no shell) beat one command
 # Up to this many folders, one SFTP listing each beats starting the user's login shell (which
 # on clusters loads modules and conda: often most of a second).
 FEW_FOLDERS = 32
-DEFAULT_MODE = 0o644  # what SFTP creates under the usual umask: no chmod round trip
 
 
 # Run on the host inside the staging folder: each file renamed over its place in the project.
@@ -107,9 +94,9 @@ class RemoteFolder:
                     sftp.mkdir(folder)
                     continue
                 except OSError as err:
-                    raise self._unusable(_reason(err)) from None
+                    raise self._unusable(reason(err)) from None
             except OSError as err:
-                raise self._unusable(_reason(err)) from None
+                raise self._unusable(reason(err)) from None
             if not stat.S_ISDIR(mode):
                 raise self._unusable(f"{folder} is not a folder")
         self._known_dirs.add("")
@@ -179,15 +166,15 @@ class RemoteFolder:
         seconds = local.mtime_ns // 1_000_000_000
         try:
             with open(local_path, "rb") as source:
-                sent = _Exact(source, local.size)
-                size = _write_whole(sftp, tmp, sent, seconds, local.mode)
+                sent = ExactReader(source, local.size)
+                size = write_whole(sftp, tmp, sent, seconds, local.mode)
             sftp.posix_rename(tmp, target)
         except (OSError, paramiko.SSHException, EOFError) as err:
             with contextlib.suppress(Exception):
                 sftp.remove(tmp)
             self._known_dirs.clear()  # the host's folders may have changed under us: re-check
             raise errors.PushFailed(
-                f"Could not copy {rel} to {self.session.label}:{self.path}: {_reason(err)}.",
+                f"Could not copy {rel} to {self.session.label}:{self.path}: {reason(err)}.",
                 "Free space or fix permissions on the host; it is retried after the next save.",
             ) from None
         return RemoteFile(size, seconds, sent.sha256.hexdigest())
@@ -217,14 +204,14 @@ class RemoteFolder:
         try:
             chan.exec_command(f"sh -c {shlex.quote(script)}")
             # Large writes: paramiko encrypts and locks per call, tar writes 10 KB records.
-            writer = io.BufferedWriter(_ChannelWriter(chan, cancel, progress, total), CHUNK)
+            writer = io.BufferedWriter(ChannelWriter(chan, cancel, progress, total), CHUNK)
             with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as archive:
                 for rel, local_path, local in items:
                     info = tarfile.TarInfo(rel)
                     info.size, info.mode = local.size, local.mode
                     info.mtime = local.mtime_ns // 1_000_000_000
                     with open(local_path, "rb") as source:
-                        sent = _Exact(source, local.size)
+                        sent = ExactReader(source, local.size)
                         archive.addfile(info, sent)
                         digests[rel] = sent.sha256.hexdigest()
             writer.flush()
@@ -242,7 +229,7 @@ class RemoteFolder:
         except (OSError, paramiko.SSHException, EOFError, SSHError) as err:
             raise errors.PushFailed(
                 f"Copying {len(items)} files to {self.session.label}:{self.path} failed: "
-                f"{_reason(err)}.",
+                f"{reason(err)}.",
                 "Nothing was half-written; connect again and the sync resumes.",
             ) from None
         finally:
@@ -326,84 +313,6 @@ class RemoteFolder:
         return found
 
 
-class _ChannelWriter(io.RawIOBase):
-    """The tar stream's file object: writes to the exec channel, honours Cancel."""
-
-    def __init__(self, chan, cancel, progress, total: int) -> None:
-        self.chan, self.cancel, self.progress, self.total = chan, cancel, progress, total
-        self.sent = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        if self.cancel is not None and self.cancel.is_set():
-            raise errors.SyncCancelled("Sync cancelled.", "No file was half-written.")
-        self.chan.sendall(data)
-        self.sent += len(data)
-        if self.progress is not None:
-            self.progress(min(self.sent, self.total), self.total)
-        return len(data)
-
-
-class _Exact(io.RawIOBase):
-    """A file cut (or zero-padded) to the size announced in the tar header: a file growing
-    while we send it must not corrupt the stream. Hashes what it hands out."""
-
-    def __init__(self, source, size: int) -> None:
-        self.source, self.left = source, size
-        self.sha256 = hashlib.sha256()  # of what was read: what the host gets
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.left if n < 0 else min(n, self.left)
-        data = self.source.read(n)
-        data += b"\0" * (n - len(data))
-        self.left -= n
-        self.sha256.update(data)
-        return data
-
-
-def _write_whole(sftp: paramiko.SFTPClient, path: str, source, mtime: int, mode: int) -> int:
-    """Create ``path`` with what ``source`` holds, its mtime and mode: open, then the writes,
-    fsetstat and close sent without waiting (at most ``IN_FLIGHT`` unanswered). Every reply
-    is read; an error status raises (OSError). Returns the bytes written."""
-    flags = SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC
-    kind, msg = sftp._request(CMD_OPEN, path, flags, paramiko.SFTPAttributes())
-    if kind != CMD_HANDLE:
-        raise paramiko.SFTPError("Expected handle")
-    handle = msg.get_binary()
-    asked: deque[int] = deque()
-    failure: list[Exception] = []
-
-    def reply() -> None:
-        try:
-            sftp._read_response(asked.popleft())  # replies come in order
-        except OSError as err:
-            failure.append(err)  # keep reading: every request gets its reply
-
-    offset = 0
-    while block := source.read(WRITE_SIZE):
-        asked.append(sftp._async_request(type(None), CMD_WRITE, handle, int64(offset), block))
-        offset += len(block)
-        while len(asked) > IN_FLIGHT:
-            reply()
-    attrs = paramiko.SFTPAttributes()
-    attrs.st_atime = attrs.st_mtime = mtime
-    if mode != DEFAULT_MODE:
-        attrs.st_mode = mode
-    asked.append(sftp._async_request(type(None), CMD_FSETSTAT, handle, attrs))
-    asked.append(sftp._async_request(type(None), CMD_CLOSE, handle))
-    while asked:
-        reply()
-    if failure:
-        # SFTP v3 has no "disk full" status: OpenSSH answers a plain "Failure".
-        raise OSError(f"the host could not write the file ({_reason(failure[0])}; disk full?)")
-    return offset
-
-
 def _chunks(rels: list[str]) -> Iterable[list[str]]:
     chunk: list[str] = []
     size = 0
@@ -420,7 +329,3 @@ def _chunks(rels: list[str]) -> Iterable[list[str]]:
 def _tail(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-def _reason(err: BaseException) -> str:
-    return getattr(err, "strerror", None) or str(err) or type(err).__name__
