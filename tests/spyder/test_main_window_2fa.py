@@ -20,6 +20,20 @@ from tests.sshd_otp import OTP_PROMPT
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
 
 
+@pytest.fixture(autouse=True)
+def blank_form(plugin):
+    """Each test fills the dialog from a blank form: what earlier tests connected with (the
+    dialog's remembered defaults, or the last saved connection it opens with: a jump host,
+    a project folder to sync) does not leak in, and is put back afterwards."""
+    container = plugin.get_container()
+    remembered = {key: container.get_conf(key, {}) for key in ("last_settings", "presets")}
+    for key in remembered:
+        container.set_conf(key, {})
+    yield
+    for key, value in remembered.items():
+        container.set_conf(key, value)
+
+
 def test_2fa_prompt_answered_once_for_list_and_console(
     qtbot,
     plugin,
@@ -205,7 +219,6 @@ def test_cancelled_reconnect_login_is_plainly_disconnected_then_reconnect_from_t
 
 
 def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
-    request,
     qtbot,
     plugin,
     console,
@@ -226,9 +239,6 @@ def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
     (ssh / "known_hosts").write_text(otp.server.host_key_line() + sshd.host_key_line())
     container = plugin.get_container()
     container.close_all_tunnels()
-    # A success is remembered as the dialog's next defaults: later tests expect no jump host.
-    last_settings = container.get_conf("last_settings", {})
-    request.addfinalizer(lambda: container.set_conf("last_settings", last_settings))
     km = kernel_factory(directory=remote_dir)
     dialog = open_dialog(qtbot, plugin)
     fill_remote_form(dialog, sshd, remote_dir)  # the lab: its own key, given in the dialog

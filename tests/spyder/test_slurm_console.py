@@ -218,3 +218,47 @@ def test_refused_or_failing_job_says_why_in_the_dialog(
     assert message.lower() in dialog.error_label.plain_text().lower()
     assert slurm_active(login) == []
     dialog.reject()
+
+
+def fill_plain_host(dialog, sshd, remote_dir):
+    """The form on the plain sshd: a host without a SLURM cluster (squeue cannot run)."""
+    fill_job_form(dialog, sshd, remote_dir)
+    dialog.reset_remote_kernels()
+    return dialog.remote_kernels.rows()
+
+
+@pytest.mark.sshd
+def test_failed_jobs_listing_says_so_in_the_jobs_list_not_the_kernel_list(
+    qtbot, plugin, sshd, ssh_home, remote_dir
+):
+    (ssh_home / ".ssh" / "known_hosts").write_text(sshd.host_key_line())
+    plugin.get_container().close_all_tunnels()
+    dialog = open_dialog(qtbot, plugin)
+    kernel_rows = fill_plain_host(dialog, sshd, remote_dir)
+    qtbot.mouseClick(dialog.slurm.jobs_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=180000)
+    assert dialog.slurm.rows() == ["Could not list the jobs (see the message)."]
+    assert dialog.error_label.isVisible()
+    assert "squeue" in dialog.error_label.plain_text()
+    assert dialog.remote_kernels.rows() == kernel_rows
+    dialog.reject()
+
+
+@pytest.mark.sshd
+def test_cancelled_jobs_listing_says_so_in_the_jobs_list_not_the_kernel_list(
+    qtbot, plugin, sshd, ssh_home, remote_dir
+):
+    container = plugin.get_container()
+    container.close_all_tunnels()  # a fresh login: it waits on the host-key question
+    (ssh_home / ".ssh" / "known_hosts").write_text("")
+    dialog = open_dialog(qtbot, plugin)
+    kernel_rows = fill_plain_host(dialog, sshd, remote_dir)
+    qtbot.mouseClick(dialog.slurm.jobs_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: container.host_key_dialog is not None, timeout=60000)
+    qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=180000)
+    assert dialog.slurm.rows() == ["Listing cancelled."]
+    assert "cancelled" in dialog.notice_label.plain_text().lower()
+    assert not dialog.error_label.isVisible()
+    assert dialog.remote_kernels.rows() == kernel_rows
+    dialog.reject()

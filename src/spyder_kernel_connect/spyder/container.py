@@ -219,13 +219,15 @@ class KernelConnectContainer(PluginMainContainer):
         work: Callable[[threading.Event], Any],
         on_done: Callable[[Any], None] | None = None,
         save: tuple[ConnectionSettings, str] | None = None,
+        on_failed: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Run ``work(cancel)`` on a worker thread with progress, Cancel and host-key
         prompts, one attempt at a time (a request meanwhile is ignored).
 
         ``on_done(result)`` runs on the GUI thread (it calls ``finish_attempt``); by default
         the result is a Connection to open a console on. ``save``: the form and preset name
-        to remember once it connects (None: a listing).
+        to remember once it connects (None: a listing). ``on_failed(error)`` (it calls
+        ``finish_attempt``) defaults to a connection's or the host's kernel listing's.
         """
         if self._attempt_cancel is not None:
             return
@@ -237,7 +239,8 @@ class KernelConnectContainer(PluginMainContainer):
         if self.dialog is not None:
             self.dialog.set_busy(message)
         on_done = on_done or self._on_connected
-        self._attempt = run_in_thread(self, lambda: work(cancel), on_done, self._on_failed)
+        on_failed = on_failed or self._on_failed
+        self._attempt = run_in_thread(self, lambda: work(cancel), on_done, on_failed)
 
     def _on_listed(self, listing: HostListing) -> None:
         cancelled = self.finish_attempt()
@@ -303,6 +306,12 @@ class KernelConnectContainer(PluginMainContainer):
             return
         if self._pending_save is None:  # it was a listing
             self.dialog.show_remote_list_failed()
+        self.show_attempt_failure(error)
+
+    def show_attempt_failure(self, error: BaseException) -> None:
+        """Say in the dialog's message area why an attempt failed, or that it was cancelled."""
+        if self.dialog is None:
+            return
         if isinstance(error, (ConnectionCancelled, Cancelled)):
             self.dialog.show_notice(_("Connection cancelled."))
             return

@@ -15,8 +15,9 @@ from spyder.api.translations import _
 
 from spyder_kernel_connect.scheduler import KernelJob
 from spyder_kernel_connect.scheduler.source import job_source, list_kernel_jobs_on
-from spyder_kernel_connect.service import Connection, ConnectRequest
+from spyder_kernel_connect.service import Connection, ConnectionCancelled, ConnectRequest
 from spyder_kernel_connect.settings import ConnectionSettings
+from spyder_kernel_connect.ssh import Cancelled
 
 if TYPE_CHECKING:
     from spyder_kernel_connect.spyder.container import KernelConnectContainer
@@ -59,8 +60,26 @@ class JobAttempts:
 
         def listed(jobs: list[KernelJob]) -> None:
             cancelled = container.finish_attempt()
-            if container.dialog is not None and not cancelled:
-                container.dialog.slurm.show_jobs(jobs)
+            if container.dialog is None:
+                return
+            if cancelled:
+                container.dialog.slurm.show_jobs_failed(cancelled=True)
+                container.dialog.show_notice(_("Cancelled."))
+                return
+            container.dialog.slurm.show_jobs(jobs)
+
+        def failed(error: BaseException) -> None:
+            # The jobs list says so; the host's kernel list is not this listing's. Cancel
+            # during a prompt (e.g. the host key's) ends in that prompt's error: cancelled.
+            cancelled = container.finish_attempt()
+            if container.dialog is None:
+                return
+            cancelled = cancelled or isinstance(error, (ConnectionCancelled, Cancelled))
+            container.dialog.slurm.show_jobs_failed(cancelled=cancelled)
+            if cancelled:
+                container.dialog.show_notice(_("Cancelled."))
+            else:
+                container.show_attempt_failure(error)
 
         message = _("Looking for your kernel jobs on {}...").format(settings.hostname)
-        container.run_attempt(message, work, listed)
+        container.run_attempt(message, work, listed, on_failed=failed)

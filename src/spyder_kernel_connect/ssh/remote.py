@@ -229,12 +229,13 @@ class StartedKernel:
 
 def start_remote_kernel(
     session: SSHSession,
-    remote_python: str = DEFAULT_REMOTE_PYTHON,
-    runtime_dir: str | None = None,
+    remote_python: str,
+    runtime_dir: str,
     timeout: float = 60.0,
     cancel: threading.Event | None = None,
 ) -> StartedKernel:
-    """Start ``<remote_python> -m spyder_kernels.console`` on the host, detached from SSH.
+    """Start ``<remote_python> -m spyder_kernels.console`` on the host, detached from SSH,
+    its connection file in ``runtime_dir`` (the caller resolved it: ``remote_runtime_dir``).
 
     Waits until its connection file is written and it answers a heartbeat. The kernel runs
     in its own session (setsid/nohup), so it outlives this SSH connection. On ``cancel``
@@ -242,17 +243,16 @@ def start_remote_kernel(
     """
     check_remote_python(session, remote_python)
     _check_cancel(session, cancel)
-    directory = runtime_dir or remote_runtime_dir(session, remote_python, cancel=cancel)
     kernel_id = str(uuid.uuid4())
-    path = posixpath.join(directory, f"kernel-{kernel_id}.json")
-    log_path = posixpath.join(directory, f"kernel-{kernel_id}.log")
+    path = posixpath.join(runtime_dir, f"kernel-{kernel_id}.json")
+    log_path = posixpath.join(runtime_dir, f"kernel-{kernel_id}.log")
     q = shlex.quote
     launch = (
-        f"env JUPYTER_RUNTIME_DIR={q(directory)} {q(remote_python)} -m spyder_kernels.console "
+        f"env JUPYTER_RUNTIME_DIR={q(runtime_dir)} {q(remote_python)} -m spyder_kernels.console "
         f"-f {q(path)} </dev/null >{q(log_path)} 2>&1"
     )
     script = (
-        f"umask 077; mkdir -p {q(directory)} && cd && "
+        f"umask 077; mkdir -p {q(runtime_dir)} && cd && "
         "if command -v setsid >/dev/null 2>&1; "
         f"then setsid {launch} & else nohup {launch} & fi; echo $!"
     )

@@ -208,10 +208,14 @@ class SlurmSettingsSection(QWidget):
             item.setIcon(ima.icon("ipython_console"))
             self.jobs_list.addItem(item)
 
-    def show_jobs_failed(self) -> None:
+    def show_jobs_failed(self, cancelled: bool = False) -> None:
+        """The listing failed (the reason is in the dialog's message area) or was cancelled."""
         self.jobs_list.show()
         self.jobs_list.clear()
-        self.jobs_list.addItem(_("Could not list the jobs (see the message)."))
+        if cancelled:
+            self.jobs_list.addItem(_("Listing cancelled."))
+        else:
+            self.jobs_list.addItem(_("Could not list the jobs (see the message)."))
 
     def rows(self) -> list[str]:
         return [self.jobs_list.item(i).text() for i in range(self.jobs_list.count())]
