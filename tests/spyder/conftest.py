@@ -139,10 +139,22 @@ def main_window(qapp):
 
 @pytest.fixture
 def plugin(main_window):
-    """This plugin, as the real main window loaded it."""
+    """This plugin, as the real main window loaded it, with a blank connect form.
+
+    What earlier tests connected with (the dialog's remembered defaults, or a saved
+    connection it opens with: a jump host, a project folder to sync) must not leak into the
+    next test's form; it is put back afterwards.
+    """
     from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
 
-    return PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
+    found = PLUGIN_REGISTRY.get_plugin("spyder_kernel_connect")
+    container = found.get_container()
+    remembered = {key: container.get_conf(key, {}) for key in ("last_settings", "presets")}
+    for key in remembered:
+        container.set_conf(key, {})
+    yield found
+    for key, value in remembered.items():
+        container.set_conf(key, value)
 
 
 @pytest.fixture

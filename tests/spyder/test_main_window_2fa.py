@@ -20,20 +20,6 @@ from tests.sshd_otp import OTP_PROMPT
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
 
 
-@pytest.fixture(autouse=True)
-def blank_form(plugin):
-    """Each test fills the dialog from a blank form: what earlier tests connected with (the
-    dialog's remembered defaults, or the last saved connection it opens with: a jump host,
-    a project folder to sync) does not leak in, and is put back afterwards."""
-    container = plugin.get_container()
-    remembered = {key: container.get_conf(key, {}) for key in ("last_settings", "presets")}
-    for key in remembered:
-        container.set_conf(key, {})
-    yield
-    for key, value in remembered.items():
-        container.set_conf(key, value)
-
-
 def test_2fa_prompt_answered_once_for_list_and_console(
     qtbot,
     plugin,
