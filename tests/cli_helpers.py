@@ -102,10 +102,9 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-def tunnel_args(server, connection_file, local_dir) -> list:
-    """``tunnel`` to a kernel behind a test sshd, its key and known_hosts given."""
+def tunnel_options(server, connection_file, local_dir) -> list:
+    """``tunnel``'s arguments for a kernel behind a test sshd, its key and known_hosts given."""
     return [
-        "tunnel",
         server.address,
         connection_file,
         "-i",
@@ -115,6 +114,11 @@ def tunnel_args(server, connection_file, local_dir) -> list:
         "--local-dir",
         local_dir,
     ]
+
+
+def tunnel_args(server, connection_file, local_dir) -> list:
+    """The ``tunnel`` command line for a kernel behind a test sshd."""
+    return ["tunnel", *tunnel_options(server, connection_file, local_dir)]
 
 
 def spawn(home, *args) -> pexpect.spawn:

@@ -8,6 +8,7 @@ import pytest
 from jupyter_client import BlockingKernelClient
 
 from spyder_kernel_connect.ssh import HostKeyDecision, TunnelManager
+from tests.cli_helpers import tunnel_options
 from tests.conftest import start_kernel, stop_kernel
 
 
@@ -23,6 +24,12 @@ def remote_kernel(tmp_path_factory):
     km = start_kernel(str(tmp_path_factory.mktemp("remote") / "kernel-4242.json"))
     yield km
     stop_kernel(km)
+
+
+@pytest.fixture
+def sshd_tunnel_args(sshd, remote_kernel, tmp_path):
+    """``tunnel``'s arguments for the remote kernel behind the test sshd (file into tmp_path)."""
+    return tunnel_options(sshd, remote_kernel.connection_file, tmp_path)
 
 
 @pytest.fixture

@@ -16,22 +16,8 @@ from tests.ssh.conftest import execute
 pytestmark = pytest.mark.sshd
 
 
-@pytest.fixture
-def tunnel_args(sshd, remote_kernel, tmp_path):
-    return [
-        sshd.address,
-        remote_kernel.connection_file,
-        "-i",
-        sshd.user_key,
-        "--known-hosts",
-        sshd.known_hosts,
-        "--local-dir",
-        tmp_path,
-    ]
-
-
-def test_cli_tunnel_with_jupyter_console_then_sigterm(sshd, ssh_home, tunnel_args, tmp_path):
-    process = start_tunnel(ssh_home, *tunnel_args)
+def test_cli_tunnel_with_jupyter_console_then_sigterm(sshd, ssh_home, sshd_tunnel_args, tmp_path):
+    process = start_tunnel(ssh_home, *sshd_tunnel_args)
     try:
         path = first_line(process)
         assert os.path.dirname(path) == str(tmp_path) and os.path.isfile(path)
@@ -60,9 +46,9 @@ def test_cli_tunnel_with_jupyter_console_then_sigterm(sshd, ssh_home, tunnel_arg
     assert not set(connections) & set(sshd.connection_pids())  # sshd saw us go
 
 
-def test_cli_unknown_host_key_refused_then_accepted(sshd, ssh_home, tunnel_args, tmp_path):
+def test_cli_unknown_host_key_refused_then_accepted(sshd, ssh_home, sshd_tunnel_args, tmp_path):
     known_hosts = tmp_path / "new_known_hosts"
-    args = [*tunnel_args[:5], known_hosts, *tunnel_args[6:]]
+    args = [*sshd_tunnel_args[:5], known_hosts, *sshd_tunnel_args[6:]]
     refused = start_tunnel(ssh_home, *args)
     out, err = refused.communicate(timeout=30)
     code = refused.returncode

@@ -69,22 +69,8 @@ def read_stderr_until(process, text: str, timeout: float = 60.0) -> str:
     return seen.decode()
 
 
-@pytest.fixture
-def args(sshd, remote_kernel, tmp_path):
-    return [
-        sshd.address,
-        remote_kernel.connection_file,
-        "-i",
-        sshd.user_key,
-        "--known-hosts",
-        sshd.known_hosts,
-        "--local-dir",
-        tmp_path,
-    ]
-
-
-def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_kernel):
-    first = start_tunnel(ssh_home, *args)
+def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, sshd_tunnel_args, remote_kernel):
+    first = start_tunnel(ssh_home, *sshd_tunnel_args)
     second = None
     try:
         path1 = first_line(first)
@@ -95,8 +81,8 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
         # --remote: the file is looked up (commands) and read (SFTP) through the first one.
         name = os.path.basename(remote_kernel.connection_file)
         second = start_tunnel(
-            ssh_home, *args[:1], name, "--remote", "--remote-runtime-dir",
-            os.path.dirname(remote_kernel.connection_file), *args[2:],
+            ssh_home, *sshd_tunnel_args[:1], name, "--remote", "--remote-runtime-dir",
+            os.path.dirname(remote_kernel.connection_file), *sshd_tunnel_args[2:],
         )  # fmt: skip
         path2 = first_line(second)
         assert path2 != path1 and os.stat(path2).st_mode & 0o777 == 0o600
@@ -107,7 +93,7 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
         wait_for(lambda: tcp_connections_to(second.pid, sshd.port) == 0)
         assert tcp_connections_to(first.pid, sshd.port) == 1
         listing = run_as(
-            ssh_home, "remote-list", *args[:1], *args[2:6],
+            ssh_home, "remote-list", *sshd_tunnel_args[:1], *sshd_tunnel_args[2:6],
             "--remote-runtime-dir", os.path.dirname(remote_kernel.connection_file), "--json",
         )  # fmt: skip
         assert listing.returncode == 0, listing.stderr
@@ -122,13 +108,13 @@ def test_second_tunnel_uses_the_first_ones_login(sshd, ssh_home, args, remote_ke
     assert not os.path.exists(path2) and control_sockets() == []
 
 
-def test_no_control_logs_in_anew(sshd, ssh_home, args):
-    first = start_tunnel(ssh_home, *args)
+def test_no_control_logs_in_anew(sshd, ssh_home, sshd_tunnel_args):
+    first = start_tunnel(ssh_home, *sshd_tunnel_args)
     second = None
     try:
         first_line(first)
         logins = sshd.auth_count()
-        second = start_cli("--debug", "tunnel", *args, "--no-control", home=ssh_home)
+        second = start_cli("--debug", "tunnel", *sshd_tunnel_args, "--no-control", home=ssh_home)
         path2 = first_line(second)
         assert sshd.auth_count() == logins + 1
         assert execute(path2, "print('own login')") == "own login\n"
@@ -139,11 +125,11 @@ def test_no_control_logs_in_anew(sshd, ssh_home, args):
     assert "sharing the connection" not in err2  # nor offers its own
 
 
-def test_debug_says_which_path(sshd, ssh_home, args):
-    first = start_cli("--debug", "tunnel", *args, home=ssh_home)
+def test_debug_says_which_path(sshd, ssh_home, sshd_tunnel_args):
+    first = start_cli("--debug", "tunnel", *sshd_tunnel_args, home=ssh_home)
     try:
         first_line(first)
-        second = start_cli("--debug", "tunnel", *args, home=ssh_home)
+        second = start_cli("--debug", "tunnel", *sshd_tunnel_args, home=ssh_home)
         first_line(second)
         _code, _out, err2 = stop(second)
     finally:
@@ -153,12 +139,12 @@ def test_debug_says_which_path(sshd, ssh_home, args):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
-def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, args, sig):
-    first = start_tunnel(ssh_home, *args)
+def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, sshd_tunnel_args, sig):
+    first = start_tunnel(ssh_home, *sshd_tunnel_args)
     second = third = None
     try:
         first_line(first)
-        second = start_tunnel(ssh_home, *args)
+        second = start_tunnel(ssh_home, *sshd_tunnel_args)
         path2 = first_line(second)
         assert execute(path2, "print(1)") == "1\n"
         logins = sshd.auth_count()
@@ -173,7 +159,7 @@ def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, arg
         assert sshd.auth_count() == logins + 1
         # The survivor shares its own login in turn.
         wait_for(lambda: len(control_sockets()) == 1)
-        third = start_tunnel(ssh_home, *args)
+        third = start_tunnel(ssh_home, *sshd_tunnel_args)
         assert execute(first_line(third), "print(3)") == "3\n"
         assert sshd.auth_count() == logins + 1
     finally:
@@ -184,15 +170,15 @@ def test_master_exit_client_logs_in_itself_on_the_same_ports(sshd, ssh_home, arg
         assert code == 0 and "Traceback" not in err, err
 
 
-def test_killed_master_leaves_a_stale_socket_that_is_replaced(sshd, ssh_home, args):
-    first = start_tunnel(ssh_home, *args)
+def test_killed_master_leaves_a_stale_socket_that_is_replaced(sshd, ssh_home, sshd_tunnel_args):
+    first = start_tunnel(ssh_home, *sshd_tunnel_args)
     first_line(first)
     [sock] = control_sockets()
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=20)
     assert os.path.exists(sock)  # nobody removed it
     logins = sshd.auth_count()
-    second = start_tunnel(ssh_home, *args)
+    second = start_tunnel(ssh_home, *sshd_tunnel_args)
     try:
         path = first_line(second)
         assert sshd.auth_count() == logins + 1  # the stale socket was not mistaken for a master
@@ -321,12 +307,12 @@ def test_commands_files_and_errors_through_the_master(sshd, sshd_password_user):
         shutil.rmtree(directory)
 
 
-def test_a_socket_directory_others_can_enter_is_refused(ssh_home, args):
+def test_a_socket_directory_others_can_enter_is_refused(ssh_home, sshd_tunnel_args):
     """A control directory open to others is one clear line, not a socket anyone can use."""
     directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "spyder-kc")
     os.mkdir(directory)
     os.chmod(directory, 0o755)
-    process = start_tunnel(ssh_home, *args)
+    process = start_tunnel(ssh_home, *sshd_tunnel_args)
     out, err = process.communicate(timeout=60)
     code = process.returncode
     assert code == 2 and out == ""
@@ -334,7 +320,7 @@ def test_a_socket_directory_others_can_enter_is_refused(ssh_home, args):
     assert directory in err and "not a private directory" in err and "--no-control" in err
     assert os.listdir(directory) == []
     # --no-control neither uses nor offers a socket there: it works as before.
-    own = start_tunnel(ssh_home, *args, "--no-control")
+    own = start_tunnel(ssh_home, *sshd_tunnel_args, "--no-control")
     try:
         assert execute(first_line(own), "print('fine')") == "fine\n"
     finally:
