@@ -44,8 +44,13 @@ def open_dialog(qtbot, plugin):
 
 
 def connect_and_wait(qtbot, plugin, console, dialog, timeout=60000):
+    return click_and_wait_for_console(qtbot, console, dialog, dialog.ok_button, timeout)
+
+
+def click_and_wait_for_console(qtbot, console, dialog, button, timeout=60000):
+    """Click ``button`` (OK, or the SLURM button); the console it opens, or the dialog's error."""
     before = len(console.get_clients())
-    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    qtbot.mouseClick(button, Qt.LeftButton)
     qtbot.waitUntil(
         lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
         timeout=timeout,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from qtpy.QtCore import QPoint, Qt, QTimer
 from qtpy.QtWidgets import QApplication
@@ -20,6 +22,30 @@ from tests.sshd_otp import OTP_PROMPT
 pytestmark = [pytest.mark.gui, pytest.mark.sshd]
 
 
+@contextlib.contextmanager
+def answering_codes(qtbot, otp):
+    """While in the block, each new modal login prompt is answered once with a fresh code.
+
+    Yields the list of answered prompts as (prompt, its label texts, its parent then)."""
+    answered: list = []
+
+    def answer():
+        prompt = QApplication.activeModalWidget()
+        if isinstance(prompt, LoginPromptDialog) and prompt not in [a[0] for a in answered]:
+            labels = [w.text() for w in prompt.findChildren(type(prompt.title))]
+            answered.append((prompt, labels, prompt.parent()))
+            prompt.fields[0].setText(otp.code())
+            qtbot.mouseClick(prompt.ok_button, Qt.LeftButton)
+
+    timer = QTimer()
+    timer.timeout.connect(answer)
+    timer.start(50)
+    try:
+        yield answered
+    finally:
+        timer.stop()
+
+
 def test_2fa_prompt_answered_once_for_list_and_console(
     qtbot,
     plugin,
@@ -35,20 +61,7 @@ def test_2fa_prompt_answered_once_for_list_and_console(
     container.close_all_tunnels()
     # close_all_tunnels closed every session: no login to reuse
     km = kernel_factory(kernel_id="2f2f", directory=remote_dir)
-    prompts: list = []
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, LoginPromptDialog) and dialog not in [p[0] for p in prompts]:
-            labels = [w.text() for w in dialog.findChildren(type(dialog.title))]
-            prompts.append((dialog, labels, dialog.parent()))
-            dialog.fields[0].setText(otp.code())
-            qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
-
-    timer = QTimer()
-    timer.timeout.connect(answer)
-    timer.start(50)
-    try:
+    with answering_codes(qtbot, otp) as prompts:
         dialog = open_dialog(qtbot, plugin)
         fill_remote_form(dialog, otp.server, remote_dir)
         dialog.cf.clear()
@@ -70,8 +83,6 @@ def test_2fa_prompt_answered_once_for_list_and_console(
         shell = wait_ready(qtbot, client)
         run(qtbot, shell, "print('two', 'factors')", "two factors")
         assert len(prompts) == 1  # listing and the console share the one login
-    finally:
-        timer.stop()
 
 
 def open_login_prompts() -> list[LoginPromptDialog]:
@@ -90,20 +101,8 @@ def connect_with_code(qtbot, plugin, console, otp, ssh_home, kernel_factory, rem
     dialog = open_dialog(qtbot, plugin)
     fill_remote_form(dialog, otp.server, remote_dir)
     dialog.cf.setText(km.connection_file)
-
-    def answer():
-        prompt = QApplication.activeModalWidget()
-        if isinstance(prompt, LoginPromptDialog) and not prompt.fields[0].text():
-            prompt.fields[0].setText(otp.code())
-            qtbot.mouseClick(prompt.ok_button, Qt.LeftButton)
-
-    timer = QTimer()
-    timer.timeout.connect(answer)
-    timer.start(50)
-    try:
+    with answering_codes(qtbot, otp):
         client = connect_and_wait(qtbot, plugin, console, dialog)
-    finally:
-        timer.stop()
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
     return client, shell, km
@@ -230,26 +229,11 @@ def test_reconnect_through_a_2fa_bastion_asks_from_the_console_behind_it(
     fill_remote_form(dialog, sshd, remote_dir)  # the lab: its own key, given in the dialog
     dialog.remote_group.jump.setText("bastion")
     dialog.cf.setText(km.connection_file)
-    asked = []
-
-    def answer():
-        prompt = QApplication.activeModalWidget()
-        if isinstance(prompt, LoginPromptDialog) and prompt not in asked:
-            asked.append(prompt)
-            assert prompt.parent() is dialog
-            prompt.fields[0].setText(otp.code())
-            qtbot.mouseClick(prompt.ok_button, Qt.LeftButton)
-
-    timer = QTimer()
-    timer.timeout.connect(answer)
-    timer.start(50)
-    try:
+    with answering_codes(qtbot, otp) as asked:
         client = connect_and_wait(qtbot, plugin, console, dialog)
-    finally:
-        timer.stop()
     shell = wait_ready(qtbot, client)
     run(qtbot, shell, "import os; print('pid', os.getpid())", f"pid {km.provisioner.pid}")
-    assert len(asked) == 1
+    assert [parent for _prompt, _labels, parent in asked] == [dialog]  # one, over the dialog
 
     otp.server.kill_connections()  # the bastion's link: the lab's goes with it
     qtbot.waitUntil(lambda: len(open_login_prompts()) == 1, timeout=60000)

@@ -15,6 +15,8 @@ from qtpy.QtWidgets import QMessageBox
 
 from tests.slurm import login_blocker, slurm_active
 from tests.spyder.main_window_steps import (
+    click_and_wait_for_console,
+    fill_remote_form,
     open_dialog,
     run,
     wait_ready,
@@ -46,15 +48,7 @@ def login(cluster, slurm_login):
 
 
 def fill_job_form(dialog, server, remote_dir, python=sys.executable, **job):
-    dialog.remote_group.setChecked(True)
-    dialog.remote_group.hostname.setText(server.host)
-    dialog.remote_group.port.setText(str(server.port))
-    dialog.remote_group.username.setText(server.user)
-    dialog.remote_group.key_radio.setChecked(True)
-    dialog.remote_group.key_file.setText(str(server.user_key))
-    dialog.remote_group.remote_python.setText(python)
-    dialog.remote_group.remote_runtime_dir.setText(str(remote_dir))
-    dialog.save_check.setChecked(False)
+    fill_remote_form(dialog, server, remote_dir, python)
     dialog.cf.clear()
     dialog.slurm.show_fields(True)
     for name, value in job.items():
@@ -62,15 +56,7 @@ def fill_job_form(dialog, server, remote_dir, python=sys.executable, **job):
 
 
 def start_job_and_wait(qtbot, console, dialog, timeout=120000):
-    before = len(console.get_clients())
-    qtbot.mouseClick(dialog.slurm_button, Qt.LeftButton)
-    qtbot.waitUntil(
-        lambda: len(console.get_clients()) > before or dialog.error_label.isVisible(),
-        timeout=timeout,
-    )
-    if len(console.get_clients()) == before:
-        pytest.fail(dialog.error_label.plain_text())
-    return console.get_clients()[-1]
+    return click_and_wait_for_console(qtbot, console, dialog, dialog.slurm_button, timeout)
 
 
 def console_text(client) -> str:
