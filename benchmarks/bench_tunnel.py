@@ -118,25 +118,39 @@ def measure_connect(open_tunnel, repeats: int) -> float:
     return statistics.median(times)
 
 
+def rotating_rounds(open_tunnels: dict, rounds: int):
+    """(label, open_tunnel) of every method, round after round. Each round starts one method
+    later, so no method always follows the same one (a 20 MB transfer leaves garbage behind
+    in the kernel and in this process) and each gets the same share of the machine's load."""
+    methods = list(open_tunnels.items())
+    for round_index in range(rounds):
+        shift = round_index % len(methods)
+        yield from methods[shift:] + methods[:shift]
+
+
+def time_executes(client, count: int, warm_up: int) -> list[float]:
+    """Seconds of ``count`` execute round trips of ``pass``, after ``warm_up`` untimed ones."""
+    for _ in range(warm_up):
+        run(client, "pass")
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        run(client, "pass")
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def measure_round_trips(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
     """Execute round trips only (``--round-trips-only``), methods interleaved in rotating
     rounds: p10/p50/p90 over every round of each method."""
     samples: dict = {label: [] for label in open_tunnels}
-    methods = list(open_tunnels.items())
-    for round_index in range(rounds):
-        shift = round_index % len(methods)
-        for label, open_tunnel in methods[shift:] + methods[:shift]:
-            with open_tunnel() as path:
-                client = kernel_info(path)
-                try:
-                    for _ in range(20):
-                        run(client, "pass")  # warm-up
-                    for _ in range(round_trips):
-                        started = time.perf_counter()
-                        run(client, "pass")
-                        samples[label].append(time.perf_counter() - started)
-                finally:
-                    client.stop_channels()
+    for label, open_tunnel in rotating_rounds(open_tunnels, rounds):
+        with open_tunnel() as path:
+            client = kernel_info(path)
+            try:
+                samples[label] += time_executes(client, round_trips, warm_up=20)
+            finally:
+                client.stop_channels()
     return {label: statistics.quantiles(values, n=10) for label, values in samples.items()}
 
 
@@ -150,31 +164,21 @@ def measure_traffic(open_tunnels: dict, rounds: int, round_trips: int) -> dict:
     rtts: dict = {label: [] for label in open_tunnels}
     rates: dict = {label: [] for label in open_tunnels}
     intact = dict.fromkeys(open_tunnels, True)
-    methods = list(open_tunnels.items())
-    for round_index in range(rounds):
-        # Each round starts one method later, so no method always follows the same one
-        # (a 20 MB transfer leaves garbage behind in the kernel and in this process).
-        shift = round_index % len(methods)
-        for label, open_tunnel in methods[shift:] + methods[:shift]:
-            with open_tunnel() as path:
-                client = kernel_info(path)
-                try:
-                    for _ in range(5):
-                        run(client, "pass")  # warm-up
-                    for _ in range(round_trips):
-                        started = time.perf_counter()
-                        run(client, "pass")
-                        rtts[label].append(time.perf_counter() - started)
-                    run(client, OUTPUT_SETUP)
-                    chunks: list[str] = []
-                    started = time.perf_counter()
-                    run(client, OUTPUT_CODE, chunks)
-                    elapsed = time.perf_counter() - started
-                finally:
-                    client.stop_channels()
-            data = "".join(chunks).encode()
-            rates[label].append(len(data) / elapsed / 1e6)
-            intact[label] = intact[label] and hashlib.sha256(data).hexdigest() == EXPECTED_SHA
+    for label, open_tunnel in rotating_rounds(open_tunnels, rounds):
+        with open_tunnel() as path:
+            client = kernel_info(path)
+            try:
+                rtts[label] += time_executes(client, round_trips, warm_up=5)
+                run(client, OUTPUT_SETUP)
+                chunks: list[str] = []
+                started = time.perf_counter()
+                run(client, OUTPUT_CODE, chunks)
+                elapsed = time.perf_counter() - started
+            finally:
+                client.stop_channels()
+        data = "".join(chunks).encode()
+        rates[label].append(len(data) / elapsed / 1e6)
+        intact[label] = intact[label] and hashlib.sha256(data).hexdigest() == EXPECTED_SHA
     return {
         label: {
             "rtt": statistics.median(rtts[label]),

@@ -50,7 +50,9 @@ from bench_tunnel import (  # noqa: E402
     Methods,
     kernel_info,
     local_file,
+    rotating_rounds,
     run,
+    time_executes,
 )
 from spyder_kernel_connect.connection import PORT_NAMES, read_connection_file  # noqa: E402
 from spyder_kernel_connect.ssh import TunnelManager  # noqa: E402
@@ -193,15 +195,12 @@ class WanMethods(Methods):
 
 def measure_connect(rows: dict, rounds: int) -> dict:
     times: dict = {label: [] for label in rows}
-    items = list(rows.items())
-    for index in range(rounds):
-        shift = index % len(items)
-        for label, open_tunnel in items[shift:] + items[:shift]:
-            started = time.perf_counter()
-            with open_tunnel() as path:
-                client = kernel_info(path)
-                times[label].append(time.perf_counter() - started)
-                client.stop_channels()
+    for label, open_tunnel in rotating_rounds(rows, rounds):
+        started = time.perf_counter()
+        with open_tunnel() as path:
+            client = kernel_info(path)
+            times[label].append(time.perf_counter() - started)
+            client.stop_channels()
     return {label: statistics.median(values) for label, values in times.items()}
 
 
@@ -211,13 +210,7 @@ def measure_execute(rows: dict, count: int) -> dict:
         with open_tunnel() as path:
             client = kernel_info(path)
             try:
-                for _ in range(3):
-                    run(client, "pass")
-                rtts = []
-                for _ in range(count):
-                    started = time.perf_counter()
-                    run(client, "pass")
-                    rtts.append(time.perf_counter() - started)
+                rtts = time_executes(client, count, warm_up=3)
             finally:
                 client.stop_channels()
         result[label] = (percentile(rtts, 50), percentile(rtts, 90))
