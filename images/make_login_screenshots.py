@@ -20,15 +20,18 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "src"))  # the plugin of this tree, not the installed one
 
-from images.make_screenshots import settle, start_kernel, wait_until  # noqa: E402
-from tests.spyder.xvfb import Xvfb  # noqa: E402
+from images.make_screenshots import (  # noqa: E402
+    settle,
+    shoot_on_private_screen,
+    start_kernel,
+    wait_until,
+)
 
 import spyder_kernel_connect  # noqa: E402, F401  (before spyder.app.start drops PYTHONPATH)
 
@@ -41,25 +44,7 @@ def main() -> int:
     if os.geteuid() != 0 or not shutil.which("oathtool"):
         print("run as root with libpam-oath and oathtool installed", file=sys.stderr)
         return 2
-    work = tempfile.mkdtemp(prefix="skc-login-shots-")
-    home = os.path.join(work, "home")
-    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
-    xvfb = Xvfb(size="1400x900x24")
-    os.environ.update(
-        DISPLAY=xvfb.start(),
-        QT_QPA_PLATFORM="xcb",
-        SPYDER_PYTEST="True",
-        QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox",
-        JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"),
-        HOME=home,
-    )
-    os.environ.pop("SSH_AUTH_SOCK", None)
-    try:
-        return shoot(os.path.abspath(args.out), "" if args.theme == "light" else "-dark", work)
-    finally:
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        xvfb.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    return shoot_on_private_screen("skc-login-shots-", args.theme, args.out, shoot)
 
 
 def shoot(out: str, suffix: str, work: str) -> int:

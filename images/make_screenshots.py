@@ -77,6 +77,35 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def shoot_on_private_screen(prefix: str, theme: str, out: str, shoot) -> int:
+    """Run ``shoot(out, suffix, work)`` on its own Xvfb screen, as a user with an empty home.
+
+    ``work`` is a temporary folder (the home is ``work/home``, with a 0700 ``.ssh``; the
+    ssh agent is hidden); ``suffix`` is "" or "-dark", for the pictures' names. Used by
+    the scripts that shoot one feature (login prompts, SLURM).
+    """
+    work = tempfile.mkdtemp(prefix=prefix)
+    home = os.path.join(work, "home")
+    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
+    xvfb = Xvfb(size="1400x900x24")
+    os.environ.update(
+        DISPLAY=xvfb.start(),
+        QT_QPA_PLATFORM="xcb",
+        SPYDER_PYTEST="True",
+        QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox",
+        JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"),
+        HOME=home,
+    )
+    os.environ.pop("SSH_AUTH_SOCK", None)
+    try:
+        return shoot(os.path.abspath(out), "" if theme == "light" else "-dark", work)
+    finally:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        # Before Xvfb stops: Qt ends the process at once when its X connection breaks.
+        shutil.rmtree(work, ignore_errors=True)
+        xvfb.stop()
+
+
 def private_home_and_srv() -> bool:
     """Empty tmpfs on /home and /srv, seen only by this process and its children.
 

@@ -15,15 +15,13 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "src"))  # the plugin of this tree, not the installed one
 
-from images.make_screenshots import settle, wait_until  # noqa: E402
-from tests.spyder.xvfb import Xvfb  # noqa: E402
+from images.make_screenshots import settle, shoot_on_private_screen, wait_until  # noqa: E402
 
 import spyder_kernel_connect  # noqa: E402, F401  (before spyder.app.start drops PYTHONPATH)
 
@@ -38,26 +36,7 @@ def main() -> int:
     if skip_reason():
         print(f"cannot start the SLURM cluster: {skip_reason()}", file=sys.stderr)
         return 2
-    work = tempfile.mkdtemp(prefix="skc-slurm-shots-")
-    home = os.path.join(work, "home")
-    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
-    xvfb = Xvfb(size="1400x900x24")
-    os.environ.update(
-        DISPLAY=xvfb.start(),
-        QT_QPA_PLATFORM="xcb",
-        SPYDER_PYTEST="True",
-        QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox",
-        JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"),
-        HOME=home,
-    )
-    os.environ.pop("SSH_AUTH_SOCK", None)
-    try:
-        return shoot(os.path.abspath(args.out), "" if args.theme == "light" else "-dark", work)
-    finally:
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        # Before Xvfb stops: Qt ends the process at once when its X connection breaks.
-        shutil.rmtree(work, ignore_errors=True)
-        xvfb.stop()
+    return shoot_on_private_screen("skc-slurm-shots-", args.theme, args.out, shoot)
 
 
 def save(widget, out: str, name: str) -> None:
