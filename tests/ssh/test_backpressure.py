@@ -65,7 +65,10 @@ def test_a_stalled_reader_closes_the_window_and_loses_nothing(sshd, manager):
         queued = 0
         for _ in range(20):
             time.sleep(0.1)
-            queued = max(queued, len(bridge.chan.in_buffer._buffer) + len(bridge.to_local))
+            # Bytes move from the channel's buffer to the bridge's queue: look at the queue
+            # first, so a chunk moving between the two looks is never counted twice.
+            to_local = len(bridge.to_local)
+            queued = max(queued, to_local + len(bridge.chan.in_buffer._buffer))
         assert not served.is_set()  # the sender is held back by the closed window
         assert 0 < queued <= WINDOW_SIZE + 65536
         assert not bridge.direct  # bytes are queued: the transport thread must not overtake
